@@ -28,7 +28,9 @@ try {
   failed = r.numFailedTests;
   skipped = r.numPendingTests + (r.numTodoTests ?? 0);
   // a test file that failed to load has no tests to count: count it as a failure
-  failed += (r.testResults ?? []).filter((f) => f.status === 'failed' && f.assertionResults.length === 0).length;
+  failed += (r.testResults ?? []).filter(
+    (f) => f.status === 'failed' && f.assertionResults.length === 0,
+  ).length;
 } catch {
   failed = Math.max(failed, 1);
 }

@@ -63,7 +63,9 @@ export const ModbusBinding = Type.Object(
     length: Type.Optional(
       Type.Integer({ minimum: 1, maximum: 125, description: 'for type string: number of registers' }),
     ),
-    bit: Type.Optional(Type.Integer({ minimum: 0, maximum: 15, description: 'for type bit: bit index, 0 = LSB' })),
+    bit: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 15, description: 'for type bit: bit index, 0 = LSB' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -111,11 +113,17 @@ export const SerialSelector = Type.Union([
     {
       kind: Type.Literal('nmea'),
       sentence: Type.String({ pattern: '^[A-Z]{3}$', description: 'sentence formatter, e.g. GGA, RMC' }),
-      field: Type.Integer({ minimum: 1, description: 'field number as numbered in NMEA-0183 (1 = first after the address)' }),
+      field: Type.Integer({
+        minimum: 1,
+        description: 'field number as numbered in NMEA-0183 (1 = first after the address)',
+      }),
       decode: Type.Optional(
-        Type.Union([Type.Literal('number'), Type.Literal('latitude'), Type.Literal('longitude'), Type.Literal('text')], {
-          description: 'latitude/longitude read ddmm.mmmm plus the hemisphere field that follows',
-        }),
+        Type.Union(
+          [Type.Literal('number'), Type.Literal('latitude'), Type.Literal('longitude'), Type.Literal('text')],
+          {
+            description: 'latitude/longitude read ddmm.mmmm plus the hemisphere field that follows',
+          },
+        ),
       ),
     },
     { additionalProperties: false },
@@ -124,7 +132,9 @@ export const SerialSelector = Type.Union([
     {
       kind: Type.Literal('regex'),
       pattern: Type.String({ description: 'JavaScript regular expression matched against one frame' }),
-      group: Type.Union([Type.Integer({ minimum: 1 }), Type.String()], { description: 'group number or name' }),
+      group: Type.Union([Type.Integer({ minimum: 1 }), Type.String()], {
+        description: 'group number or name',
+      }),
     },
     { additionalProperties: false },
   ),
@@ -149,7 +159,9 @@ export const SerialLine = Type.Object(
         {
           kind: Type.Literal('line'),
           terminator: Type.Optional(
-            Type.Union([Type.Literal('\r\n'), Type.Literal('\n'), Type.Literal('\r')], { description: 'default \\r\\n' }),
+            Type.Union([Type.Literal('\r\n'), Type.Literal('\n'), Type.Literal('\r')], {
+              description: 'default \\r\\n',
+            }),
           ),
         },
         { additionalProperties: false },
@@ -166,12 +178,18 @@ export const SerialLine = Type.Object(
     checksum: Type.Union([Type.Literal('none'), Type.Literal('nmea'), Type.Literal('sum8-hex')], {
       description: 'nmea: *HH XOR of the bytes between $ and *; sum8-hex: trailing *HH byte sum mod 256',
     }),
-    columnDelimiter: Type.Optional(Type.String({ minLength: 1, description: 'for column selectors; default ","' })),
+    columnDelimiter: Type.Optional(
+      Type.String({ minLength: 1, description: 'for column selectors; default ","' }),
+    ),
     prefix: Type.Optional(
       Type.String({ description: 'frames not starting with this are ignored (column/regex selectors)' }),
     ),
-    baudRate: Type.Optional(Type.Integer({ minimum: 300, maximum: 921600, description: 'factory default baud rate' })),
-    intervalMs: Type.Optional(Type.Integer({ minimum: 10, description: 'how often the device emits a frame' })),
+    baudRate: Type.Optional(
+      Type.Integer({ minimum: 300, maximum: 921600, description: 'factory default baud rate' }),
+    ),
+    intervalMs: Type.Optional(
+      Type.Integer({ minimum: 10, description: 'how often the device emits a frame' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -181,13 +199,24 @@ export type SerialLine = Static<typeof SerialLine>;
 export const ModbusDevice = Type.Object(
   {
     maxRegistersPerRead: Type.Optional(
-      Type.Integer({ minimum: 1, maximum: 125, description: 'largest register read the device accepts (<= 125)' }),
+      Type.Integer({
+        minimum: 1,
+        maximum: 125,
+        description: 'largest register read the device accepts (<= 125)',
+      }),
     ),
     maxBitsPerRead: Type.Optional(
-      Type.Integer({ minimum: 1, maximum: 2000, description: 'largest coil/discrete read the device accepts (<= 2000)' }),
+      Type.Integer({
+        minimum: 1,
+        maximum: 2000,
+        description: 'largest coil/discrete read the device accepts (<= 2000)',
+      }),
     ),
     maxGap: Type.Optional(
-      Type.Integer({ minimum: 0, description: 'unmapped registers a read may span to merge two ranges; default 8' }),
+      Type.Integer({
+        minimum: 0,
+        description: 'unmapped registers a read may span to merge two ranges; default 8',
+      }),
     ),
     forbidden: Type.Optional(
       Type.Array(
@@ -195,7 +224,10 @@ export const ModbusDevice = Type.Object(
           { table: ModbusTable, from: Type.Integer({ minimum: 0 }), to: Type.Integer({ minimum: 0 }) },
           { additionalProperties: false },
         ),
-        { description: 'address ranges (inclusive) the device rejects with exception 02; reads never span them' },
+        {
+          description:
+            'address ranges (inclusive) the device rejects with exception 02; reads never span them',
+        },
       ),
     ),
     defaultOrder: Type.Optional(Type.Union(BYTE_ORDERS.map((o) => Type.Literal(o)))),
@@ -216,9 +248,13 @@ const pointBase = {
     description: 'snake_case; becomes the InfluxDB field name',
   }),
   description: Type.Optional(Type.String()),
-  unit: Type.String({ description: 'UCUM-style or SI symbol (V, A, kW, kW.h, Cel, %, ug/m3); "1" if dimensionless' }),
+  unit: Type.String({
+    description: 'UCUM-style or SI symbol (V, A, kW, kW.h, Cel, %, ug/m3); "1" if dimensionless',
+  }),
   type: PointType,
-  access: Type.Optional(Type.Union([Type.Literal('read'), Type.Literal('read-write')], { description: 'default read' })),
+  access: Type.Optional(
+    Type.Union([Type.Literal('read'), Type.Literal('read-write')], { description: 'default read' }),
+  ),
   scale: Type.Optional(Type.Number({ description: 'engineering = raw * scale + offset' })),
   offset: Type.Optional(Type.Number()),
   enum: Type.Optional(
@@ -226,18 +262,29 @@ const pointBase = {
       description: 'raw integer value -> label, e.g. {"0": "off", "1": "on"}',
     }),
   ),
-  deadband: Type.Optional(Type.Number({ minimum: 0, description: 'absolute change below which a value is not reported' })),
+  deadband: Type.Optional(
+    Type.Number({ minimum: 0, description: 'absolute change below which a value is not reported' }),
+  ),
   range: Type.Optional(
     Type.Object(
       { min: Type.Number(), max: Type.Number() },
-      { additionalProperties: false, description: 'plausible engineering range (OPC-UA EURange; probe flags values outside)' },
+      {
+        additionalProperties: false,
+        description: 'plausible engineering range (OPC-UA EURange; probe flags values outside)',
+      },
     ),
   ),
 };
 
-export const ModbusPoint = Type.Object({ ...pointBase, modbus: ModbusBinding }, { additionalProperties: false });
+export const ModbusPoint = Type.Object(
+  { ...pointBase, modbus: ModbusBinding },
+  { additionalProperties: false },
+);
 export const OpcuaPoint = Type.Object({ ...pointBase, opcua: OpcuaBinding }, { additionalProperties: false });
-export const SerialPoint = Type.Object({ ...pointBase, serial: SerialBinding }, { additionalProperties: false });
+export const SerialPoint = Type.Object(
+  { ...pointBase, serial: SerialBinding },
+  { additionalProperties: false },
+);
 export type ModbusPoint = Static<typeof ModbusPoint>;
 export type OpcuaPoint = Static<typeof OpcuaPoint>;
 export type SerialPoint = Static<typeof SerialPoint>;
@@ -252,7 +299,10 @@ export const Profile = Type.Object(
       pattern: '^[a-z0-9][a-z0-9-]{1,62}$',
       description: 'stable id, lower-case kebab; becomes the InfluxDB "model" tag',
     }),
-    version: Type.String({ pattern: '^\\d+\\.\\d+\\.\\d+$', description: 'semantic version of this profile' }),
+    version: Type.String({
+      pattern: '^\\d+\\.\\d+\\.\\d+$',
+      description: 'semantic version of this profile',
+    }),
     manufacturer: Type.String({ minLength: 1 }),
     model: Type.String({ minLength: 1 }),
     description: Type.String(),

@@ -49,11 +49,17 @@ export function gatewayTopic(district: string, gateway: string, kind: GatewayTop
   return `${TOPIC_PREFIX}/${district}/${gateway}/${kind}`;
 }
 
-export function deviceTopic(district: string, gateway: string, device: string, kind: DeviceTopicKind): string {
+export function deviceTopic(
+  district: string,
+  gateway: string,
+  device: string,
+  kind: DeviceTopicKind,
+): string {
   checkId('district', district);
   checkId('gateway', gateway);
   checkId('device', device);
-  if (RESERVED_DEVICE_IDS.has(device)) throw new TopicError(`device id ${JSON.stringify(device)} is reserved`);
+  if (RESERVED_DEVICE_IDS.has(device))
+    throw new TopicError(`device id ${JSON.stringify(device)} is reserved`);
   return `${TOPIC_PREFIX}/${district}/${gateway}/${device}/${kind}`;
 }
 
@@ -65,7 +71,9 @@ export function parseTopic(topic: string): ParsedTopic | undefined {
   if (district === undefined || gateway === undefined || a === undefined) return undefined;
   if (!ID_PATTERN.test(district) || !ID_PATTERN.test(gateway)) return undefined;
   if (parts.length === 5) {
-    return GATEWAY_KINDS.has(a) ? { scope: 'gateway', district, gateway, kind: a as GatewayTopicKind } : undefined;
+    return GATEWAY_KINDS.has(a)
+      ? { scope: 'gateway', district, gateway, kind: a as GatewayTopicKind }
+      : undefined;
   }
   if (parts.length === 6 && b !== undefined) {
     if (!ID_PATTERN.test(a) || RESERVED_DEVICE_IDS.has(a) || !DEVICE_KINDS.has(b)) return undefined;
