@@ -1,1 +1,3 @@
-export {};
+export * from './contract/index.js';
+export * from './profile-schema.js';
+export * from './reading.js';

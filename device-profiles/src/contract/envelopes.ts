@@ -1,0 +1,272 @@
+/**
+ * Wire contract v1 — the JSON envelopes carried on the topics of `topics.ts`.
+ *
+ * Every envelope has `v: 1`. Decoders are strict about the envelope (a wrong header makes
+ * the whole message invalid, with a reason) and lenient about individual readings: a
+ * reading that fails its checks is returned in `rejected` with its index and reason, and
+ * its valid neighbours are kept.
+ */
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+
+export const ENVELOPE_VERSION = 1;
+
+/** Limits that keep one message from exhausting a receiver. */
+export const LIMITS = {
+  /** readings in one data batch */
+  maxReadings: 10_000,
+  /** characters in a string value */
+  maxStringValue: 1024,
+  /** characters in a quality reason */
+  maxReason: 256,
+  /** readings older than this are rejected (2000-01-01T00:00:00Z) */
+  minTs: 946_684_800_000,
+  /** readings further than this ahead of the receiver's clock are rejected (device clock skew allowance) */
+  maxFutureMs: 24 * 3600 * 1000,
+} as const;
+
+const Id = Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' });
+const PointName = Type.String({ pattern: '^[a-z][a-z0-9_]{0,62}$' });
+const Ms = Type.Integer({ minimum: 0, description: 'ms since the Unix epoch' });
+
+export const QualitySchema = Type.Union([
+  Type.Literal('good'),
+  Type.Literal('uncertain'),
+  Type.Literal('bad'),
+]);
+
+export const WireReading = Type.Object(
+  {
+    point: PointName,
+    value: Type.Union([
+      Type.Number(),
+      Type.Boolean(),
+      Type.String({ maxLength: LIMITS.maxStringValue }),
+      Type.Null(),
+    ]),
+    ts: Ms,
+    quality: QualitySchema,
+    reason: Type.Optional(Type.String({ maxLength: LIMITS.maxReason })),
+    unit: Type.Optional(Type.String({ maxLength: 32 })),
+  },
+  { additionalProperties: false },
+);
+export type WireReading = Static<typeof WireReading>;
+
+export const DataBatch = Type.Object(
+  {
+    v: Type.Literal(ENVELOPE_VERSION),
+    district: Id,
+    gateway: Id,
+    device: Id,
+    model: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{1,62}$', description: 'profile id' }),
+    measurement: Type.String({ pattern: '^[a-z][a-z0-9_]{0,62}$' }),
+    stream: Type.String({
+      pattern: '^[A-Za-z0-9_-]{1,64}$',
+      description: 'fixed when the gateway store was created',
+    }),
+    seq: Type.Integer({
+      minimum: 0,
+      maximum: Number.MAX_SAFE_INTEGER,
+      description: 'gateway stream sequence number',
+    }),
+    sent: Ms,
+    readings: Type.Array(WireReading, { maxItems: LIMITS.maxReadings }),
+  },
+  { additionalProperties: false },
+);
+export type DataBatch = Static<typeof DataBatch>;
+
+export const GatewayState = Type.Object(
+  {
+    v: Type.Literal(ENVELOPE_VERSION),
+    state: Type.Union([Type.Literal('online'), Type.Literal('offline')]),
+    ts: Ms,
+    agent: Type.Optional(Type.String({ maxLength: 64 })),
+    version: Type.Optional(Type.String({ maxLength: 32 })),
+    devices: Type.Optional(Type.Array(Id, { maxItems: 4096 })),
+    stream: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' })),
+  },
+  { additionalProperties: false },
+);
+export type GatewayState = Static<typeof GatewayState>;
+
+export const DeviceMeta = Type.Object(
+  {
+    v: Type.Literal(ENVELOPE_VERSION),
+    profile: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{1,62}$' }),
+    profileVersion: Type.String({ maxLength: 32 }),
+    model: Type.String({ maxLength: 128 }),
+    manufacturer: Type.String({ maxLength: 128 }),
+    measurement: Type.String({ pattern: '^[a-z][a-z0-9_]{0,62}$' }),
+    points: Type.Array(
+      Type.Object(
+        {
+          name: PointName,
+          type: Type.Union([
+            Type.Literal('float'),
+            Type.Literal('integer'),
+            Type.Literal('boolean'),
+            Type.Literal('string'),
+          ]),
+          unit: Type.String({ maxLength: 32 }),
+          access: Type.Union([Type.Literal('read'), Type.Literal('read-write')]),
+        },
+        { additionalProperties: false },
+      ),
+      { maxItems: 4096 },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type DeviceMeta = Static<typeof DeviceMeta>;
+
+export const DeviceStatus = Type.Object(
+  {
+    v: Type.Literal(ENVELOPE_VERSION),
+    state: Type.Union([
+      Type.Literal('up'),
+      Type.Literal('degraded'),
+      Type.Literal('down'),
+      Type.Literal('unknown'),
+    ]),
+    ts: Ms,
+    since: Ms,
+    lastError: Type.Optional(Type.String({ maxLength: LIMITS.maxReason })),
+    counters: Type.Optional(Type.Record(Type.String({ pattern: '^[a-z][a-z0-9_]{0,62}$' }), Type.Number())),
+  },
+  { additionalProperties: false },
+);
+export type DeviceStatus = Static<typeof DeviceStatus>;
+
+/** The schemas of contract v1, by file name, for JSON Schema emission. */
+export const CONTRACT_SCHEMAS: Record<string, TSchema> = {
+  'data-batch': DataBatch,
+  'gateway-state': GatewayState,
+  'device-meta': DeviceMeta,
+  'device-status': DeviceStatus,
+};
+
+export type Decoded<T> = { ok: true; value: T } | { ok: false; error: string };
+export interface RejectedReading {
+  index: number;
+  point: string;
+  reason: string;
+}
+export type DecodedBatch =
+  | { ok: true; value: DataBatch; rejected: RejectedReading[] }
+  | { ok: false; error: string };
+
+export interface DecodeOptions {
+  /** receiver clock, for the far-future check; default Date.now() */
+  now?: number;
+}
+
+const batchHeader = TypeCompiler.Compile(
+  Type.Object(
+    { ...DataBatch.properties, readings: Type.Array(Type.Unknown(), { maxItems: LIMITS.maxReadings }) },
+    { additionalProperties: false },
+  ),
+);
+const readingCheck = TypeCompiler.Compile(WireReading);
+const stateCheck = TypeCompiler.Compile(GatewayState);
+const metaCheck = TypeCompiler.Compile(DeviceMeta);
+const statusCheck = TypeCompiler.Compile(DeviceStatus);
+
+function parseJson(input: Uint8Array | string): Decoded<unknown> {
+  let text: string;
+  if (typeof input === 'string') text = input;
+  else {
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(input);
+    } catch {
+      return { ok: false, error: 'payload is not valid UTF-8' };
+    }
+  }
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (err) {
+    return { ok: false, error: `payload is not JSON: ${(err as Error).message.slice(0, 120)}` };
+  }
+}
+
+function firstError(check: ReturnType<typeof TypeCompiler.Compile>, value: unknown): string {
+  const e = check.Errors(value).First();
+  if (!e) return 'invalid';
+  const path = e.path === '' ? '(root)' : e.path.slice(1).replaceAll('/', '.');
+  return `${path}: ${e.message}`;
+}
+
+function readingProblem(r: unknown, now: number): string | undefined {
+  const value = (r as { value?: unknown } | null)?.value;
+  if (typeof value === 'number' && !Number.isFinite(value)) return 'value: not a finite number';
+  if (!readingCheck.Check(r)) return firstError(readingCheck, r);
+  const reading = r as WireReading;
+  if (reading.ts < LIMITS.minTs) return `ts: ${reading.ts} is before 2000-01-01`;
+  if (reading.ts > now + LIMITS.maxFutureMs) return `ts: ${reading.ts} is more than 24 h in the future`;
+  if (reading.quality === 'good' && reading.value === null) return 'value: null with quality good';
+  return undefined;
+}
+
+export function decodeDataBatch(input: Uint8Array | string, opts: DecodeOptions = {}): DecodedBatch {
+  const parsed = parseJson(input);
+  if (!parsed.ok) return parsed;
+  const v = parsed.value;
+  if (!batchHeader.Check(v)) return { ok: false, error: firstError(batchHeader, v) };
+  const now = opts.now ?? Date.now();
+  const batch = v as DataBatch;
+  const rejected: RejectedReading[] = [];
+  let readings = batch.readings;
+  for (let i = 0; i < batch.readings.length; i++) {
+    const problem = readingProblem(batch.readings[i], now);
+    if (problem !== undefined) {
+      const p = (batch.readings[i] as { point?: unknown } | null)?.point;
+      rejected.push({ index: i, point: typeof p === 'string' ? p.slice(0, 64) : '?', reason: problem });
+    }
+  }
+  if (rejected.length > 0) {
+    const bad = new Set(rejected.map((r) => r.index));
+    readings = batch.readings.filter((_, i) => !bad.has(i));
+  }
+  return { ok: true, value: rejected.length > 0 ? { ...batch, readings } : batch, rejected };
+}
+
+function decodeWith<T>(
+  check: ReturnType<typeof TypeCompiler.Compile>,
+  input: Uint8Array | string,
+): Decoded<T> {
+  const parsed = parseJson(input);
+  if (!parsed.ok) return parsed;
+  if (!check.Check(parsed.value)) return { ok: false, error: firstError(check, parsed.value) };
+  return { ok: true, value: parsed.value as T };
+}
+
+export const decodeGatewayState = (input: Uint8Array | string): Decoded<GatewayState> =>
+  decodeWith<GatewayState>(stateCheck, input);
+export const decodeDeviceMeta = (input: Uint8Array | string): Decoded<DeviceMeta> =>
+  decodeWith<DeviceMeta>(metaCheck, input);
+export const decodeDeviceStatus = (input: Uint8Array | string): Decoded<DeviceStatus> =>
+  decodeWith<DeviceStatus>(statusCheck, input);
+
+/** Encoders check what they send, so a gateway never publishes what the hub would reject. */
+function encodeWith(check: ReturnType<typeof TypeCompiler.Compile>, what: string, value: unknown): Buffer {
+  if (!check.Check(value))
+    throw new ContractError(`${what} does not follow contract v1: ${firstError(check, value)}`);
+  return Buffer.from(JSON.stringify(value));
+}
+
+export class ContractError extends Error {
+  readonly code = 'GZ_CONTRACT_INVALID';
+}
+
+export function encodeDataBatch(batch: DataBatch): Buffer {
+  if (!batchHeader.Check(batch)) throw new ContractError(`data batch: ${firstError(batchHeader, batch)}`);
+  for (let i = 0; i < batch.readings.length; i++) {
+    const problem = readingProblem(batch.readings[i], Number.POSITIVE_INFINITY);
+    if (problem !== undefined) throw new ContractError(`data batch readings[${i}]: ${problem}`);
+  }
+  return Buffer.from(JSON.stringify(batch));
+}
+export const encodeGatewayState = (s: GatewayState): Buffer => encodeWith(stateCheck, 'gateway state', s);
+export const encodeDeviceMeta = (m: DeviceMeta): Buffer => encodeWith(metaCheck, 'device meta', m);
+export const encodeDeviceStatus = (s: DeviceStatus): Buffer => encodeWith(statusCheck, 'device status', s);

@@ -1,0 +1,3 @@
+export * from './envelopes.js';
+export * from './influx.js';
+export * from './topics.js';
