@@ -1,0 +1,105 @@
+/**
+ * Cuts one device's readings into contract data batches, bounded by readings and bytes, and
+ * frames each batch as a log record: the topic, a newline, then the encoded envelope. The
+ * sequence numbers are the log offsets the records will get, so a batch keeps its `seq`
+ * through every redelivery and across restarts.
+ */
+import {
+  type DataBatch,
+  deviceTopic,
+  encodeDataBatch,
+  type Reading,
+  type WireReading,
+} from '@ganzhi/device-profiles';
+
+export interface BatchLimits {
+  /** readings per batch; default 500 */
+  maxReadings: number;
+  /** approximate encoded bytes per batch; default 128 KiB */
+  maxBytes: number;
+}
+
+export const DEFAULT_BATCH_LIMITS: BatchLimits = { maxReadings: 500, maxBytes: 128 * 1024 };
+
+export interface StreamIdentity {
+  district: string;
+  gateway: string;
+  stream: string;
+}
+
+export interface DeviceIdentity {
+  device: string;
+  model: string;
+  measurement: string;
+}
+
+const NEWLINE = 0x0a;
+
+export function toWire(r: Reading): WireReading {
+  const w: WireReading = { point: r.point, value: r.value, ts: r.ts, quality: r.quality };
+  if (r.quality !== 'good' && r.reason !== undefined) w.reason = r.reason.slice(0, 256);
+  if (typeof r.value === 'number' && !Number.isFinite(r.value)) {
+    // NaN / Infinity cannot travel in JSON: keep the reading, mark it bad with the reason
+    w.value = null;
+    w.quality = 'bad';
+    w.reason = `non-finite value (${String(r.value)})`;
+  }
+  return w;
+}
+
+/** Splits readings into chunks within the limits (bytes estimated from the JSON of each reading). */
+export function chunkReadings(readings: readonly WireReading[], limits: BatchLimits): WireReading[][] {
+  const chunks: WireReading[][] = [];
+  let current: WireReading[] = [];
+  let bytes = 0;
+  for (const r of readings) {
+    const size = JSON.stringify(r).length + 1;
+    if (current.length > 0 && (current.length >= limits.maxReadings || bytes + size > limits.maxBytes)) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(r);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+export function frameRecord(topic: string, payload: Uint8Array): Buffer {
+  return Buffer.concat([Buffer.from(topic), Buffer.from([NEWLINE]), payload]);
+}
+
+export function unframeRecord(record: Buffer): { topic: string; payload: Buffer } {
+  const nl = record.indexOf(NEWLINE);
+  if (nl < 0) throw new Error('log record has no topic line');
+  return { topic: record.subarray(0, nl).toString(), payload: record.subarray(nl + 1) };
+}
+
+/** Builds the framed records for one device's readings, numbering them from `firstSeq`. */
+export function buildRecords(
+  id: StreamIdentity,
+  dev: DeviceIdentity,
+  readings: readonly Reading[],
+  firstSeq: number,
+  sent: number,
+  limits: BatchLimits = DEFAULT_BATCH_LIMITS,
+): { records: Buffer[]; batches: DataBatch[] } {
+  const topic = deviceTopic(id.district, id.gateway, dev.device, 'data');
+  const chunks = chunkReadings(readings.map(toWire), limits);
+  const batches = chunks.map(
+    (chunk, i): DataBatch => ({
+      v: 1,
+      district: id.district,
+      gateway: id.gateway,
+      device: dev.device,
+      model: dev.model,
+      measurement: dev.measurement,
+      stream: id.stream,
+      seq: firstSeq + i,
+      sent,
+      readings: chunk,
+    }),
+  );
+  return { records: batches.map((b) => frameRecord(topic, encodeDataBatch(b))), batches };
+}

@@ -1,0 +1,361 @@
+/**
+ * The uplink: durable store-and-forward from the gateway's log to the MQTT broker.
+ *
+ * Every batch is appended to the durable log before anything is sent, and acknowledged in
+ * the log only when the broker's PUBACK arrives. The log is drained strictly in order (oldest
+ * first, so order per device is kept), with a bounded number of batches in flight and a
+ * bounded publish rate, so a long backlog does not swamp the broker when the link returns.
+ * Birth, will, device meta and device status follow the wire contract (see docs/contract-v1.md).
+ */
+import {
+  type DeviceMeta,
+  type DeviceStatus,
+  deviceTopic,
+  encodeDeviceMeta,
+  encodeDeviceStatus,
+  encodeGatewayState,
+  gatewayTopic,
+  type Profile,
+  type Reading,
+} from '@ganzhi/device-profiles';
+import type { DurableLog } from '@ganzhi/durable-log';
+import type { IClientOptions, MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import { backoffDelay } from '../backoff.js';
+import type { Clock, Random } from '../clock.js';
+import { type BatchLimits, buildRecords, DEFAULT_BATCH_LIMITS, unframeRecord } from './batcher.js';
+
+export interface UplinkDevice {
+  id: string;
+  profile: Profile;
+}
+
+export interface UplinkOptions {
+  district: string;
+  gateway: string;
+  stream: string;
+  /** mqtt://, mqtts://, ws://, wss:// */
+  url: string;
+  clientId?: string;
+  username?: string;
+  password?: string;
+  /** TLS material, already read from files */
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+  rejectUnauthorized?: boolean;
+  keepaliveS?: number;
+  reconnect?: { initialMs: number; maxMs: number };
+  /** batches in flight (published, not yet PUBACKed); default 64 */
+  maxInflight?: number;
+  /** batches published per second at most; default 1000 */
+  maxPublishRate?: number;
+  batch?: Partial<BatchLimits>;
+  agentVersion: string;
+  devices: UplinkDevice[];
+}
+
+export interface UplinkDeps {
+  log: DurableLog;
+  logger: Logger;
+  clock: Clock;
+  random: Random;
+  /** `mqtt.connect`, injected so tests can use the real client against a real broker */
+  connect: (url: string, opts: IClientOptions) => MqttClient;
+}
+
+export interface UplinkCounters {
+  batchesAccepted: number;
+  readingsAccepted: number;
+  batchesPublished: number;
+  batchesAcked: number;
+  readingsRejectedDiskFull: number;
+  reconnects: number;
+  connected: boolean;
+  lastConnectedAt: number;
+}
+
+export class Uplink {
+  private client: MqttClient | undefined;
+  private readonly inflight = new Map<number, true>();
+  private readPos: number;
+  private failures = 0;
+  private tokens: number;
+  private lastRefill: number;
+  private refillTimer: unknown;
+  private stopping = false;
+  private pumping = false;
+  private readonly statuses = new Map<string, DeviceStatus>();
+  private readonly devices: Map<string, UplinkDevice>;
+  private readonly limits: BatchLimits;
+  readonly counters: UplinkCounters = {
+    batchesAccepted: 0,
+    readingsAccepted: 0,
+    batchesPublished: 0,
+    batchesAcked: 0,
+    readingsRejectedDiskFull: 0,
+    reconnects: 0,
+    connected: false,
+    lastConnectedAt: 0,
+  };
+
+  constructor(
+    private readonly opts: UplinkOptions,
+    private readonly deps: UplinkDeps,
+  ) {
+    this.devices = new Map(opts.devices.map((d) => [d.id, d]));
+    this.limits = { ...DEFAULT_BATCH_LIMITS, ...opts.batch };
+    this.readPos = deps.log.firstUnacked;
+    this.tokens = this.rate;
+    this.lastRefill = deps.clock.now();
+  }
+
+  private get rate(): number {
+    return this.opts.maxPublishRate ?? 1000;
+  }
+
+  private get maxInflight(): number {
+    return this.opts.maxInflight ?? 64;
+  }
+
+  /**
+   * Accepts one device's readings: appends them to the durable log as numbered batches.
+   * Returns the number of readings accepted (0 if the disk is full; counted, never thrown).
+   */
+  submit(device: string, readings: readonly Reading[]): number {
+    if (readings.length === 0) return 0;
+    const dev = this.devices.get(device);
+    if (!dev) throw new Error(`uplink: unknown device ${device}`);
+    const first = this.deps.log.nextOffset;
+    const { records } = buildRecords(
+      { district: this.opts.district, gateway: this.opts.gateway, stream: this.opts.stream },
+      { device, model: dev.profile.id, measurement: dev.profile.measurement },
+      readings,
+      first,
+      this.deps.clock.now(),
+      this.limits,
+    );
+    try {
+      const offsets = this.deps.log.appendMany(records);
+      if (offsets[0] !== first)
+        throw new Error(`uplink: log offset ${offsets[0]} differs from sequence ${first}`);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'GZ_LOG_DISK_FULL') {
+        this.counters.readingsRejectedDiskFull += readings.length;
+        this.deps.logger.warn(
+          { device, readings: readings.length },
+          'buffer disk full: readings not accepted',
+        );
+        return 0;
+      }
+      throw err;
+    }
+    this.counters.batchesAccepted += records.length;
+    this.counters.readingsAccepted += readings.length;
+    this.pump();
+    return readings.length;
+  }
+
+  /** Publishes a device's status (retained) when its state or last error changed. */
+  setStatus(device: string, status: Omit<DeviceStatus, 'v'>): void {
+    const prev = this.statuses.get(device);
+    const next: DeviceStatus = { v: 1, ...status };
+    this.statuses.set(device, next);
+    if (prev && prev.state === next.state && prev.lastError === next.lastError) return;
+    this.publishRetained(
+      deviceTopic(this.opts.district, this.opts.gateway, device, 'status'),
+      encodeDeviceStatus(next),
+    );
+  }
+
+  start(): void {
+    const o = this.opts;
+    const connectedAt = this.deps.clock.now();
+    const will = encodeGatewayState({ v: 1, state: 'offline', ts: connectedAt });
+    const options: IClientOptions = {
+      clientId: o.clientId ?? `gz-${o.district}-${o.gateway}`,
+      protocolVersion: 4,
+      clean: true,
+      keepalive: o.keepaliveS ?? 30,
+      reconnectPeriod: o.reconnect?.initialMs ?? 1000,
+      connectTimeout: 10_000,
+      will: { topic: gatewayTopic(o.district, o.gateway, 'state'), payload: will, qos: 1, retain: true },
+      ...(o.username !== undefined ? { username: o.username } : {}),
+      ...(o.password !== undefined ? { password: o.password } : {}),
+      ...(o.ca ? { ca: o.ca } : {}),
+      ...(o.cert ? { cert: o.cert } : {}),
+      ...(o.key ? { key: o.key } : {}),
+      rejectUnauthorized: o.rejectUnauthorized ?? true,
+    };
+    const client = this.deps.connect(o.url, options);
+    this.client = client;
+    // capped exponential backoff with jitter: set the period before MQTT.js schedules the reconnect
+    client.prependListener('close', () => {
+      this.counters.connected = false;
+      this.failures++;
+      const r = o.reconnect ?? { initialMs: 1000, maxMs: 60_000 };
+      client.options.reconnectPeriod = backoffDelay(this.failures, r, this.deps.random);
+    });
+    client.on('connect', () => this.onConnect());
+    client.on('error', (err) => this.deps.logger.warn({ err: err.message }, 'uplink error'));
+    client.on('offline', () => this.deps.logger.info('uplink offline; buffering'));
+  }
+
+  private onConnect(): void {
+    if (this.counters.lastConnectedAt > 0) this.counters.reconnects++;
+    this.failures = 0;
+    this.counters.connected = true;
+    this.counters.lastConnectedAt = this.deps.clock.now();
+    this.deps.logger.info({ url: redactUrl(this.opts.url) }, 'uplink connected');
+    const o = this.opts;
+    this.publishRetained(
+      gatewayTopic(o.district, o.gateway, 'state'),
+      encodeGatewayState({
+        v: 1,
+        state: 'online',
+        ts: this.deps.clock.now(),
+        agent: 'ganzhi-agent',
+        version: o.agentVersion,
+        devices: [...this.devices.keys()],
+        stream: o.stream,
+      }),
+    );
+    for (const d of this.devices.values()) {
+      this.publishRetained(
+        deviceTopic(o.district, o.gateway, d.id, 'meta'),
+        encodeDeviceMeta(metaOf(d.profile)),
+      );
+    }
+    for (const [device, status] of this.statuses) {
+      this.publishRetained(deviceTopic(o.district, o.gateway, device, 'status'), encodeDeviceStatus(status));
+    }
+    this.pump();
+  }
+
+  private publishRetained(topic: string, payload: Buffer): void {
+    const c = this.client;
+    if (!c?.connected) return; // re-published on the next connect
+    c.publish(topic, payload, { qos: 1, retain: true }, (err) => {
+      if (err) this.deps.logger.debug({ topic, err: err.message }, 'retained publish not confirmed');
+    });
+  }
+
+  private refill(): void {
+    const now = this.deps.clock.now();
+    const elapsed = now - this.lastRefill;
+    if (elapsed > 0) {
+      this.tokens = Math.min(this.rate, this.tokens + (elapsed * this.rate) / 1000);
+      this.lastRefill = now;
+    }
+  }
+
+  /** Publishes from the log while connected, within the in-flight window and the rate. */
+  private pump(): void {
+    if (this.pumping || this.stopping) return;
+    const c = this.client;
+    if (!c?.connected) return;
+    this.pumping = true;
+    try {
+      this.refill();
+      while (this.inflight.size < this.maxInflight && this.tokens >= 1) {
+        const want = Math.min(this.maxInflight - this.inflight.size, Math.floor(this.tokens));
+        const records = this.deps.log.readFrom(this.readPos, { records: want });
+        if (records.length === 0) break;
+        for (const rec of records) {
+          this.readPos = rec.offset + 1;
+          if (this.inflight.has(rec.offset)) continue;
+          const { topic, payload } = unframeRecord(rec.payload);
+          this.inflight.set(rec.offset, true);
+          this.tokens--;
+          this.counters.batchesPublished++;
+          c.publish(topic, payload, { qos: 1 }, (err) => this.onPuback(rec.offset, err));
+        }
+      }
+      if (this.tokens < 1 && this.refillTimer === undefined && this.deps.log.nextOffset > this.readPos) {
+        this.refillTimer = this.deps.clock.setTimeout(
+          () => {
+            this.refillTimer = undefined;
+            this.pump();
+          },
+          Math.ceil(1000 / this.rate),
+        );
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private onPuback(offset: number, err: Error | undefined): void {
+    this.inflight.delete(offset);
+    if (err) {
+      // not confirmed (client closed): read it again from the log
+      this.readPos = Math.min(this.readPos, offset);
+    } else {
+      this.deps.log.ack(offset);
+      this.counters.batchesAcked++;
+    }
+    this.pump();
+  }
+
+  /** Batches accepted and not yet acknowledged by the broker. */
+  backlog(): number {
+    return this.deps.log.nextOffset - this.deps.log.firstUnacked;
+  }
+
+  /**
+   * Stops: waits up to `graceMs` for in-flight and buffered batches to be acknowledged, then
+   * publishes the offline state and disconnects. What is not acknowledged stays in the log.
+   */
+  async stop(graceMs = 3000): Promise<void> {
+    const deadline = this.deps.clock.now() + graceMs;
+    while (this.client?.connected && this.backlog() > 0 && this.deps.clock.now() < deadline) {
+      this.pump();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    this.stopping = true;
+    if (this.refillTimer !== undefined) this.deps.clock.clearTimeout(this.refillTimer);
+    const c = this.client;
+    if (!c) return;
+    if (c.connected) {
+      const o = this.opts;
+      await new Promise<void>((resolve) => {
+        c.publish(
+          gatewayTopic(o.district, o.gateway, 'state'),
+          encodeGatewayState({ v: 1, state: 'offline', ts: this.deps.clock.now() }),
+          { qos: 1, retain: true },
+          () => resolve(),
+        );
+        setTimeout(resolve, 1000).unref();
+      });
+    }
+    await new Promise<void>((resolve) => c.end(true, {}, () => resolve()));
+  }
+}
+
+export function metaOf(p: Profile): DeviceMeta {
+  return {
+    v: 1,
+    profile: p.id,
+    profileVersion: p.version,
+    model: p.model,
+    manufacturer: p.manufacturer,
+    measurement: p.measurement,
+    points: p.points.map((pt) => ({
+      name: pt.name,
+      type: pt.type,
+      unit: pt.unit,
+      access: pt.access ?? 'read',
+    })),
+  };
+}
+
+/** The broker URL without credentials, for logs. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(invalid url)';
+  }
+}
