@@ -1,0 +1,113 @@
+/**
+ * Prometheus text exposition (format 0.0.4) of the agent's counters and gauges.
+ */
+import { type AgentSources, deviceViews, uplinkView } from './snapshot.js';
+
+function esc(v: string): string {
+  return v.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n');
+}
+
+class Exposition {
+  private out = '';
+  metric(
+    name: string,
+    type: 'counter' | 'gauge',
+    help: string,
+    samples: [Record<string, string>, number][],
+  ): void {
+    this.out += `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`;
+    for (const [labels, value] of samples) {
+      const l = Object.entries(labels)
+        .map(([k, v]) => `${k}="${esc(v)}"`)
+        .join(',');
+      this.out += `${name}${l ? `{${l}}` : ''} ${Number.isFinite(value) ? value : 0}\n`;
+    }
+  }
+  toString(): string {
+    return this.out;
+  }
+}
+
+export function renderMetrics(src: AgentSources): string {
+  const e = new Exposition();
+  const devices = deviceViews(src);
+  const per = (f: (d: (typeof devices)[number]) => number): [Record<string, string>, number][] =>
+    devices.map((d) => [{ device: d.id }, f(d)]);
+  e.metric('ganzhi_agent_info', 'gauge', 'Agent identity.', [
+    [{ gateway: src.gateway, district: src.district, version: src.version }, 1],
+  ]);
+  e.metric(
+    'ganzhi_agent_points_read_total',
+    'counter',
+    'Readings produced by acquisition.',
+    per((d) => d.counters.readings ?? 0),
+  );
+  e.metric(
+    'ganzhi_agent_poll_cycles_total',
+    'counter',
+    'Poll cycles run.',
+    per((d) => d.counters.cycles ?? 0),
+  );
+  e.metric(
+    'ganzhi_agent_poll_overruns_total',
+    'counter',
+    'Cycles that outlasted their interval.',
+    per((d) => d.counters.overruns ?? 0),
+  );
+  e.metric(
+    'ganzhi_agent_device_errors_total',
+    'counter',
+    'Failed requests per device.',
+    per((d) => d.counters.errors ?? 0),
+  );
+  e.metric(
+    'ganzhi_agent_device_timeouts_total',
+    'counter',
+    'Timed-out requests per device.',
+    per((d) => d.counters.timeouts ?? 0),
+  );
+  e.metric(
+    'ganzhi_agent_device_up',
+    'gauge',
+    '1 when the device state is up.',
+    per((d) => (d.state === 'up' ? 1 : 0)),
+  );
+  const u = uplinkView(src);
+  if (u) {
+    e.metric('ganzhi_agent_uplink_connected', 'gauge', '1 while connected to the broker.', [
+      [{}, u.connected ? 1 : 0],
+    ]);
+    e.metric('ganzhi_agent_uplink_reconnects_total', 'counter', 'Reconnections to the broker.', [
+      [{}, u.reconnects],
+    ]);
+    e.metric('ganzhi_agent_batches_buffered_total', 'counter', 'Batches appended to the durable buffer.', [
+      [{}, u.batchesAccepted],
+    ]);
+    e.metric(
+      'ganzhi_agent_batches_published_total',
+      'counter',
+      'Batches acknowledged by the broker (PUBACK).',
+      [[{}, u.batchesAcked]],
+    );
+    e.metric('ganzhi_agent_buffer_batches', 'gauge', 'Batches buffered and not yet acknowledged.', [
+      [{}, u.backlog],
+    ]);
+    e.metric('ganzhi_agent_buffer_bytes', 'gauge', 'Bytes in the durable buffer.', [[{}, u.bufferBytes]]);
+    e.metric('ganzhi_agent_buffer_oldest_age_seconds', 'gauge', 'Age of the oldest unacknowledged batch.', [
+      [{}, u.oldestAgeMs / 1000],
+    ]);
+    e.metric(
+      'ganzhi_agent_buffer_dropped_total',
+      'counter',
+      'Batches dropped by the buffer bounds (drop oldest).',
+      [[{}, u.dropped]],
+    );
+    e.metric(
+      'ganzhi_agent_readings_rejected_disk_full_total',
+      'counter',
+      'Readings not accepted: disk full.',
+      [[{}, u.rejectedDiskFull]],
+    );
+  }
+  return e.toString();
+}

@@ -1,0 +1,122 @@
+/**
+ * What the local HTTP surface shows: a snapshot of acquisition and delivery, built on demand
+ * (no per-poll work for it).
+ */
+import type { DurableLog } from '@ganzhi/durable-log';
+import type { DeviceRuntime } from '../agent.js';
+import type { Uplink } from '../delivery/uplink.js';
+
+export interface PointView {
+  name: string;
+  unit: string;
+  value: number | boolean | string | null;
+  quality: string;
+  reason?: string;
+  ts: number;
+  raw?: number[];
+  address?: string;
+}
+
+export interface DeviceView {
+  id: string;
+  profile: string;
+  model: string;
+  endpoint: string;
+  unitId: number;
+  state: string;
+  since: number;
+  lastError?: string;
+  pollIntervalMs: number;
+  counters: Record<string, number>;
+  points: PointView[];
+}
+
+export interface AgentSources {
+  gateway: string;
+  district: string;
+  version: string;
+  startedAt: number;
+  devices: () => readonly DeviceRuntime[];
+  uplink?: Uplink;
+  log?: DurableLog;
+  /** configured log bound, for the fill gauge */
+  bufferMaxBytes?: number;
+}
+
+function addressOf(p: DeviceRuntime['spec']['points'][number]): string | undefined {
+  if ('modbus' in p) return `${p.modbus.table}:${p.modbus.address}`;
+  if ('opcua' in p) return p.opcua.nodeId;
+  if ('serial' in p) return p.serial.select.kind;
+  return undefined;
+}
+
+export function deviceViews(src: AgentSources): DeviceView[] {
+  return src.devices().map((d) => {
+    const st = d.driver.status();
+    const points: PointView[] = d.spec.points.map((p) => {
+      const r = d.last.get(p.name);
+      const view: PointView = {
+        name: p.name,
+        unit: p.unit,
+        value: r?.value ?? null,
+        quality: r?.quality ?? 'unknown',
+        ts: r?.ts ?? 0,
+      };
+      if (r?.reason !== undefined) view.reason = r.reason;
+      if (r?.raw !== undefined) view.raw = r.raw;
+      const address = addressOf(p);
+      if (address !== undefined) view.address = address;
+      return view;
+    });
+    const v: DeviceView = {
+      id: d.spec.id,
+      profile: d.spec.profile.id,
+      model: `${d.spec.profile.manufacturer} ${d.spec.profile.model}`,
+      endpoint: d.spec.endpoint.url,
+      unitId: d.spec.unitId,
+      state: st.state,
+      since: st.since,
+      pollIntervalMs: d.spec.pollIntervalMs,
+      counters: {
+        ...st.counters,
+        overruns: d.scheduler.stats.overruns,
+        readings: d.scheduler.stats.readings,
+      },
+      points,
+    };
+    if (st.lastError !== undefined) v.lastError = st.lastError;
+    return v;
+  });
+}
+
+export interface UplinkView {
+  connected: boolean;
+  reconnects: number;
+  batchesAccepted: number;
+  batchesAcked: number;
+  backlog: number;
+  bufferBytes: number;
+  bufferMaxBytes?: number;
+  oldestAgeMs: number;
+  dropped: number;
+  rejectedDiskFull: number;
+}
+
+export function uplinkView(src: AgentSources): UplinkView | undefined {
+  if (!src.uplink || !src.log) return undefined;
+  const s = src.log.stats();
+  const c = src.uplink.counters;
+  const v: UplinkView = {
+    connected: c.connected,
+    reconnects: c.reconnects,
+    batchesAccepted: c.batchesAccepted,
+    batchesAcked: c.batchesAcked,
+    backlog: src.uplink.backlog(),
+    bufferBytes: s.bytes,
+    oldestAgeMs: s.oldestAgeMs,
+    dropped: s.dropped,
+    rejectedDiskFull: c.readingsRejectedDiskFull,
+  };
+  if (src.bufferMaxBytes !== undefined) v.bufferMaxBytes = src.bufferMaxBytes;
+  return v;
+}
