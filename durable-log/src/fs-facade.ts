@@ -1,0 +1,26 @@
+/**
+ * The synchronous file-system calls the segment log makes, as an injectable facade. Production
+ * code uses node:fs; tests wrap it to inject faults (a full disk, a failing fsync) without
+ * needing a tiny tmpfs.
+ */
+import * as fs from 'node:fs';
+
+export type LogFs = Pick<
+  typeof fs,
+  | 'openSync'
+  | 'closeSync'
+  | 'readSync'
+  | 'writeSync'
+  | 'ftruncateSync'
+  | 'fdatasyncSync'
+  | 'fsyncSync'
+  | 'fstatSync'
+  | 'readdirSync'
+  | 'readFileSync'
+  | 'writeFileSync'
+  | 'renameSync'
+  | 'unlinkSync'
+  | 'mkdirSync'
+>;
+
+export const nodeFs: LogFs = fs;
