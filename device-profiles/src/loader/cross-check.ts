@@ -1,0 +1,143 @@
+/**
+ * Checks a profile beyond its schema: everything that needs two fields or two points at
+ * once. Runs on partly invalid profiles too (only on the points that pass the point
+ * schema), so one pass reports schema errors and cross-check errors together.
+ */
+import { Value } from '@sinclair/typebox/value';
+import type { PathSegment } from '../config/problem.js';
+import {
+  isModbusPoint,
+  isOpcuaPoint,
+  isSerialPoint,
+  ModbusDevice,
+  type ModbusPoint,
+  type OpcuaPoint,
+  Point,
+  type Profile,
+  SerialLine,
+  type SerialPoint,
+} from '../profile-schema.js';
+import { checkModbus, checkOpcua, checkSerial, type Finding } from './binding-checks.js';
+
+export type { Finding } from './binding-checks.js';
+
+type Loose = Record<string, unknown>;
+const isObj = (v: unknown): v is Loose => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function crossCheckProfile(value: unknown): Finding[] {
+  const out: Finding[] = [];
+  if (!isObj(value)) return out;
+  const rawPoints = Array.isArray(value.points) ? value.points : [];
+  const points: { p: Point; i: number }[] = [];
+  rawPoints.forEach((p, i) => {
+    if (Value.Check(Point, p)) points.push({ p, i });
+  });
+  const protocol = ['modbus', 'opcua', 'serial'].includes(value.protocol as string)
+    ? (value.protocol as Profile['protocol'])
+    : undefined;
+
+  checkSections(value, protocol, out);
+  checkNames(rawPoints, out);
+  for (const { p, i } of points) {
+    checkPointValues(p, i, out);
+    const binding = isModbusPoint(p) ? 'modbus' : isOpcuaPoint(p) ? 'opcua' : 'serial';
+    if (protocol && binding !== protocol) {
+      out.push({
+        path: ['points', i, binding],
+        message: `${binding} binding in a profile with protocol ${protocol}: every point must use the profile's protocol`,
+      });
+    }
+  }
+  const modbusDevice = Value.Check(ModbusDevice, value.modbus) ? value.modbus : undefined;
+  checkModbus(
+    points.filter((x): x is { p: ModbusPoint; i: number } => isModbusPoint(x.p)),
+    modbusDevice,
+    out,
+  );
+  checkOpcua(
+    points.filter((x): x is { p: OpcuaPoint; i: number } => isOpcuaPoint(x.p)),
+    isObj(value.opcua) && typeof value.opcua.namespaceUri === 'string' ? value.opcua.namespaceUri : undefined,
+    out,
+  );
+  checkSerial(
+    points.filter((x): x is { p: SerialPoint; i: number } => isSerialPoint(x.p)),
+    Value.Check(SerialLine, value.serial) ? value.serial : undefined,
+    out,
+  );
+  return out;
+}
+
+function checkSections(value: Loose, protocol: Profile['protocol'] | undefined, out: Finding[]): void {
+  if (!protocol) return;
+  if (protocol === 'serial' && value.serial === undefined) {
+    out.push({
+      path: ['serial'],
+      at: ['protocol'],
+      message: 'a serial profile needs a serial section (framing and checksum)',
+    });
+  }
+  for (const section of ['modbus', 'opcua', 'serial'] as const) {
+    if (section !== protocol && value[section] !== undefined) {
+      out.push({ path: [section], message: `${section} settings do not apply to protocol ${protocol}` });
+    }
+  }
+}
+
+function checkNames(rawPoints: unknown[], out: Finding[]): void {
+  const first = new Map<string, number>();
+  rawPoints.forEach((p, i) => {
+    if (!isObj(p) || typeof p.name !== 'string') return;
+    const prev = first.get(p.name);
+    if (prev === undefined) first.set(p.name, i);
+    else
+      out.push({
+        path: ['points', i, 'name'],
+        message: `duplicate point name ${p.name} (also points[${prev}])`,
+      });
+  });
+}
+
+const NUMERIC = new Set(['integer', 'float']);
+
+function checkPointValues(p: Point, i: number, out: Finding[]): void {
+  const at = (...rest: PathSegment[]): PathSegment[] => ['points', i, ...rest];
+  if (p.scale === 0) out.push({ path: at('scale'), message: 'scale must not be 0' });
+  if (!NUMERIC.has(p.type)) {
+    for (const key of ['scale', 'offset', 'deadband'] as const) {
+      if (p[key] !== undefined) {
+        out.push({
+          path: at(key),
+          message: `${key} applies only to integer and float points, not ${p.type}`,
+        });
+      }
+    }
+  }
+  if (p.type === 'integer' && p.scale !== undefined && !Number.isInteger(p.scale)) {
+    out.push({
+      path: at('scale'),
+      message: `scale ${p.scale} makes fractions of an integer point: use type float`,
+    });
+  }
+  for (const key of Object.keys(p.enum ?? {})) {
+    // the schema's key pattern is not enforced by TypeBox records, so check it here
+    if (!/^-?\d+$/.test(key)) {
+      out.push({ path: at('enum', key), message: `enum key ${key} is not an integer raw value` });
+    }
+  }
+  if (p.enum !== undefined && p.type !== 'string') {
+    // the codec turns an enum point's raw integer into its label (toEngineering)
+    out.push({
+      path: at('type'),
+      message: `a point with enum labels reads as its label: use type string, not ${p.type}`,
+    });
+  }
+  if (p.range !== undefined && !(p.range.min < p.range.max)) {
+    out.push({
+      path: at('range'),
+      message: `range.min (${p.range.min}) must be less than range.max (${p.range.max})`,
+    });
+  }
+  if (p.range !== undefined && !NUMERIC.has(p.type)) {
+    out.push({ path: at('range'), message: `range applies only to integer and float points, not ${p.type}` });
+  }
+}
