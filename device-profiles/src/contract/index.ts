@@ -1,3 +1,4 @@
 export * from './envelopes.js';
 export * from './influx.js';
+export * from './json-schema.js';
 export * from './topics.js';
