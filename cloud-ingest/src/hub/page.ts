@@ -1,0 +1,90 @@
+/**
+ * The hub page: one self-contained HTML document (inline CSS and script, no external
+ * assets) that polls the /api/hub endpoints. The chart is an inline SVG drawn by
+ * page-script.ts; its <svg> carries data-count / data-last-ts / data-last-value and one
+ * <circle data-ts data-value> per sample (up to 400) so tests and scrapers can read it.
+ */
+import { PAGE_SCRIPT } from './page-script.js';
+
+const STYLE = `
+:root { --bg:#f5f6f8; --card:#fff; --ink:#1d2330; --mute:#667085; --line:#d9dde5;
+  --ok:#12805c; --warn:#b7791f; --bad:#c0362c; --unk:#8a94a6; --accent:#2457c5; }
+* { box-sizing: border-box; }
+body { margin:0; font:14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Noto Sans CJK SC", sans-serif;
+  background:var(--bg); color:var(--ink); }
+header { display:flex; flex-wrap:wrap; align-items:baseline; gap:1.5rem; padding:.8rem 1.2rem; background:#1d2330; color:#fff; }
+header h1 { margin:0; font-size:1.15rem; font-weight:600; }
+header .tot { display:flex; gap:1.2rem; flex-wrap:wrap; font-size:.9rem; }
+header .tot b { font-size:1.05rem; }
+header .upd { margin-left:auto; color:#b9c0cc; font-size:.8rem; }
+main { padding:1rem 1.2rem; display:grid; gap:1rem; }
+#alert { display:none; padding:.6rem .9rem; background:#fde8e6; border:1px solid var(--bad); color:var(--bad); border-radius:6px; }
+#alert.show { display:block; }
+#districts { display:grid; gap:1rem; grid-template-columns:repeat(auto-fit, minmax(420px, 1fr)); }
+.card { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:.8rem 1rem; }
+.card h2 { margin:0 0 .5rem; font-size:1.05rem; }
+.stats { display:flex; flex-wrap:wrap; gap:.4rem 1.2rem; margin-bottom:.6rem; }
+.stat { display:flex; flex-direction:column; }
+.stat .k { color:var(--mute); font-size:.75rem; text-transform:uppercase; letter-spacing:.03em; }
+.stat .v { font-size:1rem; font-variant-numeric:tabular-nums; }
+.pill { display:inline-block; padding:0 .45rem; border-radius:999px; font-size:.78rem; font-weight:600; color:#fff; margin-right:.25rem; }
+.s-online, .s-up { background:var(--ok); } .s-degraded { background:var(--warn); }
+.s-offline, .s-down { background:var(--bad); } .s-unknown { background:var(--unk); }
+.s-zero { background:#e4e7ec; color:var(--mute); }
+table { width:100%; border-collapse:collapse; font-variant-numeric:tabular-nums; }
+th, td { text-align:left; padding:.25rem .4rem; border-top:1px solid var(--line); white-space:nowrap; }
+th { color:var(--mute); font-weight:500; font-size:.78rem; }
+.low { color:var(--bad); font-weight:600; }
+.picker { display:flex; flex-wrap:wrap; gap:.6rem; align-items:end; margin-bottom:.6rem; }
+.picker label { display:flex; flex-direction:column; font-size:.75rem; color:var(--mute); }
+.picker select { min-width:9rem; padding:.25rem; font:inherit; }
+#chart { width:100%; height:280px; display:block; }
+#chart .axis { stroke:var(--line); } #chart .grid { stroke:#eef0f4; }
+#chart .line { fill:none; stroke:var(--accent); stroke-width:2; }
+#chart circle { fill:var(--accent); }
+#chart text { fill:var(--mute); font-size:11px; }
+#chartinfo { color:var(--mute); font-size:.85rem; min-height:1.2em; }
+.empty { color:var(--mute); font-style:italic; }
+`;
+
+export function renderHubPage(cfg: { refreshMs: number; windowMs: number }): string {
+  const json = JSON.stringify(cfg).replaceAll('<', '\\u003c');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Ganzhi hub</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<header>
+  <h1>Ganzhi 感知 — hub</h1>
+  <div class="tot" id="totals"></div>
+  <div class="upd" id="updated">loading…</div>
+</header>
+<main>
+  <div id="alert" role="alert"></div>
+  <section id="districts" aria-label="Districts"></section>
+  <section class="card" aria-label="Live chart">
+    <h2>Live chart</h2>
+    <div class="picker">
+      <label>District <select id="sel-district"></select></label>
+      <label>Gateway <select id="sel-gateway"></select></label>
+      <label>Device <select id="sel-device"></select></label>
+      <label>Point <select id="sel-point"></select></label>
+      <label>Window <select id="sel-span">
+        <option value="300000">5 min</option><option value="600000" selected>10 min</option>
+        <option value="3600000">1 h</option><option value="21600000">6 h</option>
+      </select></label>
+    </div>
+    <svg id="chart" viewBox="0 0 900 280" preserveAspectRatio="none" role="img" aria-label="chart of the chosen point" data-count="0"></svg>
+    <div id="chartinfo"></div>
+  </section>
+</main>
+<script type="application/json" id="cfg">${json}</script>
+<script>${PAGE_SCRIPT}</script>
+</body>
+</html>
+`;
+}
