@@ -1,0 +1,200 @@
+/**
+ * Reading a scenario file: YAML with locations, schema validation, then the checks the
+ * schema cannot make (profiles exist, signals and faults name real points, endpoints fit
+ * the profile's protocol, unit ids are unique per endpoint). Every problem at once, each
+ * with its path and line.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import {
+  builtinProfilesDir,
+  formatPath,
+  formatProblem,
+  type Locate,
+  type PathSegment,
+  type Problem,
+  type Profile,
+  ProfileRegistry,
+  parseYamlDocument,
+  validateAgainst,
+} from '@ganzhi/device-profiles';
+import { simError } from '../errors.js';
+import type { FaultSpec } from '../faults/spec.js';
+import type { SignalSpec } from '../signals/spec.js';
+import { type DeviceSpec, type Endpoint, Scenario } from './schema.js';
+
+export interface DeviceInstance {
+  id: string;
+  profile: Profile;
+  district?: string;
+  gateway?: string;
+  endpoint: Endpoint;
+  /** devices with the same key share one listener / bus */
+  endpointKey: string;
+  unit: number;
+  seed: number;
+  signals: Record<string, SignalSpec>;
+  faults: FaultSpec[];
+  strictAddresses: boolean;
+  intervalMs?: number;
+}
+
+export interface LoadedScenario {
+  file: string;
+  baseDir: string;
+  scenario: Scenario;
+  registry: ProfileRegistry;
+  devices: DeviceInstance[];
+}
+
+const PROTOCOL_OF: Record<Endpoint['protocol'], Profile['protocol']> = {
+  'modbus-tcp': 'modbus',
+  'modbus-rtu-tcp': 'modbus',
+  'modbus-rtu': 'modbus',
+  opcua: 'opcua',
+  'serial-tcp': 'serial',
+  serial: 'serial',
+};
+
+export function parseScenario(
+  text: string,
+  file: string,
+  opts: { registry?: ProfileRegistry; baseDir?: string } = {},
+): { loaded?: LoadedScenario; problems: Problem[] } {
+  const doc = parseYamlDocument(text, file);
+  if (doc.value === undefined) return { problems: doc.problems };
+  const problems = [...doc.problems, ...validateAgainst(Scenario, doc.value, file, doc.locate)];
+  if (problems.length > 0) return { problems };
+  const scenario = doc.value as Scenario;
+  const baseDir = opts.baseDir ?? dirname(resolve(file));
+  let registry = opts.registry;
+  if (!registry) {
+    const dirs = (scenario.profileDirs ?? []).map((d) => resolve(baseDir, d));
+    const r = ProfileRegistry.load([builtinProfilesDir, ...dirs]);
+    problems.push(...r.problems);
+    registry = r.registry;
+  }
+  const devices = expand(scenario, registry, file, doc.locate, problems);
+  if (problems.length > 0) return { problems };
+  return { loaded: { file, baseDir, scenario, registry, devices }, problems };
+}
+
+/** Loads and checks a scenario file; throws GZ_SIM_SCENARIO listing every problem. */
+export function loadScenarioFile(file: string, opts: { registry?: ProfileRegistry } = {}): LoadedScenario {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw simError('GZ_SIM_SCENARIO', `cannot read scenario ${file}`, cause);
+  }
+  const { loaded, problems } = parseScenario(text, file, opts);
+  if (!loaded) {
+    throw Object.assign(simError('GZ_SIM_SCENARIO', problems.map(formatProblem).join('\n')), { problems });
+  }
+  return loaded;
+}
+
+function expand(
+  scenario: Scenario,
+  registry: ProfileRegistry,
+  file: string,
+  locate: Locate,
+  problems: Problem[],
+): DeviceInstance[] {
+  const at = (path: PathSegment[], message: string) => {
+    let pos = locate(path);
+    for (let n = path.length - 1; !pos && n > 0; n--) pos = locate(path.slice(0, n));
+    problems.push({
+      file,
+      ...(pos ? { line: pos.line, column: pos.column } : {}),
+      path: formatPath(path),
+      message,
+    });
+  };
+  const out: DeviceInstance[] = [];
+  const ids = new Set<string>();
+  const units = new Map<string, Set<number>>();
+  const seedAll = scenario.seed ?? 1;
+  scenario.devices.forEach((d: DeviceSpec, i) => {
+    const profile = registry.get(d.profile);
+    if (!profile) {
+      at(
+        ['devices', i, 'profile'],
+        `unknown profile ${d.profile}; known: ${registry
+          .list()
+          .map((p) => p.id)
+          .join(', ')}`,
+      );
+      return;
+    }
+    const want = PROTOCOL_OF[d.endpoint.protocol];
+    if (profile.protocol !== want) {
+      at(
+        ['devices', i, 'endpoint', 'protocol'],
+        `${d.endpoint.protocol} cannot serve ${profile.id}, a ${profile.protocol} profile`,
+      );
+      return;
+    }
+    const names = new Set(profile.points.map((p) => p.name));
+    for (const name of Object.keys(d.signals ?? {})) {
+      if (!names.has(name)) at(['devices', i, 'signals', name], `${profile.id} has no point "${name}"`);
+    }
+    (d.faults ?? []).forEach((f, k) => {
+      (f.points ?? []).forEach((p, j) => {
+        if (!names.has(p)) at(['devices', i, 'faults', k, 'points', j], `${profile.id} has no point "${p}"`);
+      });
+    });
+    const count = d.repeat?.count ?? 1;
+    const per = d.repeat?.perEndpoint ?? count;
+    const width = Math.max(3, String(count).length);
+    for (let n = 0; n < count; n++) {
+      const id = d.repeat ? `${d.id}-${String(n + 1).padStart(width, '0')}` : d.id;
+      const group = Math.floor(n / per);
+      const unit = (d.unit ?? 1) + (n % per);
+      const endpoint = shifted(d.endpoint, group);
+      const key = endpointKey(endpoint, group);
+      if (ids.has(id)) at(['devices', i, 'id'], `duplicate device id ${id}`);
+      ids.add(id);
+      if (unit > 247 && d.endpoint.protocol.startsWith('modbus')) {
+        at(['devices', i, 'repeat', 'perEndpoint'], `unit id ${unit} past 247: lower perEndpoint`);
+        return;
+      }
+      if (d.endpoint.protocol.startsWith('modbus')) {
+        const used = units.get(key) ?? new Set<number>();
+        if (used.has(unit)) at(['devices', i, 'unit'], `unit id ${unit} already used on ${key}`);
+        used.add(unit);
+        units.set(key, used);
+      } else if (d.endpoint.protocol.startsWith('serial')) {
+        if (units.has(key))
+          at(['devices', i, 'endpoint'], `${key} already has a serial device; one per port`);
+        units.set(key, new Set([0]));
+      }
+      out.push({
+        id,
+        profile,
+        ...(d.district ? { district: d.district } : {}),
+        ...(d.gateway ? { gateway: d.gateway } : {}),
+        endpoint,
+        endpointKey: key,
+        unit,
+        seed: d.repeat ? (d.seed ?? seedAll) * 1_000_003 + n : (d.seed ?? seedAll),
+        signals: d.signals ?? {},
+        faults: d.faults ?? [],
+        strictAddresses: d.strictAddresses ?? false,
+        ...(d.intervalMs ? { intervalMs: d.intervalMs } : {}),
+      });
+    }
+  });
+  return out;
+}
+
+function shifted(e: Endpoint, group: number): Endpoint {
+  if ('port' in e && e.port !== 0 && group > 0) return { ...e, port: e.port + group };
+  return e;
+}
+
+export function endpointKey(e: Endpoint, group = 0): string {
+  if ('device' in e) return `${e.protocol}:${e.device}`;
+  const base = `${e.protocol}:${e.host ?? '127.0.0.1'}:${e.port}`;
+  return e.port === 0 ? `${base}#${group}` : base;
+}
