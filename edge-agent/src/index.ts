@@ -1,5 +1,4 @@
-export { Agent, type AgentOptions, type DeviceRuntime } from './agent.js';
-export { ReportByException, type RbeOptions } from './acquisition/report-by-exception.js';
+export { type RbeOptions, ReportByException } from './acquisition/report-by-exception.js';
 export { DeviceScheduler, type SchedulerOptions, type SchedulerStats } from './acquisition/scheduler.js';
 export {
   type DeviceStatusEvent,
@@ -8,6 +7,7 @@ export {
   type ReadingBatch,
   type ReadingSink,
 } from './acquisition/sink.js';
+export { Agent, type AgentOptions, type DeviceRuntime } from './agent.js';
 export { type BackoffOptions, backoffDelay } from './backoff.js';
 export { type Clock, type Random, seededRandom, systemClock } from './clock.js';
 export { AgentConfig, configJsonSchema, DEFAULTS, DeviceConfig } from './config/config-schema.js';

@@ -1,0 +1,110 @@
+/**
+ * The acquisition runtime: one driver and one scheduler per device, drivers loaded lazily
+ * by endpoint scheme, shared lines ref-counted, readings out through one ReadingSink.
+ */
+import type { Logger } from 'pino';
+import { ReportByException } from './acquisition/report-by-exception.js';
+import { DeviceScheduler } from './acquisition/scheduler.js';
+import type { ReadingSink } from './acquisition/sink.js';
+import { type Clock, type Random, systemClock } from './clock.js';
+import { DEFAULTS } from './config/config-schema.js';
+import {
+  createLineRegistry,
+  type DeviceSpec,
+  type Driver,
+  type DriverContext,
+  type DriverReading,
+} from './drivers/driver.js';
+import { DriverRegistry } from './drivers/registry.js';
+
+export interface AgentOptions {
+  devices: DeviceSpec[];
+  sink: ReadingSink;
+  logger: Logger;
+  clock?: Clock;
+  random?: Random;
+  drivers?: DriverRegistry;
+}
+
+export interface DeviceRuntime {
+  spec: DeviceSpec;
+  driver: Driver;
+  scheduler: DeviceScheduler;
+  /** last reading per point (before report-by-exception) */
+  last: Map<string, DriverReading>;
+}
+
+export class Agent {
+  readonly devices: DeviceRuntime[] = [];
+  private started = false;
+
+  private constructor(private readonly o: AgentOptions & { clock: Clock; random: Random }) {}
+
+  /** Loads the drivers the devices need and builds one scheduler per device (does not start polling). */
+  static async create(opts: AgentOptions): Promise<Agent> {
+    const a = new Agent({ ...opts, clock: opts.clock ?? systemClock, random: opts.random ?? Math.random });
+    await a.build();
+    return a;
+  }
+
+  private async build(): Promise<void> {
+    const { clock, random, logger, sink } = this.o;
+    const registry = this.o.drivers ?? new DriverRegistry();
+    const ctx: DriverContext = { clock, random, logger, lines: createLineRegistry() };
+    for (const spec of this.o.devices) {
+      const factory = await registry.load(spec.endpoint.scheme);
+      const driver = factory(spec, { ...ctx, logger: logger.child({ device: spec.id }) });
+      const last = new Map<string, DriverReading>();
+      const rbeCfg = spec.options.reportByException as
+        | { enabled: boolean; maxSilenceMs?: number }
+        | undefined;
+      const rbe = rbeCfg?.enabled
+        ? new ReportByException({
+            deadbands: new Map(
+              spec.points.filter((p) => p.deadband !== undefined).map((p) => [p.name, p.deadband as number]),
+            ),
+            maxSilenceMs: rbeCfg.maxSilenceMs ?? DEFAULTS.maxSilenceMs,
+          })
+        : undefined;
+      const scheduler = new DeviceScheduler({
+        driver,
+        intervalMs: spec.pollIntervalMs,
+        clock,
+        random,
+        sink,
+        logger,
+        ...(rbe ? { rbe } : {}),
+        batch: {
+          profile: spec.profile.id,
+          profileVersion: spec.profile.version,
+          model: spec.profile.model,
+          measurement: spec.profile.measurement,
+        },
+        onCycle: (readings) => {
+          for (const r of readings) last.set(r.point, r);
+        },
+      });
+      this.devices.push({ spec, driver, scheduler, last });
+    }
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    await Promise.all(
+      this.devices.map((d) =>
+        d.driver
+          .connect()
+          .catch((err) => this.o.logger.warn({ err, device: d.spec.id }, 'first connect failed')),
+      ),
+    );
+    for (const d of this.devices) d.scheduler.start();
+  }
+
+  /** Stops polling, waits for cycles in progress, closes drivers (and their lines). */
+  async stop(): Promise<void> {
+    await Promise.all(this.devices.map((d) => d.scheduler.stop()));
+    await Promise.all(this.devices.map((d) => d.driver.close().catch(() => undefined)));
+    this.started = false;
+  }
+}

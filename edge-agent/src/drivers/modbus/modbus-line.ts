@@ -1,0 +1,226 @@
+/**
+ * One physical Modbus line: a TCP connection, a serial port, or an RTU-over-TCP socket.
+ * Every device on the line shares it, and transactions run strictly one at a time in
+ * arrival order (an RS-485 bus cannot carry two). The line connects lazily, and after a
+ * failure reconnects with capped exponential backoff and jitter; while it waits, queued
+ * transactions fail at once with the reason, so a dead line costs no bus time.
+ */
+import ModbusSerial from 'modbus-serial';
+import type { ModbusRTU } from 'modbus-serial/ModbusRTU.js';
+import type { Logger } from 'pino';
+import { type BackoffOptions, backoffDelay } from '../../backoff.js';
+import type { Clock, Random } from '../../clock.js';
+import type { Endpoint } from '../../config/endpoint.js';
+import { classifyModbusError, LineDownError } from './fault.js';
+
+const ModbusClient = (ModbusSerial as unknown as { default: typeof ModbusRTU }).default ?? ModbusSerial;
+
+export type ModbusEndpoint = Extract<Endpoint, { scheme: 'modbus-tcp' | 'modbus-rtu' | 'modbus-rtutcp' }>;
+
+export interface ModbusLineOptions {
+  endpoint: ModbusEndpoint;
+  clock: Clock;
+  random: Random;
+  logger: Logger;
+  reconnect?: BackoffOptions;
+  /** how long a connection attempt may take; default 3000 ms */
+  connectTimeoutMs?: number;
+}
+
+export interface LineCounters {
+  transactions: number;
+  connects: number;
+  connectFailures: number;
+  drops: number;
+}
+
+export class ModbusLine {
+  readonly counters: LineCounters = { transactions: 0, connects: 0, connectFailures: 0, drops: 0 };
+  private client: ModbusRTU | undefined;
+  private tail: Promise<unknown> = Promise.resolve();
+  private failures = 0;
+  private retryAt = 0;
+  private lastError = '';
+  private closed = false;
+  /** consecutive timeouts on the line without a response in between (TCP: half-open socket?) */
+  private silentTimeouts = 0;
+  private readonly reconnect: BackoffOptions;
+
+  constructor(private readonly opts: ModbusLineOptions) {
+    this.reconnect = opts.reconnect ?? { initialMs: 1000, maxMs: 60_000 };
+  }
+
+  get endpoint(): ModbusEndpoint {
+    return this.opts.endpoint;
+  }
+
+  get connected(): boolean {
+    return this.client?.isOpen === true;
+  }
+
+  /**
+   * Runs `fn` with the line to itself, for unit `unit` with `timeoutMs`. Rejects with the
+   * modbus-serial error (classify with classifyModbusError) or a LineDownError.
+   */
+  transaction<T>(unit: number, timeoutMs: number, fn: (client: ModbusRTU) => Promise<T>): Promise<T> {
+    const run = async (): Promise<T> => {
+      if (this.closed) throw new LineDownError('closed');
+      const client = await this.ensureOpen();
+      client.setID(unit);
+      client.setTimeout(timeoutMs);
+      this.counters.transactions++;
+      try {
+        const result = await fn(client);
+        this.silentTimeouts = 0;
+        return result;
+      } catch (err) {
+        this.afterError(err);
+        throw err;
+      }
+    };
+    const p = this.tail.then(run, run);
+    this.tail = p.catch(() => undefined);
+    return p;
+  }
+
+  private afterError(err: unknown): void {
+    const fault = classifyModbusError(err);
+    if (fault.kind === 'timeout') {
+      this.silentTimeouts++;
+      // Modbus TCP: two timeouts in a row with nothing answered in between → the socket may be
+      // half-open; start afresh. (On a serial bus a dead slave is normal: keep the port.)
+      if (this.opts.endpoint.scheme === 'modbus-tcp' && this.silentTimeouts >= 2) {
+        this.drop('two consecutive timeouts');
+      }
+    } else if (fault.kind === 'line') {
+      this.drop(fault.reason);
+    } else {
+      this.silentTimeouts = 0;
+    }
+  }
+
+  private drop(why: string): void {
+    if (!this.client) return;
+    this.opts.logger.warn({ line: this.opts.endpoint.url, why }, 'modbus line dropped');
+    this.counters.drops++;
+    const c = this.client;
+    this.client = undefined;
+    this.silentTimeouts = 0;
+    closeQuietly(c);
+  }
+
+  private async ensureOpen(): Promise<ModbusRTU> {
+    if (this.client?.isOpen) return this.client;
+    if (this.client) this.drop('connection closed');
+    const now = this.opts.clock.now();
+    if (now < this.retryAt) {
+      throw new LineDownError(
+        `${this.lastError} (reconnecting in ${Math.ceil((this.retryAt - now) / 1000)} s)`,
+      );
+    }
+    const client = new ModbusClient();
+    client.on('error', (err) => this.opts.logger.debug({ err, line: this.opts.endpoint.url }, 'line error'));
+    client.on('close', () => {
+      if (this.client === client) this.client = undefined;
+    });
+    try {
+      await this.open(client);
+      this.counters.connects++;
+      if (this.failures > 0)
+        this.opts.logger.info({ line: this.opts.endpoint.url }, 'modbus line reconnected');
+      this.failures = 0;
+      this.retryAt = 0;
+      this.client = client;
+      return client;
+    } catch (err) {
+      closeQuietly(client);
+      this.failures++;
+      this.counters.connectFailures++;
+      const fault = classifyModbusError(err);
+      this.lastError = fault.kind === 'timeout' ? 'connection: timeout' : fault.reason;
+      this.retryAt = this.opts.clock.now() + backoffDelay(this.failures, this.reconnect, this.opts.random);
+      if (this.failures === 1 || this.failures % 20 === 0) {
+        this.opts.logger.warn(
+          { line: this.opts.endpoint.url, failures: this.failures, reason: this.lastError },
+          'modbus line connect failed',
+        );
+      }
+      throw new LineDownError(this.lastError, { cause: err });
+    }
+  }
+
+  private open(client: ModbusRTU): Promise<void> {
+    const e = this.opts.endpoint;
+    const connectTimeout = this.opts.connectTimeoutMs ?? 3000;
+    let opening: Promise<void>;
+    switch (e.scheme) {
+      case 'modbus-tcp':
+        opening = client.connectTCP(e.host, { port: e.port, timeout: connectTimeout });
+        break;
+      case 'modbus-rtutcp':
+        // RTU frames (with CRC) over a raw TCP socket, as serial device servers pass them on.
+        // modbus-serial calls this port "telnet"; its connectTcpRTUBuffered speaks MBAP instead.
+        opening = client.connectTelnet(e.host, { port: e.port, timeout: connectTimeout });
+        break;
+      case 'modbus-rtu':
+        opening = client.connectRTUBuffered(e.path, {
+          baudRate: e.baudRate,
+          parity: e.parity,
+          dataBits: e.dataBits,
+          stopBits: e.stopBits,
+        });
+        break;
+    }
+    return withTimeout(opening, connectTimeout, this.opts.clock);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.tail;
+    const c = this.client;
+    this.client = undefined;
+    if (c) await closeAndWait(c);
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, clock: Clock): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const h = clock.setTimeout(
+      () => reject(Object.assign(new Error('Timed out'), { errno: 'ETIMEDOUT' })),
+      ms,
+    );
+    p.then(
+      (v) => {
+        clock.clearTimeout(h);
+        resolve(v);
+      },
+      (err) => {
+        clock.clearTimeout(h);
+        reject(err);
+      },
+    );
+  });
+}
+
+function closeQuietly(c: ModbusRTU): void {
+  try {
+    c.close(() => undefined);
+  } catch {
+    /* already closed */
+  }
+}
+
+function closeAndWait(c: ModbusRTU): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, 1000);
+    try {
+      c.close(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    } catch {
+      clearTimeout(t);
+      resolve();
+    }
+  });
+}

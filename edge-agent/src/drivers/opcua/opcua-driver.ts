@@ -1,0 +1,428 @@
+/**
+ * One OPC UA server (device instance). Subscribes to the profile's points as monitored
+ * items (sampling interval, queue, absolute deadband from the point), or polls them with
+ * the Read service (`opcua.mode: poll`). `nsu=` node ids are resolved to the server's
+ * namespace index at every (re)connect.
+ *
+ * Liveness watchdog: every keep-alive, notification or successful read marks the session
+ * alive. When nothing arrives for `watchdogMs`, or the channel or subscription dies, the
+ * session is torn down and rebuilt with capped exponential backoff; meanwhile every cycle
+ * yields bad-quality readings with the reason — an outage is never silence.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isOpcuaPoint, type OpcuaPoint } from '@ganzhi/device-profiles';
+import {
+  AttributeIds,
+  type ClientSession,
+  type ClientSubscription,
+  DataChangeFilter,
+  DataChangeTrigger,
+  DeadbandType,
+  MessageSecurityMode,
+  OPCUACertificateManager,
+  OPCUAClient,
+  SecurityPolicy,
+  TimestampsToReturn,
+  type UserIdentityInfo,
+  UserTokenType,
+} from 'node-opcua';
+import { backoffDelay } from '../../backoff.js';
+import type { OpcuaOptions } from '../../config/config-schema.js';
+import {
+  type DeviceSpec,
+  type DeviceState,
+  type Driver,
+  type DriverContext,
+  type DriverReading,
+  type DriverStatus,
+  emptyCounters,
+} from '../driver.js';
+import { readingOf } from './data-value.js';
+import { resolveNodeId } from './node-id.js';
+
+const MAX_QUEUE = 10_000;
+
+interface Session {
+  client: OPCUAClient;
+  session: ClientSession;
+  subscription?: ClientSubscription;
+  /** point name → resolved node id */
+  nodes: Map<string, string>;
+  /** point name → why it cannot be read (namespace missing, monitored item refused) */
+  broken: Map<string, string>;
+  /** the server refused the subscription: this session polls instead */
+  polling: boolean;
+}
+
+export class OpcuaDriver implements Driver {
+  readonly device: string;
+  private readonly points: OpcuaPoint[];
+  private readonly opts: OpcuaOptions;
+  private readonly counters = emptyCounters();
+  private current: Session | undefined;
+  private connecting: Promise<void> | undefined;
+  private outage: string | undefined = 'not connected';
+  private queue: DriverReading[] = [];
+  private lastAlive = 0;
+  private failures = 0;
+  private retryAt = 0;
+  private watchdog: unknown;
+  private closed = false;
+  private state: DeviceState = 'unknown';
+  private since: number;
+  private certificateManager: OPCUACertificateManager | undefined;
+  readonly watchdogMs: number;
+  private readonly publishingMs: number;
+
+  constructor(
+    private readonly spec: DeviceSpec,
+    private readonly ctx: DriverContext,
+  ) {
+    this.device = spec.id;
+    this.points = spec.points.filter(isOpcuaPoint);
+    this.opts = (spec.options.opcua as OpcuaOptions | undefined) ?? {};
+    this.since = ctx.clock.now();
+    this.publishingMs = Math.max(50, Math.min(this.spec.pollIntervalMs, 1000));
+    // a server sends a keep-alive after 3 empty publishing intervals
+    this.watchdogMs = this.opts.watchdogMs ?? Math.max(3000, 4 * 3 * this.publishingMs);
+  }
+
+  async connect(): Promise<void> {
+    this.armWatchdog();
+    await this.rebuild();
+    if (this.outage) throw new Error(this.outage);
+  }
+
+  private armWatchdog(): void {
+    if (this.watchdog !== undefined || this.closed) return;
+    const every = Math.max(100, Math.min(1000, Math.floor(this.watchdogMs / 4)));
+    const tick = () => {
+      this.watchdog = undefined;
+      if (this.closed) return;
+      const now = this.ctx.clock.now();
+      if (!this.outage && this.current && now - this.lastAlive > this.watchdogMs) {
+        this.down(`watchdog: no keep-alive for ${Math.round((now - this.lastAlive) / 1000)} s`);
+      }
+      if (this.outage && !this.connecting && now >= this.retryAt) void this.rebuild();
+      this.watchdog = this.ctx.clock.setTimeout(tick, every);
+    };
+    this.watchdog = this.ctx.clock.setTimeout(tick, every);
+  }
+
+  private alive(): void {
+    this.lastAlive = this.ctx.clock.now();
+  }
+
+  private rebuild(): Promise<void> {
+    if (!this.connecting) {
+      this.connecting = this.build().finally(() => {
+        this.connecting = undefined;
+      });
+    }
+    return this.connecting;
+  }
+
+  private async build(): Promise<void> {
+    await this.teardown();
+    if (this.closed) return;
+    try {
+      this.current = await this.open();
+      this.failures = 0;
+      this.outage = undefined;
+      this.alive();
+      this.ctx.logger.info({ device: this.device }, 'opcua session established');
+    } catch (err) {
+      this.failures++;
+      this.counters.errors++;
+      const reason = `connection: ${(err as Error).message?.split('\n')[0] ?? String(err)}`;
+      this.outage = reason;
+      this.retryAt =
+        this.ctx.clock.now() +
+        backoffDelay(this.failures, { initialMs: 1000, maxMs: 60_000 }, this.ctx.random);
+      if (this.failures === 1 || this.failures % 20 === 0) {
+        this.ctx.logger.warn(
+          { device: this.device, reason, failures: this.failures },
+          'opcua connect failed',
+        );
+      }
+      await this.teardown();
+    }
+  }
+
+  private down(reason: string): void {
+    if (this.outage || this.closed) return;
+    this.outage = reason;
+    this.counters.errors++;
+    this.retryAt = this.ctx.clock.now();
+    this.ctx.logger.warn({ device: this.device, reason }, 'opcua session lost; rebuilding');
+    void this.rebuild();
+  }
+
+  private certificates(): OPCUACertificateManager {
+    if (!this.certificateManager) {
+      const stateDir = String(this.spec.options.stateDir ?? 'state');
+      this.certificateManager = new OPCUACertificateManager({
+        rootFolder: this.opts.pkiDir ?? join(stateDir, 'pki', 'opcua'),
+        automaticallyAcceptUnknownCertificate: true,
+      });
+    }
+    return this.certificateManager;
+  }
+
+  private identity(): UserIdentityInfo {
+    const id = this.opts.identity;
+    if (!id || id.type === 'anonymous') return { type: UserTokenType.Anonymous };
+    if (id.type === 'username')
+      return { type: UserTokenType.UserName, userName: id.username, password: id.password };
+    const pem = readFileSync(id.certificateFile, 'utf8');
+    const der = Buffer.from(pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
+    return {
+      type: UserTokenType.Certificate,
+      certificateData: der,
+      privateKey: readFileSync(id.privateKeyFile, 'utf8'),
+    } as UserIdentityInfo;
+  }
+
+  private async open(): Promise<Session> {
+    const mode = this.opts.securityMode ?? 'None';
+    const policy = this.opts.securityPolicy ?? (mode === 'None' ? 'None' : 'Basic256Sha256');
+    const client = OPCUAClient.create({
+      applicationName: 'ganzhi-agent',
+      applicationUri: `urn:ganzhi:agent:${this.device}`,
+      endpointMustExist: false,
+      securityMode: MessageSecurityMode[mode],
+      securityPolicy: SecurityPolicy[policy],
+      // the agent does its own reconnection (with the watchdog), so node-opcua must not
+      connectionStrategy: { maxRetry: 0, initialDelay: 200, maxDelay: 1000 },
+      keepSessionAlive: true,
+      requestedSessionTimeout: Math.max(10_000, 4 * this.watchdogMs),
+      clientCertificateManager: this.certificates(),
+    });
+    const lost = (why: string) => () => {
+      if (this.current?.client === client) this.down(why);
+    };
+    client.on('connection_lost', lost('connection lost'));
+    client.on('close', lost('connection closed'));
+    const timeout = Math.max(this.spec.timeoutMs, 3000);
+    await withTimeout(client.connect(this.spec.endpoint.url), timeout, 'connect timeout', () =>
+      client.disconnect().catch(() => undefined),
+    );
+    let session: ClientSession;
+    try {
+      session = await withTimeout(client.createSession(this.identity()), timeout, 'session timeout');
+    } catch (err) {
+      await client.disconnect().catch(() => undefined);
+      throw err;
+    }
+    const namespaces = await session.readNamespaceArray();
+    const nodes = new Map<string, string>();
+    const broken = new Map<string, string>();
+    const profileUri = this.spec.profile.opcua?.namespaceUri;
+    const serverUri = this.opts.namespaceUri;
+    for (const p of this.points) {
+      let nodeId = p.opcua.nodeId;
+      if (serverUri && profileUri && nodeId.startsWith(`nsu=${profileUri};`)) {
+        nodeId = `nsu=${serverUri};${nodeId.slice(profileUri.length + 5)}`;
+      }
+      const r = resolveNodeId(nodeId, namespaces);
+      if (r.ok) nodes.set(p.name, r.nodeId);
+      else broken.set(p.name, r.reason);
+    }
+    const s: Session = {
+      client,
+      session,
+      nodes,
+      broken,
+      polling: (this.opts.mode ?? 'subscribe') === 'poll',
+    };
+    if (!s.polling) {
+      try {
+        await this.subscribe(s);
+      } catch (err) {
+        // e.g. BadServiceUnsupported, BadTooManySubscriptions: fall back to the Read service
+        this.ctx.logger.warn(
+          { device: this.device, reason: (err as Error).message?.split('\n')[0] },
+          'opcua subscription refused; polling instead',
+        );
+        await s.subscription?.terminate().catch(() => undefined);
+        delete s.subscription;
+        s.polling = true;
+      }
+    }
+    return s;
+  }
+
+  private async subscribe(s: Session): Promise<void> {
+    const sub = await s.session.createSubscription2({
+      requestedPublishingInterval: this.publishingMs,
+      requestedMaxKeepAliveCount: 3,
+      requestedLifetimeCount: 30,
+      maxNotificationsPerPublish: 1000,
+      publishingEnabled: true,
+      priority: 1,
+    });
+    s.subscription = sub;
+    sub.on('keepalive', () => this.alive());
+    sub.on('received_notifications', () => this.alive());
+    sub.on('terminated', () => {
+      if (this.current === s) this.down('subscription terminated');
+    });
+    for (const p of this.points) {
+      const nodeId = s.nodes.get(p.name);
+      if (!nodeId) continue;
+      const filter =
+        p.deadband !== undefined && p.deadband > 0
+          ? new DataChangeFilter({
+              trigger: DataChangeTrigger.StatusValue,
+              deadbandType: DeadbandType.Absolute,
+              deadbandValue: p.deadband,
+            })
+          : undefined;
+      const item = await sub.monitor(
+        { nodeId, attributeId: AttributeIds.Value },
+        {
+          samplingInterval:
+            p.opcua.samplingInterval ?? this.opts.samplingIntervalMs ?? this.spec.pollIntervalMs,
+          queueSize: this.opts.queueSize ?? 10,
+          discardOldest: true,
+          ...(filter ? { filter } : {}),
+        },
+        TimestampsToReturn.Both,
+      );
+      item.on('changed', (dv) => {
+        if (this.current !== s) return;
+        this.push(readingOf(this.device, p, dv, this.ctx.clock.now()));
+      });
+      item.on('err', (message: string) => s.broken.set(p.name, `monitored item: ${message}`));
+    }
+  }
+
+  private push(r: DriverReading): void {
+    this.queue.push(r);
+    if (this.queue.length > MAX_QUEUE) {
+      this.queue.splice(0, this.queue.length - MAX_QUEUE);
+      this.counters.skipped++;
+    }
+  }
+
+  async read(): Promise<DriverReading[]> {
+    if (this.closed) throw new Error('driver closed');
+    const now = this.ctx.clock.now();
+    this.counters.cycles++;
+    const s = this.current;
+    let out: DriverReading[];
+    if (this.outage || !s) {
+      const reason = this.outage ?? 'not connected';
+      out = this.points.map((p) => bad(this.device, p, now, reason));
+      // values that arrived before the outage still go out, first
+      out = [...this.drain(), ...out];
+    } else if (s.polling) {
+      out = await this.poll(s, now);
+    } else {
+      out = this.drain();
+    }
+    if (s && !this.outage) {
+      for (const [name, reason] of s.broken) {
+        const p = this.points.find((x) => x.name === name);
+        if (p) out.push(bad(this.device, p, now, reason));
+      }
+    }
+    this.updateState(out, now);
+    return out;
+  }
+
+  private drain(): DriverReading[] {
+    const q = this.queue;
+    this.queue = [];
+    return q;
+  }
+
+  private async poll(s: Session, now: number): Promise<DriverReading[]> {
+    const points = this.points.filter((p) => s.nodes.has(p.name));
+    this.counters.requests++;
+    try {
+      const dvs = await withTimeout(
+        s.session.read(
+          points.map((p) => ({ nodeId: s.nodes.get(p.name)!, attributeId: AttributeIds.Value })),
+          0,
+        ),
+        this.spec.timeoutMs,
+        'timeout',
+      );
+      this.alive();
+      return points.map((p, i) => readingOf(this.device, p, dvs[i]!, this.ctx.clock.now()));
+    } catch (err) {
+      this.counters.errors++;
+      const reason = (err as Error).message === 'timeout' ? 'timeout' : `read: ${(err as Error).message}`;
+      if (reason === 'timeout') this.counters.timeouts++;
+      return this.points.map((p) => bad(this.device, p, now, reason));
+    }
+  }
+
+  private updateState(out: DriverReading[], now: number): void {
+    const badCount = out.filter((r) => r.quality === 'bad').length;
+    const s: DeviceState = this.outage ? 'down' : badCount > 0 ? 'degraded' : 'up';
+    if (s !== this.state) {
+      this.state = s;
+      this.since = now;
+    }
+  }
+
+  status(): DriverStatus {
+    return {
+      state: this.state,
+      since: this.since,
+      ...(this.outage ? { lastError: this.outage } : {}),
+      counters: { ...this.counters },
+    };
+  }
+
+  private async teardown(): Promise<void> {
+    const s = this.current;
+    this.current = undefined;
+    if (!s) return;
+    this.counters.reconnects++;
+    await withTimeout(
+      (async () => {
+        await s.subscription?.terminate().catch(() => undefined);
+        await s.session.close().catch(() => undefined);
+        await s.client.disconnect().catch(() => undefined);
+      })(),
+      2000,
+      'teardown timeout',
+    ).catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.watchdog !== undefined) this.ctx.clock.clearTimeout(this.watchdog);
+    await this.connecting?.catch(() => undefined);
+    await this.teardown();
+    await this.certificateManager?.dispose().catch(() => undefined);
+  }
+}
+
+function bad(device: string, p: OpcuaPoint, ts: number, reason: string): DriverReading {
+  return { device, point: p.name, value: null, unit: p.unit, ts, quality: 'bad', reason };
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, message: string, onTimeout?: () => unknown): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => {
+      onTimeout?.();
+      reject(new Error(message));
+    }, ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (err) => {
+        clearTimeout(t);
+        reject(err);
+      },
+    );
+  });
+}

@@ -1,0 +1,153 @@
+import type { SerialLine, SerialPoint } from '@ganzhi/device-profiles';
+import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../clock.js';
+import { checkFrame, nmeaChecksum, parseFrame } from './frame-parser.js';
+import { createFramer } from './framer.js';
+
+const nmea = (body: string) => `$${body}*${nmeaChecksum(body)}`;
+const GGA = 'GPGGA,123519,4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,';
+
+const gpsLine: SerialLine = { framing: { kind: 'line', terminator: '\r\n' }, checksum: 'nmea' };
+const gps: SerialPoint[] = [
+  {
+    name: 'latitude',
+    unit: 'deg',
+    type: 'float',
+    serial: { select: { kind: 'nmea', sentence: 'GGA', field: 2, decode: 'latitude' } },
+  },
+  {
+    name: 'longitude',
+    unit: 'deg',
+    type: 'float',
+    serial: { select: { kind: 'nmea', sentence: 'GGA', field: 4, decode: 'longitude' } },
+  },
+  {
+    name: 'fix',
+    unit: '1',
+    type: 'string',
+    enum: { '0': 'none', '1': 'gps' },
+    serial: { select: { kind: 'nmea', sentence: 'GGA', field: 6 } },
+  },
+  {
+    name: 'satellites',
+    unit: '1',
+    type: 'integer',
+    serial: { select: { kind: 'nmea', sentence: 'GGA', field: 7 } },
+  },
+  {
+    name: 'altitude',
+    unit: 'm',
+    type: 'float',
+    serial: { select: { kind: 'nmea', sentence: 'GGA', field: 9 } },
+  },
+];
+
+describe('framer', () => {
+  it('cuts lines across chunk boundaries, tolerates lone CR/LF, drops empty frames', () => {
+    const f = createFramer({ kind: 'line', terminator: '\r\n' });
+    expect(f.push('abc\r')).toEqual([]);
+    expect(f.push('\ndef\n\r\nghi')).toEqual(['abc', 'def']);
+    expect(f.push('\r\n')).toEqual(['ghi']);
+  });
+  it('delimiter and fixed framing', () => {
+    expect(createFramer({ kind: 'delimiter', delimiter: ';' }).push('a;b;c')).toEqual(['a', 'b']);
+    expect(createFramer({ kind: 'fixed', length: 3 }).push('abcdefg')).toEqual(['abc', 'def']);
+  });
+  it('drops an over-long run without terminator and resynchronises', () => {
+    const f = createFramer({ kind: 'line', terminator: '\n' }, 16);
+    expect(f.push('x'.repeat(40))).toEqual([]);
+    expect(f.dropped).toBe(40);
+    expect(f.push('yy\nok\n')).toEqual(['yy', 'ok']);
+  });
+});
+
+describe('frame parser', () => {
+  it('NMEA checksum, then fields with latitude/longitude and enum', () => {
+    const r = parseFrame(nmea(GGA), gpsLine, gps);
+    expect(r.checksum).toBe('ok');
+    const v = Object.fromEntries(
+      r.values.map((x) => [x.point.name, x.result.ok ? x.result.value : x.result.reason]),
+    );
+    expect(v.latitude).toBeCloseTo(48.1173, 4);
+    expect(v.longitude).toBeCloseTo(11.516667, 5);
+    expect(v).toMatchObject({ fix: 'gps', satellites: 8, altitude: 545.4 });
+  });
+  it('rejects a corrupted sentence and a missing checksum', () => {
+    const bad = nmea(GGA).replace('545.4', '545.5');
+    expect(checkFrame(bad, 'nmea')).toEqual({ ok: false, reason: 'checksum' });
+    expect(checkFrame(`$${GGA}`, 'nmea')).toEqual({ ok: false, reason: 'no checksum' });
+    expect(parseFrame(bad, gpsLine, gps)).toMatchObject({ checksum: 'failed', values: [] });
+  });
+  it('finds the sentence after leading garbage on the same line', () => {
+    expect(parseFrame(`\u0000\u00ff#@${nmea(GGA)}`, gpsLine, gps).checksum).toBe('ok');
+  });
+  it('empty NMEA fields (no fix) become bad readings, not zeros', () => {
+    const r = parseFrame(nmea('GPGGA,123519,,,,,0,00,,,M,,M,,'), gpsLine, gps);
+    const lat = r.values.find((x) => x.point.name === 'latitude')!;
+    expect(lat.result.ok).toBe(false);
+  });
+  it('column and regex selectors honour the prefix; sum8-hex checksum', () => {
+    const line: SerialLine = {
+      framing: { kind: 'line' },
+      checksum: 'sum8-hex',
+      prefix: 'W,',
+      columnDelimiter: ',',
+    };
+    const pts: SerialPoint[] = [
+      { name: 'temp', unit: 'Cel', type: 'float', serial: { select: { kind: 'column', index: 2 } } },
+      {
+        name: 'rh',
+        unit: '%',
+        type: 'integer',
+        serial: { select: { kind: 'regex', pattern: 'RH=(?<rh>\\d+)', group: 'rh' } },
+      },
+    ];
+    const body = 'W,01,+021.5,RH=45';
+    let sum = 0;
+    for (const c of body) sum = (sum + c.charCodeAt(0)) & 0xff;
+    const frame = `${body}*${sum.toString(16).toUpperCase().padStart(2, '0')}`;
+    const r = parseFrame(frame, line, pts);
+    expect(r.values.map((x) => x.result)).toEqual([
+      { ok: true, value: 21.5 },
+      { ok: true, value: 45 },
+    ]);
+    expect(parseFrame(`X,${frame.slice(2)}`, { ...line, checksum: 'none' }, pts).values).toEqual([]);
+  });
+
+  it('fuzz: random garbage mixed with good sentences never throws and every good sentence survives', () => {
+    const rnd = seededRandom(20261127);
+    for (let round = 0; round < 200; round++) {
+      const f = createFramer(gpsLine.framing, 512);
+      let stream = '';
+      let good = 0;
+      for (let i = 0; i < 20; i++) {
+        const kind = rnd();
+        if (kind < 0.4) {
+          stream += `${nmea(GGA)}\r\n`;
+          good++;
+        } else if (kind < 0.6) {
+          // a sentence cut off mid-line (device reset, buffer overrun)
+          stream += nmea(GGA).slice(0, Math.floor(rnd() * 40)); // no line end: runs into the next frame
+        } else if (kind < 0.8) {
+          stream += `${nmea(GGA).replace('4807', '4808')}\r\n`; // checksum failure
+        } else {
+          let g = '';
+          const n = Math.floor(rnd() * 700);
+          for (let k = 0; k < n; k++) g += String.fromCharCode(Math.floor(rnd() * 256));
+          stream += `${g.replace(/[\r\n]/g, '')}\r\n`;
+        }
+      }
+      let ok = 0;
+      let pos = 0;
+      while (pos < stream.length) {
+        const n = 1 + Math.floor(rnd() * 64);
+        for (const frame of f.push(Buffer.from(stream.slice(pos, pos + n), 'latin1'))) {
+          const r = parseFrame(frame, gpsLine, gps);
+          if (r.checksum === 'ok' && r.values.length === gps.length) ok++;
+        }
+        pos += n;
+      }
+      expect(ok).toBe(good);
+    }
+  });
+});

@@ -1,0 +1,197 @@
+/**
+ * A line-oriented serial device (NMEA GPS, ASCII weather station): the device talks, the
+ * driver listens. Frames are cut, checked and parsed as they arrive; each read() returns the
+ * newest value of every point that arrived since the previous read(). A point with nothing
+ * new for `staleMs` becomes bad with the reason (connection down, checksum failures, no data).
+ * The connection (serial port or TCP socket) reconnects with capped backoff and jitter.
+ */
+import type { Duplex } from 'node:stream';
+import { isSerialPoint, type SerialLine, type SerialPoint } from '@ganzhi/device-profiles';
+import { backoffDelay } from '../../backoff.js';
+import {
+  type DeviceSpec,
+  type DeviceState,
+  type Driver,
+  type DriverContext,
+  type DriverReading,
+  type DriverStatus,
+  emptyCounters,
+} from '../driver.js';
+import { parseFrame } from './frame-parser.js';
+import { createFramer, type Framer } from './framer.js';
+
+export type OpenStream = () => Promise<Duplex>;
+
+interface Latest {
+  reading: DriverReading;
+  fresh: boolean;
+}
+
+export class SerialDriver implements Driver {
+  readonly device: string;
+  private readonly points: SerialPoint[];
+  private readonly line: SerialLine;
+  private readonly latest = new Map<string, Latest>();
+  private readonly counters = emptyCounters();
+  private stream: Duplex | undefined;
+  private framer: Framer;
+  private failures = 0;
+  private reconnectTimer: unknown;
+  private closed = false;
+  private connectedAt = 0;
+  private lastGoodFrame = 0;
+  private lastError: string | undefined = 'not connected';
+  private state: DeviceState = 'unknown';
+  private since: number;
+  readonly frames = { ok: 0, checksumFailed: 0 };
+
+  constructor(
+    private readonly spec: DeviceSpec,
+    private readonly ctx: DriverContext,
+    private readonly open: OpenStream,
+  ) {
+    this.device = spec.id;
+    this.points = spec.points.filter(isSerialPoint);
+    this.line = spec.profile.serial ?? { framing: { kind: 'line' }, checksum: 'none' };
+    this.framer = createFramer(this.line.framing);
+    this.since = ctx.clock.now();
+  }
+
+  private get staleMs(): number {
+    return 3 * Math.max(this.spec.pollIntervalMs, this.line.intervalMs ?? 1000);
+  }
+
+  async connect(): Promise<void> {
+    if (this.stream || this.closed) return;
+    try {
+      const s = await this.open();
+      if (this.closed) {
+        s.destroy();
+        return;
+      }
+      this.stream = s;
+      this.framer = createFramer(this.line.framing);
+      this.connectedAt = this.ctx.clock.now();
+      this.failures = 0;
+      this.lastError = undefined;
+      s.on('data', (chunk: Buffer) => this.onData(chunk));
+      s.on('error', (err: Error) =>
+        this.onDown(`connection: ${(err as { code?: string }).code ?? err.message}`),
+      );
+      s.on('close', () => this.onDown('connection: closed'));
+    } catch (err) {
+      const e = err as { code?: string; message?: string };
+      this.onDown(`connection: ${e.code ?? e.message ?? String(err)}`);
+      throw err;
+    }
+  }
+
+  private onDown(reason: string): void {
+    if (this.stream) {
+      this.stream.removeAllListeners('data');
+      this.stream.destroy();
+      this.stream = undefined;
+    }
+    this.lastError = reason;
+    if (this.closed || this.reconnectTimer !== undefined) return;
+    this.failures++;
+    this.counters.errors++;
+    const delay = backoffDelay(this.failures, { initialMs: 1000, maxMs: 60_000 }, this.ctx.random);
+    if (this.failures === 1) this.ctx.logger.warn({ device: this.device, reason }, 'serial connection lost');
+    this.reconnectTimer = this.ctx.clock.setTimeout(() => {
+      this.reconnectTimer = undefined;
+      this.counters.reconnects++;
+      this.connect().catch(() => undefined);
+    }, delay);
+  }
+
+  private onData(chunk: Buffer): void {
+    const now = this.ctx.clock.now();
+    for (const frame of this.framer.push(chunk)) {
+      const parsed = parseFrame(frame, this.line, this.points);
+      if (parsed.checksum === 'failed') {
+        this.frames.checksumFailed++;
+        this.counters.errors++;
+        this.lastError = parsed.reason === 'checksum' ? 'checksum' : `bad frame: ${parsed.reason}`;
+        continue;
+      }
+      this.frames.ok++;
+      if (parsed.values.length > 0) this.lastGoodFrame = now;
+      for (const { point, result } of parsed.values) {
+        const base = { device: this.device, point: point.name, unit: point.unit, ts: now };
+        const reading: DriverReading = result.ok
+          ? { ...base, value: result.value, quality: 'good' }
+          : { ...base, value: null, quality: 'bad', reason: result.reason };
+        if (result.ok && typeof result.value === 'number' && point.range) {
+          if (result.value < point.range.min || result.value > point.range.max) {
+            reading.quality = 'uncertain';
+            reading.reason = 'out of range';
+          }
+        }
+        this.latest.set(point.name, { reading, fresh: true });
+      }
+    }
+  }
+
+  async read(): Promise<DriverReading[]> {
+    if (this.closed) throw new Error('driver closed');
+    const now = this.ctx.clock.now();
+    this.counters.cycles++;
+    const out: DriverReading[] = [];
+    const quietSince = Math.max(this.lastGoodFrame, this.connectedAt);
+    for (const p of this.points) {
+      const l = this.latest.get(p.name);
+      if (l?.fresh) {
+        l.fresh = false;
+        out.push(l.reading);
+        continue;
+      }
+      const last = l?.reading.ts ?? quietSince;
+      if (now - last >= this.staleMs || !this.stream) {
+        const reason = !this.stream ? (this.lastError ?? 'not connected') : (this.lastError ?? 'no data');
+        out.push({
+          device: this.device,
+          point: p.name,
+          value: null,
+          unit: p.unit,
+          ts: now,
+          quality: 'bad',
+          reason,
+        });
+      }
+    }
+    const good = out.filter((r) => r.quality !== 'bad').length;
+    const bad = out.length - good;
+    const s: DeviceState = !this.stream || (bad > 0 && good === 0) ? 'down' : bad > 0 ? 'degraded' : 'up';
+    if (s !== this.state) {
+      this.state = s;
+      this.since = now;
+    }
+    if (good > 0 && this.stream) this.lastError = undefined;
+    return out;
+  }
+
+  status(): DriverStatus {
+    return {
+      state: this.state,
+      since: this.since,
+      ...(this.lastError ? { lastError: this.lastError } : {}),
+      counters: { ...this.counters },
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.reconnectTimer !== undefined) this.ctx.clock.clearTimeout(this.reconnectTimer);
+    const s = this.stream;
+    this.stream = undefined;
+    if (s) {
+      s.removeAllListeners('data');
+      await new Promise<void>((resolve) => {
+        s.once('close', () => resolve());
+        s.destroy();
+        setTimeout(resolve, 500).unref();
+      });
+    }
+  }
+}

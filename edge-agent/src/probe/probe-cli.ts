@@ -1,0 +1,102 @@
+/** Argument parsing for `ganzhi-agent probe …`; each protocol's probe is loaded only when asked for. */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { builtinProfilesDir, ModbusTable, type Profile, ProfileRegistry } from '@ganzhi/device-profiles';
+import pino from 'pino';
+
+const USAGE = `usage:
+  ganzhi-agent probe modbus tcp://HOST:PORT|rtu:///dev/ttyUSB0?baud=9600&parity=N|rtutcp://HOST:PORT
+        [--unit 1] [--table holding|input|coil|discrete] [--range 0:20] [--timeout 1000]
+        [--profile ID [--profile-dir DIR]]
+  ganzhi-agent probe opcua opc.tcp://HOST:PORT [--browse NODE] [--security None|Sign|SignAndEncrypt]
+        [--user NAME --password-env VAR]
+  ganzhi-agent probe serial /dev/ttyS0|serial-tcp://HOST:PORT [--baud 9600] [--seconds 10] [--frames 50]
+        [--profile ID [--profile-dir DIR]]
+--range FROM:TO reads addresses FROM to TO-1 (0:20 = twenty registers from 0).`;
+
+function profileOf(id: string | undefined, dir: string | undefined): Profile | undefined {
+  if (!id) return undefined;
+  const reg = dir ? ProfileRegistry.load([dir]).registry : undefined;
+  const p = reg?.get(id) ?? ProfileRegistry.load([builtinProfilesDir]).registry.get(id);
+  if (!p) throw new Error(`unknown profile "${id}"`);
+  return p;
+}
+
+export async function probe(args: string[]): Promise<number> {
+  const [kind, target, ...rest] = args;
+  const out = (l: string) => process.stdout.write(`${l}\n`);
+  if (!kind || !target || kind === '--help') {
+    process.stderr.write(`${USAGE}\n`);
+    return kind === '--help' ? 0 : 2;
+  }
+  const { values: v } = parseArgs({
+    args: rest,
+    options: {
+      unit: { type: 'string', default: '1' },
+      table: { type: 'string', default: 'holding' },
+      range: { type: 'string', default: '0:10' },
+      timeout: { type: 'string', default: '1000' },
+      profile: { type: 'string' },
+      'profile-dir': { type: 'string' },
+      browse: { type: 'string', default: 'i=85' },
+      security: { type: 'string', default: 'None' },
+      user: { type: 'string' },
+      'password-env': { type: 'string' },
+      baud: { type: 'string', default: '9600' },
+      seconds: { type: 'string', default: '10' },
+      frames: { type: 'string', default: '50' },
+    },
+    strict: true,
+  });
+  const logger = pino({ level: 'silent' });
+  switch (kind) {
+    case 'modbus': {
+      const m = /^(\d+):(\d+)$/.exec(v.range ?? '');
+      if (!m || Number(m[2]) <= Number(m[1])) throw new Error('--range FROM:TO with TO > FROM');
+      const tables = ModbusTable.anyOf.map((t) => t.const as string);
+      if (!tables.includes(v.table!)) throw new Error(`--table: one of ${tables.join(', ')}`);
+      const { probeModbus } = await import('./modbus-probe.js');
+      const profile = profileOf(v.profile, v['profile-dir']);
+      return probeModbus({
+        url: target,
+        unit: Number(v.unit),
+        table: v.table as ModbusTable,
+        from: Number(m[1]),
+        count: Math.min(125, Number(m[2]) - Number(m[1])),
+        timeoutMs: Number(v.timeout),
+        ...(profile ? { profile } : {}),
+        logger,
+        out,
+      });
+    }
+    case 'opcua': {
+      const { probeOpcua } = await import('./opcua-probe.js');
+      const password = v['password-env'] ? process.env[v['password-env']] : undefined;
+      return probeOpcua({
+        url: target,
+        browse: v.browse!,
+        securityMode: v.security as 'None' | 'Sign' | 'SignAndEncrypt',
+        ...(v.user ? { username: v.user } : {}),
+        ...(password !== undefined ? { password } : {}),
+        pkiDir: join(tmpdir(), 'ganzhi-agent-probe-pki'),
+        out,
+      });
+    }
+    case 'serial': {
+      const { probeSerial } = await import('./serial-probe.js');
+      const profile = profileOf(v.profile, v['profile-dir']);
+      return probeSerial({
+        target,
+        baud: Number(v.baud),
+        seconds: Number(v.seconds),
+        maxFrames: Number(v.frames),
+        ...(profile ? { profile } : {}),
+        out,
+      });
+    }
+    default:
+      process.stderr.write(`unknown probe "${kind}"\n${USAGE}\n`);
+      return 2;
+  }
+}

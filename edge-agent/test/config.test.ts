@@ -1,0 +1,129 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../../test-support/process.js';
+import { configJsonSchema } from '../src/config/config-schema.js';
+import { parseConfig } from '../src/config/load-config.js';
+import { fixtures } from './helpers.js';
+
+const ws = fileURLToPath(new URL('..', import.meta.url));
+
+const good = `
+gateway: gw-1
+district: haidian
+profileDirs: [${fixtures}profiles]
+defaults: { pollIntervalMs: 2000, timeoutMs: 500 }
+devices:
+  - id: m1
+    profile: test-meter
+    endpoint: modbus-tcp://127.0.0.1:1502
+    points: [voltage, energy]
+    pointOverrides: { voltage: { deadband: 0.5 } }
+  - id: m2
+    profile: test-meter
+    endpoint: modbus-rtu:///dev/ttyUSB0?baud=19200&parity=E
+    unitId: 7
+    timeoutMs: 200
+    modbus: { maxRegistersPerRead: 4 }
+`;
+
+describe('gateway config', () => {
+  it('resolves devices with defaults, the points subset and overrides', () => {
+    const r = parseConfig(good, 'gw.yaml', { env: {} });
+    expect(r.problems).toEqual([]);
+    const [m1, m2] = r.devices;
+    expect(m1).toMatchObject({ id: 'm1', unitId: 1, pollIntervalMs: 2000, timeoutMs: 500, retries: 1 });
+    expect(m1!.points.map((p) => p.name)).toEqual(['voltage', 'energy']);
+    expect(m1!.points[0]!.deadband).toBe(0.5);
+    expect(m2).toMatchObject({ unitId: 7, timeoutMs: 200, endpoint: { baudRate: 19200, parity: 'even' } });
+    expect(m2!.profile.modbus?.maxRegistersPerRead).toBe(4);
+  });
+
+  it('reports every problem at once with line and path', () => {
+    const text = `gateway: gw-1
+district: haidian
+profileDirs: [${fixtures}profiles]
+devices:
+  - id: m1
+    profile: no-such-profile
+    endpoint: modbus-tcp://127.0.0.1:1502
+  - id: m1
+    profile: test-meter
+    endpoint: modbus-rtu:///dev/ttyUSB0?parity=Q
+    points: [voltage, volts]
+    timeoutMs: fast
+  - id: m3
+    profile: test-meter
+    endpoint: opc.tcp://plc:4840
+    opcua: { identity: { type: username, username: u, password: "\${ENV:GZ_NOT_SET}" } }
+  - id: gps
+    profile: gps-nmea
+    endpoint: serial:///dev/ttyS1?baud=4800
+  - id: gps-2
+    profile: gps-nmea
+    endpoint: serial:///dev/ttyS1?baud=9600
+`;
+    const r = parseConfig(text, 'gw.yaml', { env: {} });
+    const lines = r.problems.map((p) => `${p.line}:${p.path}: ${p.message}`);
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^6:devices\[0\]\.profile: unknown profile "no-such-profile"/),
+        expect.stringMatching(/^8:devices\[1\]\.id: duplicate device id "m1"/),
+        expect.stringMatching(/^10:devices\[1\]\.endpoint: .*invalid parity/),
+        expect.stringMatching(/^11:devices\[1\]\.points\[1\]: profile "test-meter" has no point "volts"/),
+        expect.stringMatching(/^12:devices\[1\]\.timeoutMs: /),
+        expect.stringMatching(/^15:devices\[2\]\.endpoint: scheme opc.tcp cannot serve profile "test-meter"/),
+        expect.stringMatching(/^16:devices\[2\]\.opcua\.identity\.password: environment variable GZ_NOT_SET/),
+        expect.stringMatching(/^22:devices\[4\]\.endpoint: this line is already used by devices\[3\]/),
+      ]),
+    );
+    expect(r.devices).toEqual([]);
+  });
+
+  it('ships a JSON Schema identical to the one generated from the TypeBox definition', () => {
+    const committed = JSON.parse(readFileSync(join(ws, 'schema/config.schema.json'), 'utf8'));
+    expect(committed).toEqual(configJsonSchema());
+  });
+
+  it('validate CLI: exit 1 and every problem on stderr; exit 0 when fine', () => {
+    const dir = tempDir('ganzhi-agent-cfg-');
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(
+      bad,
+      good
+        .replace('points: [voltage, energy]', 'points: [voltage, nope]')
+        .replace('unitId: 7', 'unitId: 300'),
+    );
+    const r = spawnSync(process.execPath, [join(ws, 'dist/cli.js'), 'validate', '--config', bad], {
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${bad}:10:`);
+    expect(r.stderr).toMatch(/devices\[0\]\.points\[1\]: profile "test-meter" has no point "nope"/);
+    expect(r.stderr).toMatch(/devices\[1\]\.unitId: /);
+    const ok = join(dir, 'ok.yaml');
+    writeFileSync(ok, good);
+    expect(
+      execFileSync(process.execPath, [join(ws, 'dist/cli.js'), 'validate', '--config', ok], {
+        encoding: 'utf8',
+      }),
+    ).toMatch(/ok \(gateway gw-1, 2 devices\)/);
+  });
+});
+
+describe('config.sample.yaml', () => {
+  it('validates against the builtin profiles once its secret is in the environment', () => {
+    const file = join(ws, 'config.sample.yaml');
+    const r = parseConfig(readFileSync(file, 'utf8'), file, { env: { PUMP3_OPCUA_PASSWORD: 'x' } });
+    expect(r.problems).toEqual([]);
+    expect(r.devices.map((d) => d.id)).toEqual([
+      'meter-main',
+      'aq-roof',
+      'meter-pump',
+      'flow-1',
+      'pump-station-3',
+    ]);
+  });
+});
