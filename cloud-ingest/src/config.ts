@@ -1,0 +1,293 @@
+/**
+ * The ingest's configuration: a YAML (or JSON) file validated against a TypeBox schema
+ * (every problem reported at once, each with its path and line), or — without a file —
+ * environment variables only. Secrets (Influx token, passwords) come from the
+ * environment or from files, are never logged, and are kept out of `describeConfig`.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import {
+  formatPath,
+  formatProblem,
+  isValidId,
+  type Locate,
+  type Problem,
+  parseYamlDocument,
+  sortProblems,
+  validateAgainst,
+} from '@ganzhi/device-profiles';
+import { type Static, Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { IngestError } from './errors.js';
+
+const Retry = Type.Object(
+  {
+    maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 })),
+    minDelayMs: Type.Optional(Type.Integer({ minimum: 0 })),
+    maxDelayMs: Type.Optional(Type.Integer({ minimum: 0 })),
+    jitterMs: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  { additionalProperties: false, description: 'retries inside one store write' },
+);
+
+const SqliteStore = Type.Object(
+  {
+    type: Type.Literal('sqlite'),
+    file: Type.Optional(
+      Type.String({ description: 'SQLite file (created if missing), default ./data/ingest.db' }),
+    ),
+    thread: Type.Optional(
+      Type.Boolean({
+        description: 'write in a worker thread (default true): the receiver never waits for SQLite',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+const InfluxV1Store = Type.Object(
+  {
+    type: Type.Literal('influxdb-v1'),
+    url: Type.String({ description: 'e.g. http://influxdb:8086' }),
+    database: Type.String({ minLength: 1 }),
+    retentionPolicy: Type.Optional(Type.String()),
+    username: Type.Optional(Type.String()),
+    password: Type.Optional(Type.String({ description: 'prefer passwordFile or INFLUX_PASSWORD' })),
+    passwordFile: Type.Optional(Type.String()),
+    gzipThreshold: Type.Optional(Type.Integer({ minimum: 0 })),
+    timeoutMs: Type.Optional(Type.Integer({ minimum: 100 })),
+    retry: Type.Optional(Retry),
+  },
+  { additionalProperties: false },
+);
+const InfluxV2Store = Type.Object(
+  {
+    type: Type.Literal('influxdb-v2'),
+    url: Type.String(),
+    org: Type.String({ minLength: 1 }),
+    bucket: Type.String({ minLength: 1 }),
+    token: Type.Optional(Type.String({ description: 'prefer tokenFile or INFLUX_TOKEN' })),
+    tokenFile: Type.Optional(Type.String()),
+    gzipThreshold: Type.Optional(Type.Integer({ minimum: 0 })),
+    timeoutMs: Type.Optional(Type.Integer({ minimum: 100 })),
+    retry: Type.Optional(Retry),
+  },
+  { additionalProperties: false },
+);
+const NullStore = Type.Object({ type: Type.Literal('null') }, { additionalProperties: false });
+
+const Partition = Type.Union([
+  Type.Object({ by: Type.Literal('none') }, { additionalProperties: false }),
+  Type.Object(
+    { by: Type.Literal('district'), districts: Type.Array(Type.String(), { minItems: 1 }) },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      by: Type.Literal('gateway-hash'),
+      index: Type.Integer({ minimum: 0 }),
+      count: Type.Integer({ minimum: 1 }),
+    },
+    { additionalProperties: false },
+  ),
+]);
+
+export const IngestConfigSchema = Type.Object(
+  {
+    mqtt: Type.Object(
+      {
+        url: Type.String({ default: 'mqtt://127.0.0.1:1883' }),
+        clientId: Type.String({
+          default: 'ganzhi-ingest-1',
+          description: 'fixed: the persistent session is keyed on it',
+        }),
+        username: Type.Optional(Type.String()),
+        password: Type.Optional(Type.String({ description: 'prefer passwordFile or MQTT_PASSWORD' })),
+        passwordFile: Type.Optional(Type.String()),
+        caFile: Type.Optional(Type.String({ description: 'CA bundle for mqtts://' })),
+        share: Type.Optional(
+          Type.String({ description: 'shared-subscription group ($share/…) for brokers that have it' }),
+        ),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    partition: Type.Optional(Partition),
+    store: Type.Union([SqliteStore, InfluxV1Store, InfluxV2Store, NullStore], {
+      description: 'where readings go; absent: SQLite in ./data/ingest.db',
+    }),
+    batch: Type.Object(
+      {
+        lines: Type.Integer({ minimum: 1, maximum: 100_000, default: 5000 }),
+        flushMs: Type.Integer({ minimum: 1, default: 200 }),
+        maxInFlight: Type.Integer({ minimum: 1, maximum: 16, default: 2 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    log: Type.Object(
+      {
+        dir: Type.String({ default: './data/log' }),
+        holdAckAtBytes: Type.Integer({ minimum: 1_000_000, default: 1024 ** 3 }),
+        fsyncIntervalMs: Type.Integer({ minimum: 0, default: 1000 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    deadLetterFile: Type.String({ default: './data/dead-letters.jsonl' }),
+    completeness: Type.Object(
+      {
+        file: Type.String({ default: './data/completeness.json' }),
+        writeEveryMs: Type.Integer({ minimum: 0, default: 60_000 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    http: Type.Object(
+      {
+        host: Type.String({ default: '127.0.0.1' }),
+        port: Type.Integer({ minimum: 0, maximum: 65535, default: 9464 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    logLevel: Type.Union(
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace'].map((l) => Type.Literal(l)),
+      { default: 'info' },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type IngestConfig = Static<typeof IngestConfigSchema>;
+export type StoreConfig = IngestConfig['store'];
+
+type Env = Record<string, string | undefined>;
+
+function readSecret(file: string | undefined, base: string): string | undefined {
+  return file === undefined ? undefined : readFileSync(resolve(base, file), 'utf8').trim();
+}
+
+function fail(problems: Problem[]): never {
+  throw new IngestError(
+    'GZ_CONFIG_INVALID',
+    `invalid configuration:\n${problems.map(formatProblem).join('\n')}`,
+  );
+}
+
+/** Resolves relative paths against `base`, secrets from files and the environment. */
+/** Checks the schema cannot express; safe on a value that failed the schema. */
+function semanticProblems(value: unknown, file: string, locate?: Locate): Problem[] {
+  const problems: Problem[] = [];
+  const p = (path: (string | number)[], message: string) => {
+    const at = locate?.(path);
+    problems.push({
+      file,
+      ...(at ? { line: at.line, column: at.column } : {}),
+      path: formatPath(path),
+      message,
+    });
+  };
+  const part = (
+    value as { partition?: { by?: unknown; index?: unknown; count?: unknown; districts?: unknown } }
+  )?.partition;
+  if (part?.by === 'gateway-hash' && typeof part.index === 'number' && typeof part.count === 'number') {
+    if (part.index >= part.count) p(['partition', 'index'], 'must be below partition.count');
+  }
+  if (part?.by === 'district' && Array.isArray(part.districts)) {
+    part.districts.forEach((d: unknown, i: number) => {
+      if (typeof d === 'string' && !isValidId(d))
+        p(['partition', 'districts', i], `"${d}" is not a valid district id (lower-case [a-z0-9_-])`);
+    });
+  }
+  return problems;
+}
+
+function finish(cfg: IngestConfig, base: string, env: Env, file: string): IngestConfig {
+  const problems: Problem[] = [];
+  const p = (path: string, message: string) => problems.push({ file, path, message });
+  const s = cfg.store;
+  try {
+    if (s.type === 'sqlite') s.file = resolve(base, s.file ?? './data/ingest.db');
+    if (s.type === 'influxdb-v1')
+      s.password = readSecret(s.passwordFile, base) ?? env.INFLUX_PASSWORD ?? s.password;
+    if (s.type === 'influxdb-v2') s.token = readSecret(s.tokenFile, base) ?? env.INFLUX_TOKEN ?? s.token;
+    cfg.mqtt.password = readSecret(cfg.mqtt.passwordFile, base) ?? env.MQTT_PASSWORD ?? cfg.mqtt.password;
+  } catch (err) {
+    p('store', `cannot read a secret file: ${(err as Error).message}`);
+  }
+  cfg.log.dir = resolve(base, cfg.log.dir);
+  cfg.deadLetterFile = resolve(base, cfg.deadLetterFile);
+  cfg.completeness.file = resolve(base, cfg.completeness.file);
+  if (problems.length) fail(problems);
+  return cfg;
+}
+
+export function parseConfig(text: string, file: string, env: Env = process.env): IngestConfig {
+  const doc = parseYamlDocument(text, file);
+  if (doc.value === undefined)
+    fail(doc.problems.length ? doc.problems : [{ file, path: '', message: 'empty' }]);
+  const raw = structuredClone(doc.value ?? {}) as Record<string, unknown>;
+  // a union default would be merged into a given store object: default it by hand
+  if (raw && typeof raw === 'object' && raw.store === undefined) raw.store = { type: 'sqlite' };
+  const value = Value.Default(IngestConfigSchema, raw);
+  const problems = [
+    ...validateAgainst(IngestConfigSchema, value, file, doc.locate),
+    ...semanticProblems(value, file, doc.locate),
+  ];
+  if (problems.length) fail(sortProblems(problems));
+  return finish(value as IngestConfig, dirname(resolve(file)), env, file);
+}
+
+export function loadConfigFile(file: string, env: Env = process.env): IngestConfig {
+  return parseConfig(readFileSync(file, 'utf8'), file, env);
+}
+
+/**
+ * No config file: INFLUX_URL + INFLUX_ORG + INFLUX_BUCKET (+ INFLUX_TOKEN) → v2;
+ * INFLUX_V1_URL + INFLUX_DB (+ INFLUX_USER, INFLUX_PASSWORD, INFLUX_RP) → v1;
+ * otherwise SQLite under ./data/. MQTT_URL, MQTT_CLIENT_ID, MQTT_USERNAME, MQTT_PASSWORD,
+ * INGEST_HTTP_PORT, INGEST_DATA_DIR override the defaults.
+ */
+export function configFromEnv(env: Env = process.env, cwd = process.cwd()): IngestConfig {
+  const data = env.INGEST_DATA_DIR ?? './data';
+  let store: StoreConfig;
+  if (env.INFLUX_URL) {
+    store = {
+      type: 'influxdb-v2',
+      url: env.INFLUX_URL,
+      org: env.INFLUX_ORG ?? '',
+      bucket: env.INFLUX_BUCKET ?? '',
+    };
+  } else if (env.INFLUX_V1_URL) {
+    store = {
+      type: 'influxdb-v1',
+      url: env.INFLUX_V1_URL,
+      database: env.INFLUX_DB ?? '',
+      username: env.INFLUX_USER,
+      retentionPolicy: env.INFLUX_RP,
+    };
+  } else {
+    store = { type: 'sqlite', file: `${data}/ingest.db` };
+  }
+  const raw = {
+    mqtt: {
+      url: env.MQTT_URL ?? 'mqtt://127.0.0.1:1883',
+      clientId: env.MQTT_CLIENT_ID ?? 'ganzhi-ingest-1',
+      ...(env.MQTT_USERNAME ? { username: env.MQTT_USERNAME } : {}),
+    },
+    store: JSON.parse(JSON.stringify(store)) as StoreConfig,
+    log: { dir: `${data}/log` },
+    deadLetterFile: `${data}/dead-letters.jsonl`,
+    completeness: { file: `${data}/completeness.json` },
+    http: { port: env.INGEST_HTTP_PORT ? Number(env.INGEST_HTTP_PORT) : 9464 },
+  };
+  const value = Value.Default(IngestConfigSchema, raw);
+  const problems = validateAgainst(IngestConfigSchema, value, '(environment)', () => undefined);
+  if (problems.length) fail(problems);
+  return finish(value as IngestConfig, cwd, env, '(environment)');
+}
+
+/** The configuration with every secret replaced by `[redacted]`, for the start-up log. */
+export function describeConfig(cfg: IngestConfig): unknown {
+  const c = structuredClone(cfg) as Record<string, unknown> & IngestConfig;
+  const s = c.store as { password?: string; token?: string };
+  if (s.password) s.password = '[redacted]';
+  if (s.token) s.token = '[redacted]';
+  if (c.mqtt.password) c.mqtt.password = '[redacted]';
+  return c;
+}

@@ -1,0 +1,168 @@
+/**
+ * Assembles one ingest worker from a configuration: durable log → receiver (MQTT) →
+ * writer → sink, the completeness tracker and its persisted state, the HTTP surface.
+ * `close()` shuts down in order: stop receiving (unacked messages stay with the broker),
+ * flush what is in the log to the store (bounded wait), persist the figures, close the log.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { openSegmentLog } from '@ganzhi/durable-log';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { completenessLines } from './completeness/points.js';
+import { loadTrackerState, saveTrackerState } from './completeness/state-file.js';
+import { CompletenessTracker } from './completeness/tracker.js';
+import type { IngestConfig } from './config.js';
+import { buildHttpApp } from './http/app.js';
+import { ingestMetrics } from './metrics.js';
+import { createDeadLetters } from './pipeline/dead-letter.js';
+import { makePartition } from './pipeline/partition.js';
+import { type Receiver, startReceiver } from './pipeline/receiver.js';
+import { Writer } from './pipeline/writer.js';
+import type { Sink } from './sink.js';
+import { createSink } from './sinks/create-sink.js';
+
+export interface Ingest {
+  http: FastifyInstance;
+  /** the bound HTTP address, e.g. http://127.0.0.1:9464 */
+  httpUrl: string;
+  receiver: Receiver;
+  writer: Writer;
+  sink: Sink;
+  tracker: CompletenessTracker;
+  metrics: ReturnType<typeof ingestMetrics>;
+  close(opts?: { flushTimeoutMs?: number }): Promise<void>;
+}
+
+export async function startIngest(cfg: IngestConfig, deps: { logger: Logger; sink?: Sink }): Promise<Ingest> {
+  const logger = deps.logger;
+  const metrics = ingestMetrics();
+  mkdirSync(cfg.log.dir, { recursive: true });
+  const log = openSegmentLog({
+    dir: cfg.log.dir,
+    fsync: cfg.log.fsyncIntervalMs > 0 ? { intervalMs: cfg.log.fsyncIntervalMs } : 'never',
+  });
+  if (log.recovery.truncatedBytes > 0) logger.warn({ recovery: log.recovery }, 'log recovered a torn tail');
+  const sink =
+    deps.sink ??
+    (await createSink(cfg.store, (err, attempt, delayMs) => {
+      metrics.retries.inc();
+      logger.debug({ attempt, delayMs, code: (err as { code?: string }).code }, 'store write retry');
+    }));
+  mkdirSync(dirname(cfg.completeness.file), { recursive: true });
+  const tracker = new CompletenessTracker(loadTrackerState(cfg.completeness.file));
+  const deadLetters = createDeadLetters(cfg.deadLetterFile);
+  const gatewaysOnline = new Map<string, boolean>();
+  const writer = new Writer({
+    log,
+    sink,
+    deadLetters,
+    tracker,
+    metrics,
+    logger: logger.child({ component: 'writer' }),
+    batchLines: cfg.batch.lines,
+    flushMs: cfg.batch.flushMs,
+    maxInFlight: cfg.batch.maxInFlight,
+    persist: (state) => saveTrackerState(cfg.completeness.file, state),
+    onGatewayState: (d, g, online) => gatewaysOnline.set(`${d}/${g}`, online),
+  });
+  const reg = metrics.registry;
+  reg.gauge(
+    'ganzhi_ingest_log_records',
+    'records in the log not yet written to the store',
+    () => writer.depth,
+  );
+  reg.gauge(
+    'ganzhi_ingest_log_bytes',
+    'bytes in the log not yet written to the store',
+    () => log.stats().bytes,
+  );
+  reg.gauge(
+    'ganzhi_ingest_log_dropped',
+    'records the log dropped to stay within its bounds',
+    () => log.stats().dropped,
+  );
+  reg.gauge('ganzhi_ingest_store_up', '1 while the store accepts writes', () => (writer.healthy ? 1 : 0));
+  reg.gauge(
+    'ganzhi_ingest_gateways_online',
+    'gateways whose last state message said online',
+    () => [...gatewaysOnline.values()].filter(Boolean).length,
+  );
+  const fig = (k: 'received' | 'missing' | 'duplicates' | 'late') => () =>
+    tracker.figures().map((g) => ({ labels: { district: g.district, gateway: g.gateway }, value: g[k] }));
+  reg.gauge('ganzhi_ingest_batches_received', 'distinct data batches received per gateway', fig('received'));
+  reg.gauge('ganzhi_ingest_batches_missing', 'sequence numbers missing per gateway (gaps)', fig('missing'));
+  reg.gauge(
+    'ganzhi_ingest_batches_duplicate',
+    'data batches received more than once per gateway',
+    fig('duplicates'),
+  );
+  reg.gauge('ganzhi_ingest_batches_late', 'data batches that arrived out of order per gateway', fig('late'));
+
+  const partition = makePartition(cfg.partition ?? { by: 'none' }, cfg.mqtt.share);
+  const ca = cfg.mqtt.caFile;
+  const receiver = startReceiver({
+    url: cfg.mqtt.url,
+    clientId: cfg.mqtt.clientId,
+    username: cfg.mqtt.username,
+    password: cfg.mqtt.password,
+    partition,
+    log,
+    maxLogBytes: cfg.log.holdAckAtBytes,
+    metrics,
+    logger: logger.child({ component: 'receiver' }),
+    onAppended: () => writer.notify(),
+    mqtt: ca ? { ca: [(await import('node:fs')).readFileSync(ca)] } : undefined,
+  });
+  writer.start();
+
+  let completenessTimer: NodeJS.Timeout | undefined;
+  if (cfg.completeness.writeEveryMs > 0) {
+    completenessTimer = setInterval(() => {
+      const lines = completenessLines(tracker.figures(), Date.now());
+      if (lines.length === 0) return;
+      sink
+        .write(lines)
+        .catch((err) =>
+          logger.debug({ err: { message: (err as Error).message } }, 'completeness points not written'),
+        );
+    }, cfg.completeness.writeEveryMs);
+    completenessTimer.unref();
+  }
+
+  const http = buildHttpApp({
+    registry: reg,
+    tracker,
+    sqlite: 'db' in sink ? (sink as { db: import('better-sqlite3').Database }).db : undefined,
+    async ready() {
+      if (!receiver.connected) throw new Error('not connected to the broker');
+      if (receiver.holding) throw new Error('log full: acknowledgements held');
+      await sink.check();
+    },
+  });
+  const httpUrl = await http.listen({ host: cfg.http.host, port: cfg.http.port });
+  logger.info({ http: httpUrl, store: sink.kind, partition: partition.describe }, 'ingest started');
+
+  let closing: Promise<void> | undefined;
+  return {
+    http,
+    httpUrl,
+    receiver,
+    writer,
+    sink,
+    tracker,
+    metrics,
+    close(opts = {}) {
+      closing ??= (async () => {
+        if (completenessTimer) clearInterval(completenessTimer);
+        await receiver.close();
+        await writer.stop(opts.flushTimeoutMs ?? 10_000);
+        log.close();
+        await http.close();
+        await sink.close();
+        logger.info('ingest stopped');
+      })();
+      return closing;
+    },
+  };
+}

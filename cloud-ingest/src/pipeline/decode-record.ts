@@ -1,0 +1,83 @@
+/**
+ * One log record → line protocol, dead letters and a completeness observation. Pure apart
+ * from its arguments: the writer decides what to do with the outcome.
+ */
+import {
+  batchMatchesTopic,
+  decodeDataBatch,
+  decodeDeviceMeta,
+  decodeDeviceStatus,
+  decodeGatewayState,
+  parseTopic,
+  toLineProtocol,
+} from '@ganzhi/device-profiles';
+import type { DeadLetter } from './dead-letter.js';
+import { decodeLogRecord } from './log-record.js';
+
+export interface RecordOutcome {
+  lines: string[];
+  points: number;
+  deadLetters: DeadLetter[];
+  /** set for a valid data batch */
+  seq?: { district: string; gateway: string; stream: string; seq: number };
+  /** set for a valid gateway state message */
+  state?: { district: string; gateway: string; online: boolean };
+}
+
+const none = (dl: DeadLetter): RecordOutcome => ({ lines: [], points: 0, deadLetters: [dl] });
+
+export function decodeRecord(raw: Buffer, now: number): RecordOutcome {
+  const rec = decodeLogRecord(raw);
+  if (!rec) return none({ kind: 'message', reason: 'corrupt log record', payload: raw });
+  const { topic, payload } = rec;
+  const t = parseTopic(topic);
+  if (!t) return none({ kind: 'message', reason: 'topic is not in contract v1', topic, payload });
+  if (t.scope === 'gateway') {
+    if (t.kind !== 'state') return { lines: [], points: 0, deadLetters: [] };
+    const s = decodeGatewayState(payload);
+    if (!s.ok) return none({ kind: 'message', reason: s.error, topic, payload });
+    return {
+      lines: [],
+      points: 0,
+      deadLetters: [],
+      state: { district: t.district, gateway: t.gateway, online: s.value.state === 'online' },
+    };
+  }
+  switch (t.kind) {
+    case 'data': {
+      const d = decodeDataBatch(payload, { now });
+      if (!d.ok) return none({ kind: 'message', reason: d.error, topic, payload });
+      const ids = { district: t.district, gateway: t.gateway, device: t.device };
+      const batch = d.value;
+      if (!batchMatchesTopic(batch, ids)) {
+        return none({ kind: 'message', reason: 'payload ids differ from the topic', topic, payload });
+      }
+      const lp = toLineProtocol(batch, ids);
+      const deadLetters: DeadLetter[] = [];
+      for (const r of d.rejected)
+        deadLetters.push({ kind: 'reading', reason: r.reason, point: r.point, topic });
+      for (const r of lp.rejected)
+        deadLetters.push({ kind: 'reading', reason: r.reason, point: r.point, topic });
+      return {
+        lines: lp.lines,
+        points: lp.points,
+        deadLetters,
+        seq: { district: t.district, gateway: t.gateway, stream: batch.stream, seq: batch.seq },
+      };
+    }
+    case 'meta': {
+      const m = decodeDeviceMeta(payload);
+      return m.ok
+        ? { lines: [], points: 0, deadLetters: [] }
+        : none({ kind: 'message', reason: m.error, topic, payload });
+    }
+    case 'status': {
+      const s = decodeDeviceStatus(payload);
+      return s.ok
+        ? { lines: [], points: 0, deadLetters: [] }
+        : none({ kind: 'message', reason: s.error, topic, payload });
+    }
+    default:
+      return { lines: [], points: 0, deadLetters: [] };
+  }
+}

@@ -1,0 +1,277 @@
+/**
+ * The writer: reads the durable log in order, decodes and validates each message, maps it
+ * to line protocol, writes the store in batches (a size and a flush interval), and only
+ * then advances the log's ack cursor. While the store is down it retries the same batch
+ * with backoff for as long as it takes; the log keeps everything meanwhile.
+ *
+ * Acks trail the completeness state: the cursor never passes the log offset through
+ * which the completeness figures were last persisted, so a crash can neither lose nor
+ * double-count a batch in the figures (a replayed record at or below that offset is not
+ * counted again).
+ */
+import type { DurableLog } from '@ganzhi/durable-log';
+import type { Logger } from 'pino';
+import type { CompletenessTracker, TrackerState } from '../completeness/tracker.js';
+import { isRetriable } from '../errors.js';
+import type { IngestMetrics } from '../metrics.js';
+import type { Sink } from '../sink.js';
+import { backoffDelay, DEFAULT_RETRY, type RetryPolicy } from '../sinks/retry.js';
+import type { DeadLetters } from './dead-letter.js';
+import { decodeRecord } from './decode-record.js';
+
+export interface WriterOptions {
+  log: DurableLog;
+  sink: Sink;
+  deadLetters: DeadLetters;
+  tracker: CompletenessTracker;
+  metrics: IngestMetrics;
+  logger: Logger;
+  /** lines per store write (default 5000) */
+  batchLines?: number;
+  /** longest a partial batch waits for more lines, ms (default 200) */
+  flushMs?: number;
+  /** store writes in flight at once (default 2); acks still advance in log order */
+  maxInFlight?: number;
+  /** backoff between attempts while the store is down */
+  outageRetry?: Partial<RetryPolicy>;
+  /** persists the completeness state; called at most every persistEveryMs, and before acks */
+  persist?: (state: TrackerState) => void;
+  persistEveryMs?: number;
+  now?: () => number;
+  /** gateway online/offline as last announced on its state topic */
+  onGatewayState?: (district: string, gateway: string, online: boolean) => void;
+}
+
+interface Batch {
+  lines: string[];
+  points: number;
+  lastOffset: number;
+  firstAt: number;
+}
+
+export class Writer {
+  private readonly o: Required<Omit<WriterOptions, 'persist' | 'onGatewayState' | 'outageRetry'>> &
+    Pick<WriterOptions, 'persist' | 'onGatewayState'>;
+  private readonly outage: RetryPolicy;
+  private cursor: number;
+  private batch: Batch;
+  private inFlight: { lastOffset: number; done: Promise<void>; settled: boolean; ok: boolean }[] = [];
+  private writtenThrough = -1;
+  private persistedThrough = -1;
+  private lastPersistAt = 0;
+  private wake: (() => void) | undefined;
+  private stopping = false;
+  private aborted = false;
+  private abortWaits = new Set<() => void>();
+  private loop: Promise<void> | undefined;
+  private lastWarnAt = 0;
+  /** false while the store refuses writes */
+  healthy = true;
+
+  constructor(opts: WriterOptions) {
+    this.o = {
+      batchLines: 5000,
+      flushMs: 200,
+      maxInFlight: 2,
+      persistEveryMs: 1000,
+      now: Date.now,
+      ...opts,
+    };
+    this.outage = { ...DEFAULT_RETRY, minDelayMs: 500, maxDelayMs: 30_000, ...opts.outageRetry };
+    this.cursor = opts.log.firstUnacked;
+    this.persistedThrough = opts.persist ? opts.tracker.through : Number.MAX_SAFE_INTEGER;
+    this.batch = this.newBatch();
+  }
+
+  private newBatch(): Batch {
+    return { lines: [], points: 0, lastOffset: -1, firstAt: 0 };
+  }
+
+  /** records appended but not yet acknowledged */
+  get depth(): number {
+    return this.o.log.nextOffset - this.o.log.firstUnacked;
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /** New records were appended. */
+  notify(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  private async run(): Promise<void> {
+    const { log, flushMs } = this.o;
+    while (!this.stopping) {
+      const recs = log.readFrom(this.cursor, { records: 1000 });
+      const now = this.o.now();
+      for (const r of recs) {
+        this.process(r.offset, r.payload, now);
+        this.cursor = r.offset + 1;
+        if (this.batch.lines.length >= this.o.batchLines) await this.dispatch();
+      }
+      // A partial batch goes out when the log is drained or it is flushMs old — but only to a
+      // free write slot: while both slots are busy it keeps growing (adaptive batching).
+      const partialDue = recs.length === 0 || now - this.batch.firstAt >= flushMs;
+      if (this.batch.lastOffset >= 0 && partialDue && this.inFlight.length < this.o.maxInFlight) {
+        await this.dispatch();
+      }
+      this.maybePersistAndAck();
+      // let the receiver (PUBACKs) and the store's I/O run between chunks of a backlog
+      if (recs.length > 0) await new Promise<void>((r) => setImmediate(r));
+      else if (!this.stopping) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, this.batch.lastOffset >= 0 ? flushMs : Math.max(flushMs, 1000));
+          this.wake = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+      }
+    }
+    // stopping: write what is pending, wait for the writes (unless aborted), persist, ack
+    if (this.batch.lastOffset >= 0) await this.dispatch();
+    while (this.inFlight.length > 0) await this.inFlight[0]!.done;
+    this.maybePersistAndAck(true);
+  }
+
+  private process(offset: number, payload: Buffer, now: number): void {
+    const out = decodeRecord(payload, now);
+    const m = this.o.metrics;
+    if (out.deadLetters.length > 0) {
+      this.o.deadLetters.add(out.deadLetters);
+      for (const d of out.deadLetters) m.deadLetters.inc(1, { kind: d.kind });
+    }
+    if (out.seq && offset > this.o.tracker.through) {
+      this.o.tracker.observe(out.seq.district, out.seq.gateway, out.seq.stream, out.seq.seq, now);
+    }
+    if (offset > this.o.tracker.through) this.o.tracker.through = offset;
+    if (out.state) this.o.onGatewayState?.(out.state.district, out.state.gateway, out.state.online);
+    const b = this.batch;
+    if (b.lastOffset < 0) b.firstAt = now;
+    for (const l of out.lines) b.lines.push(l);
+    b.points += out.points;
+    b.lastOffset = offset;
+  }
+
+  private async dispatch(): Promise<void> {
+    const b = this.batch;
+    this.batch = this.newBatch();
+    while (this.inFlight.length >= this.o.maxInFlight) await this.inFlight[0]!.done;
+    const entry = { lastOffset: b.lastOffset, done: Promise.resolve(), settled: false, ok: false };
+    entry.done = this.writeBatch(b).then(
+      () => this.settle(entry, true),
+      () => this.settle(entry, false),
+    );
+    this.inFlight.push(entry);
+  }
+
+  /** Marks a write finished and advances over the finished prefix, in log order. */
+  private settle(entry: Writer['inFlight'][number], ok: boolean): void {
+    entry.settled = true;
+    entry.ok = ok;
+    while (this.inFlight[0]?.settled) {
+      const head = this.inFlight.shift()!;
+      // not ok = aborted at shutdown: not written, stays in the log
+      if (!head.ok) {
+        this.inFlight.length = 0;
+        break;
+      }
+      this.writtenThrough = head.lastOffset;
+    }
+    this.maybePersistAndAck();
+    this.notify(); // a write slot is free
+  }
+
+  private maybePersistAndAck(force = false): void {
+    const { persist, tracker, log } = this.o;
+    const now = this.o.now();
+    if (
+      persist &&
+      tracker.through > this.persistedThrough &&
+      (force || now - this.lastPersistAt >= this.o.persistEveryMs)
+    ) {
+      try {
+        persist(tracker.state());
+        this.persistedThrough = tracker.through;
+        this.lastPersistAt = now;
+      } catch (err) {
+        this.o.logger.error({ err }, 'could not persist the completeness state; acks held back');
+      }
+    }
+    const ackable = Math.min(this.writtenThrough, this.persistedThrough);
+    if (ackable >= log.firstUnacked) log.ackThrough(ackable);
+  }
+
+  private async writeBatch(b: Batch): Promise<void> {
+    if (b.lines.length === 0) return;
+    const m = this.o.metrics;
+    for (let attempt = 1; ; attempt++) {
+      const t0 = performance.now();
+      try {
+        const r = await this.o.sink.write(b.lines);
+        m.writeSeconds.observe((performance.now() - t0) / 1000);
+        m.batches.inc();
+        m.lines.inc(r.written);
+        m.points.inc(b.points);
+        if (r.rejected.length > 0) {
+          this.o.deadLetters.add(
+            r.rejected.map((x) => ({ kind: 'line' as const, reason: x.reason, line: x.line })),
+          );
+          m.deadLetters.inc(r.rejected.length, { kind: 'line' });
+        }
+        if (!this.healthy) this.o.logger.info({ attempt }, 'store writable again, writes resumed');
+        this.healthy = true;
+        return;
+      } catch (err) {
+        if (this.aborted) throw err;
+        this.healthy = false;
+        m.retries.inc();
+        const delay = backoffDelay(this.outage, attempt, (err as { retryAfterMs?: number }).retryAfterMs);
+        const now = Date.now();
+        if (attempt === 1 || now - this.lastWarnAt > 30_000) {
+          this.lastWarnAt = now;
+          this.o.logger.warn(
+            { code: (err as { code?: string }).code, retriable: isRetriable(err), attempt, delayMs: delay },
+            `store write failed, retrying: ${(err as Error).message}`,
+          );
+        }
+        await this.sleep(delay);
+        if (this.aborted) throw err;
+      }
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        this.abortWaits.delete(done);
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      this.abortWaits.add(done);
+    });
+  }
+
+  /**
+   * Stops reading, writes what is pending and acks it. If the store does not take it
+   * within `timeoutMs`, gives up: those records stay in the log for the next start.
+   */
+  async stop(timeoutMs = 10_000): Promise<void> {
+    this.stopping = true;
+    this.notify();
+    const t = setTimeout(() => {
+      this.aborted = true;
+      for (const w of [...this.abortWaits]) w();
+    }, timeoutMs);
+    try {
+      await this.loop;
+    } finally {
+      clearTimeout(t);
+    }
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * InfluxDB 1.x `/write` (database, retention policy, user/password, precision ms). Also
+ * works with 1.8+/2.x's v1 compatibility endpoint.
+ */
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+import { IngestError } from '../errors.js';
+import type { Sink, WriteResult } from '../sink.js';
+import { outcomeOf, unreachable, writeLines } from './http-write.js';
+import type { SendOutcome } from './isolate.js';
+import { DEFAULT_RETRY, type RetryPolicy, realSleep, type Sleep } from './retry.js';
+
+const gzipAsync = promisify(gzip);
+
+export interface InfluxV1Options {
+  url: string;
+  database: string;
+  retentionPolicy?: string;
+  username?: string;
+  password?: string;
+  /** gzip bodies larger than this many bytes (default: never; on a LAN gzip costs more than it saves) */
+  gzipThreshold?: number;
+  timeoutMs?: number;
+  retry?: Partial<RetryPolicy>;
+  validate?: boolean;
+  sleep?: Sleep;
+  onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
+}
+
+export function createInfluxV1Sink(opts: InfluxV1Options): Sink {
+  const base = opts.url.replace(/\/+$/, '');
+  const params = new URLSearchParams({ db: opts.database, precision: 'ms' });
+  if (opts.retentionPolicy) params.set('rp', opts.retentionPolicy);
+  const writeUrl = `${base}/write?${params}`;
+  const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' };
+  if (opts.username !== undefined) {
+    const cred = Buffer.from(`${opts.username}:${opts.password ?? ''}`).toString('base64');
+    headers.authorization = `Basic ${cred}`;
+  }
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const retry = { ...DEFAULT_RETRY, ...opts.retry };
+  let closed = false;
+
+  async function post(body: string): Promise<SendOutcome> {
+    let payload: string | Buffer = body;
+    const h = { ...headers };
+    if (opts.gzipThreshold !== undefined && Buffer.byteLength(body) > opts.gzipThreshold) {
+      payload = await gzipAsync(body);
+      h['content-encoding'] = 'gzip';
+    }
+    let res: Response;
+    try {
+      res = await fetch(writeUrl, {
+        method: 'POST',
+        body: payload,
+        headers: h,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (err) {
+      throw unreachable('InfluxDB', err);
+    }
+    if (res.status === 204 || res.status === 200) {
+      await res.arrayBuffer();
+      return { ok: true };
+    }
+    const text = await res.text().catch(() => '');
+    let message = text;
+    try {
+      message = (JSON.parse(text) as { error?: string }).error ?? text;
+    } catch {
+      // not JSON: keep the text
+    }
+    return outcomeOf('InfluxDB', res.status, message.slice(0, 64_000), res.headers.get('retry-after'));
+  }
+
+  return {
+    kind: 'influxdb-v1',
+    async write(lines): Promise<WriteResult> {
+      if (closed) throw new IngestError('GZ_SINK_CLOSED', 'the InfluxDB v1 sink is closed');
+      return writeLines(lines, {
+        send: (ls) => post(ls.join('\n')),
+        retry,
+        sleep: opts.sleep ?? realSleep,
+        validate: opts.validate ?? true,
+        onRetry: opts.onRetry,
+      });
+    },
+    async check() {
+      if (closed) throw new IngestError('GZ_SINK_CLOSED', 'the InfluxDB v1 sink is closed');
+      // An empty write checks reachability, credentials and that the database exists.
+      const out = await post('');
+      if (!out.ok)
+        throw new IngestError('GZ_SINK_REFUSED', `InfluxDB refused an empty write: ${out.message}`);
+    },
+    async close() {
+      closed = true;
+    },
+  };
+}
