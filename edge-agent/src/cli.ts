@@ -3,6 +3,7 @@
  * ganzhi-agent — the gateway program. The only composition root of the edge agent.
  *
  *   ganzhi-agent validate --config FILE       check a config; every problem at once; exit 1 if any
+ *   ganzhi-agent run --config FILE            poll the devices, deliver over MQTT (store-and-forward)
  *   ganzhi-agent run --config FILE --stdout   poll the devices, readings as JSON lines on stdout
  *   ganzhi-agent schema                       print the config JSON Schema
  *   ganzhi-agent probe modbus|opcua|serial …  commissioning tools (see `ganzhi-agent probe --help`)
@@ -11,13 +12,14 @@ import { format, parseArgs } from 'node:util';
 import { formatProblem, sortProblems } from '@ganzhi/device-profiles';
 import pino from 'pino';
 import { JsonLinesSink } from './acquisition/sink.js';
-import { Agent } from './agent.js';
 import { configJsonSchema } from './config/config-schema.js';
 import { loadConfigFile } from './config/load-config.js';
+import { redactUrl } from './delivery/uplink.js';
+import { runGateway } from './run-gateway.js';
 
 const USAGE = `usage:
   ganzhi-agent validate --config FILE
-  ganzhi-agent run --config FILE --stdout [--log-level info]
+  ganzhi-agent run --config FILE [--stdout] [--log-level info]
   ganzhi-agent schema
   ganzhi-agent probe modbus URL [--unit U] [--table holding|input|coil|discrete] [--range FROM:TO] [--profile ID] [--timeout MS]
   ganzhi-agent probe opcua opc.tcp://HOST:PORT [--browse NODE]
@@ -96,33 +98,42 @@ async function run(args: string[]): Promise<number> {
     for (const p of sortProblems(loaded.problems)) process.stderr.write(`${formatProblem(p)}\n`);
     return 1;
   }
-  if (!values.stdout) {
-    process.stderr.write('MQTT delivery is not available yet: run with --stdout (JSON lines)\n');
-    return 2;
-  }
-  // logs go to stderr, readings to stdout
+  // logs go to stderr; with --stdout, readings go to stdout as JSON lines instead of MQTT
   const logger = pino(
     {
       name: 'ganzhi-agent',
       level: String(values['log-level'] ?? 'info'),
-      redact: ['*.password', '*.secret'],
+      redact: ['*.password', '*.secret', 'password'],
     },
     pino.destination(2),
   );
-  const sink = new JsonLinesSink(process.stdout);
-  const agent = await Agent.create({ devices: loaded.devices, sink, logger });
-  await agent.start();
-  logger.info({ gateway: loaded.config?.gateway, devices: loaded.devices.length }, 'agent running');
+  const gw = await runGateway(loaded, {
+    logger,
+    ...(values.stdout ? { sink: new JsonLinesSink(process.stdout) } : {}),
+  });
+  logger.info(
+    {
+      gateway: loaded.config?.gateway,
+      devices: loaded.devices.length,
+      output: values.stdout ? 'stdout' : redactUrl(loaded.config?.delivery?.mqtt.url ?? ''),
+      status: gw.statusUrl,
+    },
+    'agent running',
+  );
+  if (gw.statusUrl && !values.stdout) process.stdout.write(`status page ${gw.statusUrl}\n`);
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
-      logger.info({ signal }, 'stopping');
+      logger.info(
+        { signal },
+        'stopping: polling stops, buffered batches are flushed while the broker acknowledges',
+      );
       resolve();
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
-  await agent.stop();
-  await sink.close();
+  await gw.stop();
+  logger.info('stopped');
   return 0;
 }
 

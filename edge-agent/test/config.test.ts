@@ -116,7 +116,9 @@ devices:
 describe('config.sample.yaml', () => {
   it('validates against the builtin profiles once its secret is in the environment', () => {
     const file = join(ws, 'config.sample.yaml');
-    const r = parseConfig(readFileSync(file, 'utf8'), file, { env: { PUMP3_OPCUA_PASSWORD: 'x' } });
+    const r = parseConfig(readFileSync(file, 'utf8'), file, {
+      env: { PUMP3_OPCUA_PASSWORD: 'x', GANZHI_MQTT_PASSWORD: 'y' },
+    });
     expect(r.problems).toEqual([]);
     expect(r.devices.map((d) => d.id)).toEqual([
       'meter-main',

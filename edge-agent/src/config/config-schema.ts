@@ -7,6 +7,7 @@
  * secrets never need to be written into the file.
  */
 import { type Static, Type } from '@sinclair/typebox';
+import { DeliveryConfig, HttpConfig } from './delivery-schema.js';
 
 const Id = (description: string) =>
   Type.String({
@@ -205,11 +206,8 @@ export const AgentConfig = Type.Object(
     stateDir: Type.Optional(Type.String({ description: 'where the agent keeps its state; default ./state' })),
     defaults: Type.Optional(DefaultsConfig),
     devices: Type.Array(DeviceConfig, { description: 'the field devices this gateway reads' }),
-    delivery: Type.Optional(
-      Type.Record(Type.String(), Type.Unknown(), {
-        description: 'MQTT delivery and buffer (edge-agent part 2)',
-      }),
-    ),
+    delivery: Type.Optional(DeliveryConfig),
+    http: Type.Optional(HttpConfig),
   },
   { additionalProperties: false },
 );

@@ -1,0 +1,171 @@
+/**
+ * Assembles a running gateway from a loaded config: acquisition → durable buffer → MQTT
+ * uplink, plus the local HTTP surface. Called by the CLI (`ganzhi-agent run`) and by tests
+ * that need the whole gateway in process.
+ */
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { DurableLog, FsyncPolicy } from '@ganzhi/durable-log';
+import { openSegmentLog } from '@ganzhi/durable-log';
+import type { FastifyInstance } from 'fastify';
+import mqtt from 'mqtt';
+import type { Logger } from 'pino';
+import type { ReadingSink } from './acquisition/sink.js';
+import { Agent } from './agent.js';
+import { type Clock, systemClock } from './clock.js';
+import { DELIVERY_DEFAULTS } from './config/delivery-schema.js';
+import type { LoadedConfig } from './config/load-config.js';
+import { MqttSink } from './delivery/mqtt-sink.js';
+import { loadStreamId } from './delivery/stream-id.js';
+import { redactUrl, Uplink } from './delivery/uplink.js';
+import { AgentError } from './errors.js';
+import { buildHttp } from './http/server.js';
+
+export const AGENT_VERSION = '0.1.0';
+
+export interface GatewayHandle {
+  agent: Agent;
+  uplink?: Uplink;
+  log?: DurableLog;
+  http?: FastifyInstance;
+  /** where the status page listens, e.g. http://127.0.0.1:8080/ */
+  statusUrl?: string;
+  /** stops polling, flushes what the broker acknowledges within graceMs, closes everything */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export interface RunOptions {
+  logger: Logger;
+  /** readings go here instead of MQTT (the `--stdout` mode) */
+  sink?: ReadingSink;
+  clock?: Clock;
+  /** overrides config.http.port (tests use 0) */
+  httpPort?: number;
+}
+
+function fsyncPolicy(f: 'always' | 'never' | number | undefined): FsyncPolicy {
+  if (f === 'always' || f === 'never') return f;
+  return { intervalMs: typeof f === 'number' ? f : DELIVERY_DEFAULTS.fsyncIntervalMs };
+}
+
+function readFile(baseDir: string, file: string | undefined, what: string): Buffer | undefined {
+  if (file === undefined) return undefined;
+  try {
+    return readFileSync(resolve(baseDir, file));
+  } catch (err) {
+    throw new AgentError('GZ_AGENT_CONFIG_INVALID', `delivery.mqtt.${what}: cannot read ${file}`, {
+      cause: err,
+    });
+  }
+}
+
+export async function runGateway(loaded: LoadedConfig, opts: RunOptions): Promise<GatewayHandle> {
+  const cfg = loaded.config;
+  if (!cfg) throw new AgentError('GZ_AGENT_CONFIG_INVALID', `${loaded.file}: config has problems`);
+  const clock = opts.clock ?? systemClock;
+  const logger = opts.logger;
+  const baseDir = resolve(loaded.file, '..');
+  const stateDir = resolve(baseDir, cfg.stateDir ?? 'state');
+
+  let sink = opts.sink;
+  let uplink: Uplink | undefined;
+  let log: DurableLog | undefined;
+  const d = cfg.delivery;
+  if (!sink) {
+    if (!d) {
+      throw new AgentError(
+        'GZ_AGENT_CONFIG_INVALID',
+        `${loaded.file}: no delivery section — add delivery.mqtt.url, or run with --stdout`,
+      );
+    }
+    const bufferDir = resolve(baseDir, d.buffer?.dir ?? join(stateDir, 'buffer'));
+    log = openSegmentLog({
+      dir: bufferDir,
+      maxBytes: d.buffer?.maxBytes ?? DELIVERY_DEFAULTS.bufferMaxBytes,
+      maxAgeMs: d.buffer?.maxAgeMs ?? DELIVERY_DEFAULTS.bufferMaxAgeMs,
+      fsync: fsyncPolicy(d.buffer?.fsync),
+      onError: (err: Error) => logger.error({ err: err.message }, 'buffer background error'),
+    });
+    const ca = readFile(baseDir, d.mqtt.caFile, 'caFile');
+    const cert = readFile(baseDir, d.mqtt.certFile, 'certFile');
+    const key = readFile(baseDir, d.mqtt.keyFile, 'keyFile');
+    uplink = new Uplink(
+      {
+        district: cfg.district,
+        gateway: cfg.gateway,
+        stream: loadStreamId(bufferDir),
+        url: d.mqtt.url,
+        ...(d.mqtt.clientId !== undefined ? { clientId: d.mqtt.clientId } : {}),
+        ...(d.mqtt.username !== undefined ? { username: d.mqtt.username } : {}),
+        ...(d.mqtt.password !== undefined ? { password: d.mqtt.password } : {}),
+        ...(ca ? { ca } : {}),
+        ...(cert ? { cert } : {}),
+        ...(key ? { key } : {}),
+        ...(d.mqtt.rejectUnauthorized !== undefined ? { rejectUnauthorized: d.mqtt.rejectUnauthorized } : {}),
+        ...(d.mqtt.keepaliveS !== undefined ? { keepaliveS: d.mqtt.keepaliveS } : {}),
+        ...(d.mqtt.reconnect ? { reconnect: d.mqtt.reconnect } : {}),
+        ...(d.maxInflight !== undefined ? { maxInflight: d.maxInflight } : {}),
+        ...(d.maxPublishRate !== undefined ? { maxPublishRate: d.maxPublishRate } : {}),
+        ...(d.batch ? { batch: d.batch } : {}),
+        agentVersion: AGENT_VERSION,
+        devices: loaded.devices.map((dev) => ({ id: dev.id, profile: dev.profile })),
+      },
+      {
+        log,
+        logger: logger.child({ component: 'uplink' }),
+        clock,
+        random: Math.random,
+        connect: mqtt.connect,
+      },
+    );
+    if (d.mqtt.password !== undefined && !/^(mqtts|wss):/.test(d.mqtt.url)) {
+      logger.warn(
+        { url: redactUrl(d.mqtt.url) },
+        'a password is sent without TLS: use mqtts:// outside a lab',
+      );
+    }
+    sink = new MqttSink(uplink);
+  }
+
+  const agent = await Agent.create({ devices: loaded.devices, sink, logger, clock });
+
+  let http: FastifyInstance | undefined;
+  let statusUrl: string | undefined;
+  if (cfg.http?.enabled !== false) {
+    http = buildHttp({
+      gateway: cfg.gateway,
+      district: cfg.district,
+      version: AGENT_VERSION,
+      startedAt: clock.now(),
+      devices: () => agent.devices,
+      ...(uplink ? { uplink } : {}),
+      ...(log ? { log } : {}),
+      bufferMaxBytes: d?.buffer?.maxBytes ?? DELIVERY_DEFAULTS.bufferMaxBytes,
+    });
+    const host = cfg.http?.host ?? DELIVERY_DEFAULTS.httpHost;
+    const port = opts.httpPort ?? cfg.http?.port ?? DELIVERY_DEFAULTS.httpPort;
+    const addr = await http.listen({ host, port });
+    statusUrl = `${addr.replace('0.0.0.0', '127.0.0.1')}/`;
+  }
+
+  uplink?.start();
+  await agent.start();
+
+  let stopped = false;
+  return {
+    agent,
+    ...(uplink ? { uplink } : {}),
+    ...(log ? { log } : {}),
+    ...(http ? { http } : {}),
+    ...(statusUrl ? { statusUrl } : {}),
+    async stop(graceMs = 5000) {
+      if (stopped) return;
+      stopped = true;
+      await agent.stop();
+      await sink.close();
+      if (uplink) await uplink.stop(graceMs);
+      log?.close();
+      await http?.close();
+    },
+  };
+}
