@@ -10,6 +10,7 @@ export type { HttpDeps } from './http/app.js';
 export { buildHttpApp } from './http/app.js';
 export type { SeriesQuery, SeriesResult } from './http/series-query.js';
 export { parseSeriesQuery, querySeries } from './http/series-query.js';
+export * from './hub/index.js';
 export type { Ingest } from './ingest.js';
 export { startIngest } from './ingest.js';
 export type { ParsedLine, ParseResult } from './line-protocol.js';

@@ -14,8 +14,10 @@ import { loadTrackerState, saveTrackerState } from './completeness/state-file.js
 import { CompletenessTracker } from './completeness/tracker.js';
 import type { IngestConfig } from './config.js';
 import { buildHttpApp } from './http/app.js';
+import { createMemoryHubSource, type MemoryHubSource, sqliteSeries } from './hub/index.js';
 import { ingestMetrics } from './metrics.js';
 import { createDeadLetters } from './pipeline/dead-letter.js';
+import type { DecodedMessage } from './pipeline/decode-record.js';
 import { makePartition } from './pipeline/partition.js';
 import { type Receiver, startReceiver } from './pipeline/receiver.js';
 import { Writer } from './pipeline/writer.js';
@@ -53,7 +55,18 @@ export async function startIngest(cfg: IngestConfig, deps: { logger: Logger; sin
   const tracker = new CompletenessTracker(loadTrackerState(cfg.completeness.file));
   const deadLetters = createDeadLetters(cfg.deadLetterFile);
   const gatewaysOnline = new Map<string, boolean>();
+  // queries (/api/series, the hub chart) read the SQLite file; with the writer in a worker
+  // thread they get their own read-only connection (WAL lets readers run beside the writer)
+  let readOnlyDb: import('better-sqlite3').Database | undefined;
+  if (!('db' in sink) && cfg.store.type === 'sqlite' && cfg.store.file) {
+    const { default: Database } = await import('better-sqlite3');
+    readOnlyDb = new Database(cfg.store.file, { readonly: true, fileMustExist: true });
+  }
+  const sqlite = 'db' in sink ? (sink as { db: import('better-sqlite3').Database }).db : readOnlyDb;
+  // the hub page's bookkeeping reads the ingest's tracker and, with SQLite, charts from the store
+  const hub = createMemoryHubSource({ tracker, ...(sqlite ? { series: sqliteSeries(sqlite) } : {}) });
   const writer = new Writer({
+    onMessage: (m) => feedHub(hub, m),
     log,
     sink,
     deadLetters,
@@ -133,7 +146,8 @@ export async function startIngest(cfg: IngestConfig, deps: { logger: Logger; sin
   const http = buildHttpApp({
     registry: reg,
     tracker,
-    sqlite: 'db' in sink ? (sink as { db: import('better-sqlite3').Database }).db : undefined,
+    sqlite,
+    hub,
     async ready() {
       if (!receiver.connected) throw new Error('not connected to the broker');
       if (receiver.holding) throw new Error('log full: acknowledgements held');
@@ -158,6 +172,7 @@ export async function startIngest(cfg: IngestConfig, deps: { logger: Logger; sin
         await receiver.close();
         await writer.stop(opts.flushTimeoutMs ?? 10_000);
         log.close();
+        readOnlyDb?.close();
         await http.close();
         await sink.close();
         logger.info('ingest stopped');
@@ -165,4 +180,17 @@ export async function startIngest(cfg: IngestConfig, deps: { logger: Logger; sin
       return closing;
     },
   };
+}
+
+function feedHub(hub: MemoryHubSource, m: DecodedMessage): void {
+  switch (m.kind) {
+    case 'state':
+      return hub.onState(m.ids, m.value);
+    case 'meta':
+      return hub.onMeta(m.ids, m.value);
+    case 'status':
+      return hub.onStatus(m.ids, m.value);
+    case 'data':
+      return hub.onBatch(m.ids, m.value);
+  }
 }

@@ -6,6 +6,7 @@ import type Database from 'better-sqlite3';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { CompletenessTracker } from '../completeness/tracker.js';
 import { IngestError } from '../errors.js';
+import { type HubSource, hubPlugin } from '../hub/index.js';
 import type { Registry } from '../metrics.js';
 import { parseSeriesQuery, parseTime, querySeries } from './series-query.js';
 
@@ -16,6 +17,8 @@ export interface HttpDeps {
   ready(): Promise<void>;
   /** the SQLite connection, when that is the store */
   sqlite?: Database.Database;
+  /** the programme office's hub page (GET /hub) and its API */
+  hub?: HubSource;
 }
 
 export function buildHttpApp(deps: HttpDeps): FastifyInstance {
@@ -27,6 +30,11 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
     }
     return reply.code(500).send({ code: 'GZ_INTERNAL', message: 'internal error' });
   });
+
+  if (deps.hub) {
+    const source = deps.hub;
+    app.register(hubPlugin, { source });
+  }
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 

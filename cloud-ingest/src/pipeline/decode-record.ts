@@ -4,11 +4,16 @@
  */
 import {
   batchMatchesTopic,
+  type DataBatch,
+  type DeviceMeta,
+  type DeviceStatus,
   decodeDataBatch,
   decodeDeviceMeta,
   decodeDeviceStatus,
   decodeGatewayState,
+  type GatewayState,
   parseTopic,
+  type TopicIds,
   toLineProtocol,
 } from '@ganzhi/device-profiles';
 import type { DeadLetter } from './dead-letter.js';
@@ -22,7 +27,15 @@ export interface RecordOutcome {
   seq?: { district: string; gateway: string; stream: string; seq: number };
   /** set for a valid gateway state message */
   state?: { district: string; gateway: string; online: boolean };
+  /** the decoded contract message, for observers such as the hub page */
+  message?: DecodedMessage;
 }
+
+export type DecodedMessage =
+  | { kind: 'state'; ids: { district: string; gateway: string }; value: GatewayState }
+  | { kind: 'meta'; ids: TopicIds; value: DeviceMeta }
+  | { kind: 'status'; ids: TopicIds; value: DeviceStatus }
+  | { kind: 'data'; ids: TopicIds; value: DataBatch };
 
 const none = (dl: DeadLetter): RecordOutcome => ({ lines: [], points: 0, deadLetters: [dl] });
 
@@ -41,6 +54,7 @@ export function decodeRecord(raw: Buffer, now: number): RecordOutcome {
       points: 0,
       deadLetters: [],
       state: { district: t.district, gateway: t.gateway, online: s.value.state === 'online' },
+      message: { kind: 'state', ids: { district: t.district, gateway: t.gateway }, value: s.value },
     };
   }
   switch (t.kind) {
@@ -63,18 +77,24 @@ export function decodeRecord(raw: Buffer, now: number): RecordOutcome {
         points: lp.points,
         deadLetters,
         seq: { district: t.district, gateway: t.gateway, stream: batch.stream, seq: batch.seq },
+        message: { kind: 'data', ids, value: batch },
       };
     }
     case 'meta': {
       const m = decodeDeviceMeta(payload);
       return m.ok
-        ? { lines: [], points: 0, deadLetters: [] }
+        ? { lines: [], points: 0, deadLetters: [], message: { kind: 'meta', ids: { ...t }, value: m.value } }
         : none({ kind: 'message', reason: m.error, topic, payload });
     }
     case 'status': {
       const s = decodeDeviceStatus(payload);
       return s.ok
-        ? { lines: [], points: 0, deadLetters: [] }
+        ? {
+            lines: [],
+            points: 0,
+            deadLetters: [],
+            message: { kind: 'status', ids: { ...t }, value: s.value },
+          }
         : none({ kind: 'message', reason: s.error, topic, payload });
     }
     default:

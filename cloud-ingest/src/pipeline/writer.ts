@@ -17,9 +17,11 @@ import type { IngestMetrics } from '../metrics.js';
 import type { Sink } from '../sink.js';
 import { backoffDelay, DEFAULT_RETRY, type RetryPolicy } from '../sinks/retry.js';
 import type { DeadLetters } from './dead-letter.js';
-import { decodeRecord } from './decode-record.js';
+import { type DecodedMessage, decodeRecord } from './decode-record.js';
 
 export interface WriterOptions {
+  /** every decoded contract message, in log order (the hub page's bookkeeping) */
+  onMessage?: (m: DecodedMessage) => void;
   log: DurableLog;
   sink: Sink;
   deadLetters: DeadLetters;
@@ -50,8 +52,10 @@ interface Batch {
 }
 
 export class Writer {
-  private readonly o: Required<Omit<WriterOptions, 'persist' | 'onGatewayState' | 'outageRetry'>> &
-    Pick<WriterOptions, 'persist' | 'onGatewayState'>;
+  private readonly o: Required<
+    Omit<WriterOptions, 'persist' | 'onGatewayState' | 'onMessage' | 'outageRetry'>
+  > &
+    Pick<WriterOptions, 'persist' | 'onGatewayState' | 'onMessage'>;
   private readonly outage: RetryPolicy;
   private cursor: number;
   private batch: Batch;
@@ -150,6 +154,7 @@ export class Writer {
     }
     if (offset > this.o.tracker.through) this.o.tracker.through = offset;
     if (out.state) this.o.onGatewayState?.(out.state.district, out.state.gateway, out.state.online);
+    if (out.message) this.o.onMessage?.(out.message);
     const b = this.batch;
     if (b.lastOffset < 0) b.firstAt = now;
     for (const l of out.lines) b.lines.push(l);
