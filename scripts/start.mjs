@@ -1,0 +1,332 @@
+#!/usr/bin/env node
+// npm start — the whole Ganzhi stack on one machine, on embedded defaults:
+//   broker (anonymous, loopback only) ← one edge agent per gateway ← the demo-city simulators
+//   broker → ingest → SQLite file under ./data/ (or InfluxDB when INFLUX_* is set)
+// Each component is its real command in a child process; their logs go to ./data/logs/
+// (or to this terminal with --verbose). One Ctrl-C stops everything cleanly.
+import { spawn } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadScenarioFile, simNamespaceUri } from '@ganzhi/simulators';
+
+const root = resolve(import.meta.dirname, '..');
+const { values: args } = parseArgs({
+  options: {
+    verbose: { type: 'boolean', default: false },
+    data: { type: 'string', default: 'data' },
+    scenario: { type: 'string', default: join(root, 'simulators/scenarios/demo-city.yaml') },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (args.help) {
+  console.log(`usage: npm start [-- --verbose] [-- --data DIR] [-- --scenario FILE]
+
+Environment:
+  GANZHI_MQTT_PORT     broker port (default 1883)
+  GANZHI_HTTP_BASE     first HTTP port: broker metrics, ingest + hub page, agents' status pages (default 18800)
+  INFLUX_URL, INFLUX_TOKEN, INFLUX_ORG, INFLUX_BUCKET           write to InfluxDB 2.x/3.x instead of SQLite
+  INFLUX_V1_URL, INFLUX_DB, INFLUX_USER, INFLUX_PASSWORD         write to InfluxDB 1.x instead of SQLite`);
+  process.exit(0);
+}
+
+const dataDir = resolve(args.data);
+const logDir = join(dataDir, 'logs');
+const agentDir = join(dataDir, 'agents');
+mkdirSync(logDir, { recursive: true });
+mkdirSync(agentDir, { recursive: true });
+
+const mqttPort = Number(process.env.GANZHI_MQTT_PORT ?? 1883);
+const httpBase = Number(process.env.GANZHI_HTTP_BASE ?? 18800);
+const ports = { brokerHttp: httpBase, ingestHttp: httpBase + 1, firstAgent: httpBase + 10 };
+const brokerUrl = `mqtt://127.0.0.1:${mqttPort}`;
+const influx = process.env.INFLUX_URL
+  ? `InfluxDB ${process.env.INFLUX_URL} (org ${process.env.INFLUX_ORG}, bucket ${process.env.INFLUX_BUCKET})`
+  : process.env.INFLUX_V1_URL
+    ? `InfluxDB 1.x ${process.env.INFLUX_V1_URL} (database ${process.env.INFLUX_DB})`
+    : undefined;
+const sqliteFile = join(dataDir, 'ingest', 'ingest.db');
+
+// ---------------------------------------------------------------- child processes
+const children = [];
+let stopping = false;
+
+function bin(ws, cli) {
+  const file = join(root, ws, 'dist', cli);
+  if (!existsSync(file)) {
+    console.error(`${ws} is not built: run \`npx tsc -b\` (npm install and npm start do it)`);
+    process.exit(1);
+  }
+  return file;
+}
+
+function start(name, file, argv, env = {}) {
+  // own process group: Ctrl-C reaches only this script, which then stops the components in
+  // order (agents flush to the broker before the broker goes)
+  const child = spawn(process.execPath, [file, ...argv], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
+  const lines = [];
+  const onData = (d) => {
+    log.write(d);
+    const text = d.toString();
+    lines.push(...text.split('\n').filter(Boolean));
+    if (lines.length > 200) lines.splice(0, lines.length - 200);
+    if (args.verbose) for (const l of text.split('\n').filter(Boolean)) console.log(`[${name}] ${l}`);
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  const exited = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
+  const entry = { name, child, lines, exited, log };
+  exited.then(({ code, signal }) => {
+    log.end();
+    if (!stopping) {
+      console.error(
+        `\n${name} exited unexpectedly (${signal ?? `code ${code}`}); last lines of data/logs/${name}.log:`,
+      );
+      for (const l of lines.slice(-15)) console.error(`  ${l}`);
+      shutdown(1);
+    }
+  });
+  children.push(entry);
+  return entry;
+}
+
+async function until(what, probe, ms = 60_000) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (stopping) throw new Error('stopping');
+    try {
+      if (await probe()) return;
+    } catch {
+      // not yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out after ${ms / 1000} s waiting for ${what}`);
+}
+
+const portOpen = (port) =>
+  new Promise((resolvePort) => {
+    const s = connect({ host: '127.0.0.1', port });
+    s.once('connect', () => {
+      s.destroy();
+      resolvePort(true);
+    });
+    s.once('error', () => resolvePort(false));
+  });
+
+async function getJson(url) {
+  const r = await fetch(url, { signal: AbortSignal.timeout(2000) });
+  if (!r.ok) throw new Error(`${url}: ${r.status}`);
+  return r.json();
+}
+
+// ---------------------------------------------------------------- agent configs from the scenario
+const AGENT_SCHEME = {
+  'modbus-tcp': 'modbus-tcp',
+  'modbus-rtu-tcp': 'modbus-rtutcp',
+  'serial-tcp': 'serial-tcp',
+  opcua: 'opc.tcp',
+};
+
+function agentConfigs(scenarioFile) {
+  const loaded = loadScenarioFile(scenarioFile);
+  const gateways = new Map();
+  for (const d of loaded.devices) {
+    if (!d.gateway || !d.district) continue;
+    const scheme = AGENT_SCHEME[d.endpoint.protocol];
+    if (!scheme) throw new Error(`${d.id}: the demo has no agent endpoint for ${d.endpoint.protocol}`);
+    const key = `${d.district}/${d.gateway}`;
+    if (!gateways.has(key)) gateways.set(key, { district: d.district, gateway: d.gateway, devices: [] });
+    const host = d.endpoint.host ?? '127.0.0.1';
+    const dev = {
+      id: d.id,
+      profile: d.profile.id,
+      endpoint: `${scheme}://${host}:${d.endpoint.port}`,
+      ...(d.endpoint.protocol.startsWith('modbus') ? { unitId: d.unit } : {}),
+    };
+    if (d.endpoint.protocol === 'opcua') {
+      // the simulator serves each device instance in its own namespace
+      dev.opcua = { namespaceUri: simNamespaceUri(d, d.profile.opcua?.namespaceUri ?? '') };
+    }
+    gateways.get(key).devices.push(dev);
+  }
+  let i = 0;
+  return [...gateways.values()].map((g) => {
+    const file = join(agentDir, `${g.gateway}.yaml`);
+    const httpPort = ports.firstAgent + i++;
+    const config = {
+      gateway: g.gateway,
+      district: g.district,
+      stateDir: `./${g.gateway}-state`,
+      defaults: { pollIntervalMs: 1000, timeoutMs: 1000, retries: 1 },
+      devices: g.devices,
+      delivery: {
+        mqtt: { url: brokerUrl, reconnect: { initialMs: 500, maxMs: 10_000 } },
+        buffer: { maxBytes: 64 * 1024 * 1024, fsync: 1000 },
+      },
+      http: { host: '127.0.0.1', port: httpPort },
+    };
+    const header = `# Generated by npm start from ${relative(root, scenarioFile)} — rewritten at every start.\n# A real gateway config is written by hand: see edge-agent/config.sample.yaml.\n`;
+    writeFileSync(file, header + JSON.stringify(config, null, 2) + '\n');
+    return { ...g, file, httpPort };
+  });
+}
+
+// ---------------------------------------------------------------- summary line
+let last = { readings: 0, at: Date.now() };
+async function summary(agents) {
+  let up = 0;
+  let total = 0;
+  let readings = 0;
+  let buffered = 0;
+  for (const a of agents) {
+    try {
+      const s = await getJson(`http://127.0.0.1:${a.httpPort}/api/devices`);
+      for (const d of s.devices) {
+        total++;
+        if (d.state === 'up') up++;
+        readings += d.counters.readings ?? 0;
+      }
+      buffered += s.uplink?.backlog ?? 0;
+    } catch {
+      total += a.devices.length;
+    }
+  }
+  let stored = '?';
+  let gaps = '?';
+  try {
+    const c = await getJson(`http://127.0.0.1:${ports.ingestHttp}/api/completeness`);
+    stored = c.total.received;
+    gaps = c.total.missing;
+  } catch {
+    // ingest not answering this second
+  }
+  const now = Date.now();
+  const rate = Math.max(0, Math.round(((readings - last.readings) * 1000) / Math.max(1, now - last.at)));
+  last = { readings, at: now };
+  return `devices up ${up}/${total} · ${rate} points/s · batches stored ${stored} · buffered ${buffered} · gaps ${gaps}`;
+}
+
+// ---------------------------------------------------------------- shutdown
+async function shutdown(code = 0) {
+  if (stopping) return;
+  stopping = true;
+  if (ticker) clearInterval(ticker);
+  if (process.stdout.isTTY) process.stdout.write('\n');
+  console.log('stopping: agents flush their buffers, the ingest writes what it holds…');
+  const order = ['agent-', 'ingest', 'simulators', 'broker'];
+  for (const prefix of order) {
+    const group = children.filter(
+      (c) => c.name.startsWith(prefix) && c.child.exitCode === null && c.child.signalCode === null,
+    );
+    for (const c of group) c.child.kill('SIGTERM');
+    await Promise.all(
+      group.map((c) =>
+        Promise.race([c.exited, new Promise((r) => setTimeout(r, 15_000))]).then(() => {
+          if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
+        }),
+      ),
+    );
+  }
+  console.log(
+    `stopped. Data kept in ${relative(process.cwd(), dataDir) || '.'}/ — npm start again continues where it left off.`,
+  );
+  process.exit(code);
+}
+let ticker;
+// last resort if this script dies without a clean shutdown: leave no component behind
+process.on('exit', () => {
+  for (const c of children)
+    if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGTERM');
+});
+process.once('SIGINT', () => shutdown(0));
+process.once('SIGTERM', () => shutdown(0));
+
+// ---------------------------------------------------------------- main
+async function main() {
+  for (const [what, port] of [
+    ['the broker', mqttPort],
+    ['the ingest', ports.ingestHttp],
+  ]) {
+    if (await portOpen(port)) {
+      console.error(
+        `port ${port} (for ${what}) is in use — is Ganzhi already running? Set GANZHI_MQTT_PORT / GANZHI_HTTP_BASE to move it.`,
+      );
+      process.exit(1);
+    }
+  }
+  const agents = agentConfigs(resolve(args.scenario));
+
+  console.log('Ganzhi 感知 — starting the demo city (Ctrl-C stops everything)\n');
+  console.log(
+    'WARNING: the demo broker allows ANONYMOUS clients, on 127.0.0.1 only. Never expose it; see broker/README.md.',
+  );
+  start('broker', bin('broker', 'cli.js'), [
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(mqttPort),
+    '--http-port',
+    String(ports.brokerHttp),
+    '--allow-anonymous',
+  ]);
+  await until('the broker', () => portOpen(mqttPort));
+
+  const sim = start('simulators', bin('simulators', 'cli.js'), ['run', '--scenario', resolve(args.scenario)]);
+  await until('the simulators', () => sim.lines.some((l) => l.startsWith('ready ')), 90_000);
+
+  start('ingest', bin('cloud-ingest', 'cli.js'), [], {
+    INGEST_DATA_DIR: join(dataDir, 'ingest'),
+    INGEST_HTTP_PORT: String(ports.ingestHttp),
+    MQTT_URL: brokerUrl,
+    MQTT_CLIENT_ID: 'ganzhi-ingest-demo',
+  });
+  await until('the ingest', () => portOpen(ports.ingestHttp));
+
+  for (const a of agents)
+    start(`agent-${a.gateway}`, bin('edge-agent', 'cli.js'), ['run', '--config', a.file]);
+  await until('the agents', async () =>
+    (await Promise.all(agents.map((a) => portOpen(a.httpPort)))).every(Boolean),
+  );
+
+  const rel = (p) => relative(process.cwd(), p) || '.';
+  console.log(`
+  broker          ${brokerUrl}   (metrics http://127.0.0.1:${ports.brokerHttp}/metrics)
+  hub page        http://127.0.0.1:${ports.ingestHttp}/hub
+  ingest          http://127.0.0.1:${ports.ingestHttp}/api/completeness   /metrics
+  simulators      http://127.0.0.1:17000/api/devices   (scenario ${relative(root, resolve(args.scenario))})
+  gateways        ${agents.map((a) => `${a.district}/${a.gateway} http://127.0.0.1:${a.httpPort}/`).join('\n                  ')}
+  agent configs   ${rel(agentDir)}/*.yaml
+  store           ${influx ?? `SQLite ${rel(sqliteFile)}`}
+  logs            ${rel(logDir)}/*.log${args.verbose ? ' (and here)' : ' (npm start -- --verbose to see them here)'}
+`);
+  if (!influx) {
+    console.log(
+      `  try:  sqlite3 ${rel(sqliteFile)} "SELECT time, device, point, value, quality FROM readings_v ORDER BY ts DESC LIMIT 10"`,
+    );
+    console.log(
+      `   or:  curl 'http://127.0.0.1:${ports.ingestHttp}/api/series?measurement=energy_meter&device=dc-em-001&point=voltage_l1&every=10s&fn=mean'\n`,
+    );
+  }
+  await summary(agents);
+  const tick = async () => {
+    const line = await summary(agents);
+    if (stopping) return;
+    if (process.stdout.isTTY) process.stdout.write(`\r\x1b[2K${line}`);
+    else console.log(line);
+  };
+  ticker = setInterval(tick, process.stdout.isTTY ? 2000 : 10_000);
+}
+
+main().catch((err) => {
+  if (stopping) return;
+  console.error(`npm start: ${err.message}`);
+  shutdown(1);
+});
