@@ -2,7 +2,8 @@
 // Runs the benchmarks: every <workspace>/bench/*.bench.mjs (they import the built dist/).
 // `npm run bench` runs them all; `npm run bench -- durable-log` only those whose path
 // contains the argument. Each bench prints a Markdown section; the sections are appended
-// to BENCHMARKS.md with the date, the command and the machine.
+// to BENCHMARKS.md (or to the file named by GANZHI_BENCH_OUT) with the date, the command and
+// the machine.
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, readdirSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -36,7 +37,7 @@ for (const file of chosen) {
     continue;
   }
   appendFileSync(
-    'BENCHMARKS.md',
+    process.env.GANZHI_BENCH_OUT ?? 'BENCHMARKS.md',
     `\n## ${file} — ${new Date().toISOString().slice(0, 10)}\n\nCommand: \`npm run bench -- ${file}\`  \nMachine: ${machine}\n\n${r.stdout.trim()}\n`,
   );
 }
