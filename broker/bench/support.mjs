@@ -1,0 +1,137 @@
+// Shared helpers for the broker benchmarks (not a benchmark itself).
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import mqtt from 'mqtt';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const CLI = join(here, '../dist/cli.js');
+export const BARE = join(here, 'bare-aedes.mjs');
+
+export function tempDir() {
+  return mkdtempSync(join(tmpdir(), 'ganzhi-broker-bench-'));
+}
+
+export function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export function hasBin(bin) {
+  return spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
+}
+
+/** Spawns a server whose log shows its port; resolves { port, pid, stop }. */
+async function spawnServer(cmd, args, dir, portFrom) {
+  const log = join(dir, `${cmd.split('/').pop()}-${Date.now()}.log`);
+  const fd = openSync(log, 'a');
+  const child = spawn(cmd, args, { cwd: dir, stdio: ['ignore', fd, fd] });
+  const exited = new Promise((r) => child.once('exit', r));
+  const deadline = Date.now() + 15_000;
+  let port;
+  while (!port) {
+    if (Date.now() > deadline) throw new Error(`${cmd} did not start: ${readFileSync(log, 'utf8')}`);
+    await new Promise((r) => setTimeout(r, 50));
+    port = await portFrom(readFileSync(log, 'utf8'));
+  }
+  return {
+    port,
+    pid: child.pid,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(t);
+      }
+    },
+  };
+}
+
+export function startOurs(dir, users, extra = []) {
+  return spawnServer(
+    process.execPath,
+    [CLI, '--port', '0', '--users', users, '--log-level', 'warn', ...extra],
+    dir,
+    (log) => Number(/mqtt:\/\/127\.0\.0\.1:(\d+)/.exec(log)?.[1]) || undefined,
+  );
+}
+
+export function startBare(dir, extra = []) {
+  return spawnServer(
+    process.execPath,
+    [BARE, ...extra],
+    dir,
+    (log) => Number(/^port (\d+)/m.exec(log)?.[1]) || undefined,
+  );
+}
+
+export async function startMosquitto(dir) {
+  const port = await freePort();
+  const conf = join(dir, 'mosquitto.conf');
+  writeFileSync(
+    conf,
+    [
+      `listener ${port} 127.0.0.1`,
+      'allow_anonymous true',
+      'persistence false',
+      'max_queued_messages 200000',
+      'max_inflight_messages 0',
+      'log_dest none',
+    ].join('\n') + '\n',
+  );
+  return spawnServer('mosquitto', ['-c', conf], dir, async () => {
+    const ok = await new Promise((resolve) => {
+      const s = mqtt.connect(`mqtt://127.0.0.1:${port}`, { reconnectPeriod: 0, connectTimeout: 500 });
+      s.once('connect', () => {
+        s.end(true);
+        resolve(true);
+      });
+      s.once('error', () => {
+        s.end(true);
+        resolve(false);
+      });
+    });
+    return ok ? port : undefined;
+  });
+}
+
+/** CPU seconds (user+system) of a process from /proc. */
+export function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+export function rssMiB(pid) {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : Number.NaN;
+}
+
+export function connect(port, opts = {}) {
+  return new Promise((resolve, reject) => {
+    const c = mqtt.connect(`mqtt://127.0.0.1:${port}`, {
+      reconnectPeriod: 0,
+      connectTimeout: 20_000,
+      ...opts,
+    });
+    c.once('connect', () => resolve(c));
+    c.once('error', (e) => {
+      c.end(true);
+      reject(e);
+    });
+  });
+}
+
+export const fmt = (n, d = 0) =>
+  Number.isFinite(n)
+    ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d })
+    : '—';

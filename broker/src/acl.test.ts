@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { publishAllowed, subscribeAllowed } from './acl.js';
+import type { Identity } from './identity.js';
+
+const gw: Identity = { role: 'gateway', user: 'gw1', district: 'north', gateway: 'gw1' };
+const ingest: Identity = { role: 'ingest', user: 'ing' };
+const viewer: Identity = { role: 'viewer', user: 'v', districts: ['north', 'east'] };
+const admin: Identity = { role: 'admin', user: 'root' };
+const anon: Identity = { role: 'anonymous', user: '' };
+
+describe('publishAllowed', () => {
+  it('lets a gateway publish only its own state, meta, data and status', () => {
+    expect(publishAllowed(gw, 'gz/v1/north/gw1/state')).toBe(true);
+    expect(publishAllowed(gw, 'gz/v1/north/gw1/pm1/data')).toBe(true);
+    expect(publishAllowed(gw, 'gz/v1/north/gw1/pm1/meta')).toBe(true);
+    expect(publishAllowed(gw, 'gz/v1/north/gw1/pm1/status')).toBe(true);
+    expect(publishAllowed(gw, 'gz/v1/north/gw1/cmd')).toBe(false);
+    expect(publishAllowed(gw, 'gz/v1/north/gw1/pm1/cmd')).toBe(false);
+    expect(publishAllowed(gw, 'gz/v1/north/gw2/pm1/data')).toBe(false);
+    expect(publishAllowed(gw, 'gz/v1/south/gw1/pm1/data')).toBe(false);
+    expect(publishAllowed(gw, 'gz/v1/north/gw1/pm1/data/extra')).toBe(false);
+    expect(publishAllowed(gw, 'other/topic')).toBe(false);
+    expect(publishAllowed(gw, '$SYS/x')).toBe(false);
+  });
+  it('lets ingest and viewers publish nothing', () => {
+    expect(publishAllowed(ingest, 'gz/v1/north/gw1/cmd')).toBe(false);
+    expect(publishAllowed(viewer, 'gz/v1/north/gw1/pm1/data')).toBe(false);
+  });
+  it('lets admin and anonymous publish anything but $SYS', () => {
+    expect(publishAllowed(admin, 'gz/v1/north/gw1/cmd')).toBe(true);
+    expect(publishAllowed(admin, '$SYS/broker/x')).toBe(false);
+    expect(publishAllowed(anon, 'x/y')).toBe(true);
+  });
+});
+
+describe('subscribeAllowed', () => {
+  it('limits a gateway to its own command topics', () => {
+    expect(subscribeAllowed(gw, 'gz/v1/north/gw1/cmd')).toBe(true);
+    expect(subscribeAllowed(gw, 'gz/v1/north/gw1/+/cmd')).toBe(true);
+    expect(subscribeAllowed(gw, 'gz/v1/north/gw1/pm1/cmd')).toBe(true);
+    expect(subscribeAllowed(gw, 'gz/v1/north/gw1/#')).toBe(false);
+    expect(subscribeAllowed(gw, 'gz/v1/north/+/cmd')).toBe(false);
+    expect(subscribeAllowed(gw, 'gz/v1/south/gw1/cmd')).toBe(false);
+    expect(subscribeAllowed(gw, '#')).toBe(false);
+  });
+  it('gives ingest data, meta, state and status of every district and nothing else', () => {
+    expect(subscribeAllowed(ingest, 'gz/v1/+/+/+/data')).toBe(true);
+    expect(subscribeAllowed(ingest, 'gz/v1/+/+/state')).toBe(true);
+    expect(subscribeAllowed(ingest, 'gz/v1/south/+/+/status')).toBe(true);
+    expect(subscribeAllowed(ingest, 'gz/v1/+/+/+/cmd')).toBe(false);
+    expect(subscribeAllowed(ingest, 'gz/v1/#')).toBe(false);
+    expect(subscribeAllowed(ingest, 'gz/v1/+/+/+/+')).toBe(false);
+    expect(subscribeAllowed(ingest, '$SYS/#')).toBe(false);
+  });
+  it('keeps a viewer inside its districts', () => {
+    expect(subscribeAllowed(viewer, 'gz/v1/north/#')).toBe(true);
+    expect(subscribeAllowed(viewer, 'gz/v1/east/+/+/data')).toBe(true);
+    expect(subscribeAllowed(viewer, 'gz/v1/south/#')).toBe(false);
+    expect(subscribeAllowed(viewer, 'gz/v1/+/+/+/data')).toBe(false);
+    expect(subscribeAllowed(viewer, 'gz/v1/#')).toBe(false);
+  });
+  it('reserves $SYS for admins', () => {
+    expect(subscribeAllowed(admin, '$SYS/#')).toBe(true);
+    expect(subscribeAllowed(admin, '#')).toBe(true);
+    expect(subscribeAllowed(anon, '$SYS/#')).toBe(false);
+    expect(subscribeAllowed(anon, '#')).toBe(true);
+  });
+});

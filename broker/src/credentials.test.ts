@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { FileCredentialStore, parseCredentials } from './credentials.js';
+import { hashPassword, verifyPassword } from './password-hash.js';
+
+const cheap = { N: 1024, r: 8, p: 1 };
+
+describe('password hashes', () => {
+  it('verifies the right password and refuses others, with a fresh salt each time', async () => {
+    const a = await hashPassword('correct horse', cheap);
+    const b = await hashPassword('correct horse', cheap);
+    expect(a).not.toBe(b);
+    expect(await verifyPassword('correct horse', a)).toBe(true);
+    expect(await verifyPassword('correct horsE', a)).toBe(false);
+    expect(await verifyPassword('x', 'not-a-hash')).toBe(false);
+  });
+});
+
+describe('FileCredentialStore', () => {
+  it('maps users to identities', async () => {
+    const hash = await hashPassword('gw-password', cheap);
+    const store = new FileCredentialStore({
+      users: {
+        gw1: { role: 'gateway', district: 'north', gateway: 'gw1', hash },
+        certonly: { role: 'gateway', district: 'north', gateway: 'gw9' },
+      },
+    });
+    expect(await store.verify('gw1', 'gw-password')).toEqual({
+      role: 'gateway',
+      user: 'gw1',
+      district: 'north',
+      gateway: 'gw1',
+    });
+    expect(await store.verify('gw1', 'gw-password')).toBeDefined(); // remembered path
+    expect(await store.verify('gw1', 'wrong')).toBeUndefined();
+    expect(await store.verify('nobody', 'gw-password')).toBeUndefined();
+    expect(await store.verify('certonly', '')).toBeUndefined();
+    expect(store.byCertificate('certonly')?.role).toBe('gateway');
+  });
+  it('rejects malformed files naming the field', () => {
+    expect(() =>
+      parseCredentials('users:\n  gw1: { role: gateway, district: North }\n', 'u.yaml'),
+    ).toThrowError(/u\.yaml/);
+    expect(() => parseCredentials('users:\n  x: { role: root }\n', 'u.yaml')).toThrowError(/users\.x/);
+  });
+});

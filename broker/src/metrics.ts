@@ -1,0 +1,102 @@
+/**
+ * Broker counters, updated on the hot path with plain number increments (no allocation), and
+ * rendered as Prometheus text at scrape time.
+ */
+export class BrokerMetrics {
+  /** Indexed by QoS 0..2. */
+  readonly messagesIn: [number, number, number] = [0, 0, 0];
+  readonly messagesOut: [number, number, number] = [0, 0, 0];
+  bytesInClosed = 0;
+  bytesOutClosed = 0;
+  socketsAccepted = 0;
+  socketsOpen = 0;
+  authFailures = 0;
+  aclDeniedPublish = 0;
+  aclDeniedSubscribe = 0;
+  rejectedMaxConnections = 0;
+  rejectedRate = 0;
+  rejectedProtocol = 0;
+  oversizePackets = 0;
+  clientErrors = 0;
+  queueDrops = 0;
+}
+
+export interface Gauges {
+  connections: number;
+  bytesInOpen: number;
+  bytesOutOpen: number;
+  retained?: number;
+  queued?: number;
+  queueDepths?: { clientId: string; depth: number }[];
+}
+
+function esc(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+export function renderPrometheus(m: BrokerMetrics, g: Gauges): string {
+  const out: string[] = [];
+  const metric = (name: string, type: 'counter' | 'gauge', help: string, samples: [string, number][]) => {
+    out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    for (const [labels, v] of samples) out.push(`${name}${labels} ${v}`);
+  };
+  metric('gz_broker_connections', 'gauge', 'MQTT clients connected (CONNACK sent)', [['', g.connections]]);
+  metric('gz_broker_sockets_open', 'gauge', 'Open sockets, including not yet connected', [
+    ['', m.socketsOpen],
+  ]);
+  metric('gz_broker_sockets_accepted_total', 'counter', 'Sockets accepted', [['', m.socketsAccepted]]);
+  metric(
+    'gz_broker_messages_in_total',
+    'counter',
+    'PUBLISH packets received from clients and authorised',
+    m.messagesIn.map((v, q) => [`{qos="${q}"}`, v]),
+  );
+  metric(
+    'gz_broker_messages_out_total',
+    'counter',
+    'PUBLISH packets forwarded to clients, by the QoS published',
+    m.messagesOut.map((v, q) => [`{qos="${q}"}`, v]),
+  );
+  metric('gz_broker_bytes_in_total', 'counter', 'Bytes read from client sockets', [
+    ['', m.bytesInClosed + g.bytesInOpen],
+  ]);
+  metric('gz_broker_bytes_out_total', 'counter', 'Bytes written to client sockets', [
+    ['', m.bytesOutClosed + g.bytesOutOpen],
+  ]);
+  metric('gz_broker_auth_failures_total', 'counter', 'CONNECTs refused for bad credentials', [
+    ['', m.authFailures],
+  ]);
+  metric('gz_broker_acl_denials_total', 'counter', 'Publishes and subscriptions denied by the ACL', [
+    ['{action="publish"}', m.aclDeniedPublish],
+    ['{action="subscribe"}', m.aclDeniedSubscribe],
+  ]);
+  metric('gz_broker_connections_rejected_total', 'counter', 'Connections refused before authentication', [
+    ['{reason="max_connections"}', m.rejectedMaxConnections],
+    ['{reason="rate_limit"}', m.rejectedRate],
+    ['{reason="protocol"}', m.rejectedProtocol],
+    ['{reason="packet_too_large"}', m.oversizePackets],
+  ]);
+  metric('gz_broker_client_errors_total', 'counter', 'Client connections closed on an error', [
+    ['', m.clientErrors],
+  ]);
+  metric('gz_broker_queue_dropped_total', 'counter', 'Messages dropped because a client queue was full', [
+    ['', m.queueDrops],
+  ]);
+  if (g.retained !== undefined) {
+    metric('gz_broker_retained_messages', 'gauge', 'Retained messages held', [['', g.retained]]);
+  }
+  if (g.queued !== undefined) {
+    metric('gz_broker_queued_messages', 'gauge', 'Messages queued or in flight for persistent sessions', [
+      ['', g.queued],
+    ]);
+  }
+  if (g.queueDepths && g.queueDepths.length > 0) {
+    metric(
+      'gz_broker_client_queue_depth',
+      'gauge',
+      'Queued messages of the deepest client queues (top 20)',
+      g.queueDepths.map((d) => [`{client="${esc(d.clientId)}"}`, d.depth]),
+    );
+  }
+  return `${out.join('\n')}\n`;
+}

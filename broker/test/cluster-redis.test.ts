@@ -1,0 +1,144 @@
+/**
+ * Cluster mode: several brokers on one Redis act as one broker, and a persistent session's
+ * queued messages survive kill -9 of its broker.
+ */
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { peer } from '../../test-support/peers.js';
+import { type Spawned, spawnLogged, tempDir, waitFor } from '../../test-support/process.js';
+import { hashPassword, type RunningBroker } from '../src/index.js';
+import { CHEAP_SCRYPT, collect, connect, endAll, login, startTestBroker, subscribe } from './helpers.js';
+import { type RedisServer, startRedis } from './redis-fixture.js';
+
+const redisBin = peer('redis-server', 'redis-server');
+const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+
+describe.skipIf(!redisBin.ok)('Redis cluster mode', () => {
+  let redis: RedisServer;
+  beforeAll(async () => {
+    redis = await startRedis(redisBin.path);
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+
+  it('routes between two brokers on one Redis, retained messages included', async () => {
+    const a = await startTestBroker((cfg) => {
+      cfg.redis = `${redis.url}/1`;
+    });
+    const b = await startTestBroker((cfg) => {
+      cfg.redis = `${redis.url}/1`;
+    });
+    try {
+      const ing = await login(a, 'ingest');
+      const got = collect(ing);
+      await subscribe(ing, ['gz/v1/+/+/+/data', 'gz/v1/+/+/state']);
+      const gw = await login(b, 'gw-north');
+      // the subscription reaches broker b through Redis asynchronously: publish until one arrives
+      await waitFor('first cross-broker message', async () => {
+        await gw.publishAsync('gz/v1/north/gw-north/pm1/data', 'probe', { qos: 1 });
+        return got.got.length > 0 ? true : undefined;
+      });
+      for (let i = 0; i < 20; i++)
+        await gw.publishAsync('gz/v1/north/gw-north/pm1/data', `m${i}`, { qos: 1 });
+      await got.match((m) => m.payload === 'm19');
+      expect(got.got.map((m) => m.payload).filter((p) => p !== 'probe')).toEqual(
+        Array.from({ length: 20 }, (_, i) => `m${i}`),
+      );
+
+      await gw.publishAsync('gz/v1/north/gw-north/state', 'online', { qos: 1, retain: true });
+      const late = await login(a, 'viewer-north');
+      const lateGot = collect(late);
+      await subscribe(late, 'gz/v1/north/+/state');
+      await lateGot.until(1);
+      expect(lateGot.got[0]).toMatchObject({ payload: 'online', retain: true });
+      await endAll(ing, gw, late);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('keeps a persistent QoS 1 session and its queue across kill -9 and restart of its broker', async () => {
+    const dir = tempDir('ganzhi-broker-cluster-');
+    const users = join(dir, 'users.json');
+    writeFileSync(
+      users,
+      JSON.stringify({
+        users: {
+          ingest: { role: 'ingest', hash: await hashPassword('ingest-password', CHEAP_SCRYPT) },
+          'gw-north': {
+            role: 'gateway',
+            district: 'north',
+            gateway: 'gw-north',
+            hash: await hashPassword('gw-north-password', CHEAP_SCRYPT),
+          },
+        },
+      }),
+    );
+    const startCli = async (): Promise<{ proc: Spawned; url: string }> => {
+      const proc = spawnLogged(
+        process.execPath,
+        [CLI, '--port', '0', '--users', users, '--redis', `${redis.url}/2`, '--log-level', 'warn'],
+        { dir, name: `broker-${Date.now()}` },
+      );
+      const port = await waitFor(
+        'broker listening',
+        () => /mqtt:\/\/127\.0\.0\.1:(\d+)/.exec(proc.log())?.[1],
+      );
+      return { proc, url: `mqtt://127.0.0.1:${port}` };
+    };
+    // the publishing side: an in-process broker on the same Redis
+    const pubBroker: RunningBroker = await startTestBroker((cfg) => {
+      cfg.redis = `${redis.url}/2`;
+    });
+    let first = await startCli();
+    try {
+      const opts = {
+        username: 'ingest',
+        password: 'ingest-password',
+        clientId: 'ingest-durable',
+        clean: false,
+      };
+      const ing = await connect(first.url, opts);
+      await subscribe(ing, 'gz/v1/+/+/+/data', 1);
+      await endAll(ing);
+      const gw = await login(pubBroker, 'gw-north');
+      // wait until the offline subscription is known to the publishing broker
+      await waitFor('queued on the offline session', async () => {
+        await gw.publishAsync('gz/v1/north/gw-north/pm1/data', 'probe', { qos: 1 });
+        const r = await fetchQueued(redis.port);
+        return r > 0 ? true : undefined;
+      });
+      for (let i = 0; i < 50; i++)
+        await gw.publishAsync('gz/v1/north/gw-north/pm1/data', `q${i}`, { qos: 1 });
+      await first.proc.kill9();
+      first = await startCli();
+      const back = await connect(first.url, opts);
+      const got = collect(back);
+      await got.match((m) => m.payload === 'q49');
+      const payloads = got.got.map((m) => m.payload).filter((p) => p !== 'probe');
+      expect(payloads).toEqual(Array.from({ length: 50 }, (_, i) => `q${i}`));
+      await endAll(back, gw);
+    } finally {
+      await first.proc.stop();
+      await pubBroker.close();
+    }
+  });
+});
+
+/** Counts queued-packet keys in Redis db 2 (the persistence's outgoing list for our client). */
+function fetchQueued(port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('redis-cli', ['-p', String(port), '-n', '2', 'LLEN', 'outgoing:ingest-durable']);
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.once('error', reject);
+    child.once('exit', () => resolve(Number(out.trim()) || 0));
+  });
+}

@@ -1,0 +1,155 @@
+/** Shared helpers for the broker's integration tests: a broker on port 0 and MQTT.js clients. */
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import pino from 'pino';
+import {
+  type BrokerConfig,
+  type CredentialsFile,
+  emptyConfig,
+  FileCredentialStore,
+  hashPassword,
+  type RunningBroker,
+  startBroker,
+  type UserEntry,
+} from '../src/index.js';
+
+export const CHEAP_SCRYPT = { N: 1024, r: 8, p: 1 };
+
+/** Users for the ACL tests; the password of each is `${name}-password`. */
+export const USERS: Record<string, UserEntry> = {
+  'gw-north': { role: 'gateway', district: 'north', gateway: 'gw-north' },
+  'gw-south': { role: 'gateway', district: 'south', gateway: 'gw-south' },
+  ingest: { role: 'ingest' },
+  'viewer-north': { role: 'viewer', districts: ['north'] },
+  root: { role: 'admin' },
+};
+
+export async function credentialsFor(users: Record<string, UserEntry>): Promise<CredentialsFile> {
+  const out: CredentialsFile = { users: {} };
+  for (const [name, e] of Object.entries(users)) {
+    out.users[name] = { ...e, hash: await hashPassword(`${name}-password`, CHEAP_SCRYPT) } as UserEntry;
+  }
+  return out;
+}
+
+export const silentLogger = pino({ level: 'silent' });
+
+export async function startTestBroker(
+  tweak: (cfg: BrokerConfig) => void = () => {},
+  users: Record<string, UserEntry> = USERS,
+): Promise<RunningBroker> {
+  const cfg = emptyConfig();
+  cfg.listeners.tcp = { port: 0, host: '127.0.0.1' };
+  cfg.heartbeatIntervalMs = 60_000;
+  tweak(cfg);
+  const credentials = new FileCredentialStore(await credentialsFor(users));
+  return startBroker(cfg, { logger: silentLogger, credentials });
+}
+
+export function tcpUrl(b: RunningBroker): string {
+  const a = b.addresses.tcp;
+  if (!a) throw new Error('no tcp listener');
+  return `mqtt://${a.host}:${a.port}`;
+}
+
+/** Connects and resolves once CONNACK arrived; rejects with the refusal otherwise. No reconnects. */
+export function connect(url: string, opts: IClientOptions = {}): Promise<MqttClient> {
+  return new Promise((resolve, reject) => {
+    const c = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5000, ...opts });
+    const onError = (err: Error) => {
+      c.end(true);
+      reject(err);
+    };
+    const onClose = () => reject(new Error('closed before CONNACK'));
+    c.once('error', onError);
+    c.once('close', onClose);
+    c.once('connect', () => {
+      c.off('error', onError);
+      c.off('close', onClose);
+      c.on('error', () => {});
+      resolve(c);
+    });
+  });
+}
+
+export function login(b: RunningBroker, user: string, opts: IClientOptions = {}): Promise<MqttClient> {
+  return connect(tcpUrl(b), { username: user, password: `${user}-password`, ...opts });
+}
+
+/** Subscribes and returns the granted QoS of each filter (128 = refused). */
+export async function subscribe(
+  c: MqttClient,
+  filter: string | string[],
+  qos: 0 | 1 | 2 = 1,
+): Promise<number[]> {
+  try {
+    const granted = await c.subscribeAsync(filter, { qos });
+    return granted.map((g) => g.qos);
+  } catch (err) {
+    // MQTT.js rejects a SUBACK containing 0x80; the packet still says what was granted
+    const granted = (err as { packet?: { granted?: (number | { qos: number })[] } }).packet?.granted;
+    if (!granted) throw err;
+    return granted.map((g) => (typeof g === 'number' ? g : g.qos));
+  }
+}
+
+export function endAll(...clients: (MqttClient | undefined)[]): Promise<void> {
+  return Promise.all(clients.map((c) => (c ? c.endAsync(true).catch(() => {}) : undefined))).then(() => {});
+}
+
+/** Collects messages into an array; `next(n)` waits until n have arrived. */
+export function collect(c: MqttClient) {
+  const got: { topic: string; payload: string; retain: boolean; qos: number }[] = [];
+  let waiters: { n: number; resolve: () => void }[] = [];
+  c.on('message', (topic, payload, packet) => {
+    got.push({ topic, payload: payload.toString(), retain: packet.retain, qos: packet.qos });
+    waiters = waiters.filter((w) => {
+      if (got.length >= w.n) w.resolve();
+      return got.length < w.n;
+    });
+  });
+  return {
+    got,
+    /** Waits until a message satisfying `pred` has arrived. */
+    async match(pred: (m: (typeof got)[number]) => boolean, timeoutMs = 10_000): Promise<void> {
+      const deadline = Date.now() + timeoutMs;
+      while (!got.some(pred)) {
+        if (Date.now() > deadline) throw new Error('expected message did not arrive');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    },
+    until(n: number, timeoutMs = 10_000): Promise<void> {
+      if (got.length >= n) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const t = setTimeout(
+          () => reject(new Error(`only ${got.length} of ${n} messages arrived`)),
+          timeoutMs,
+        );
+        waiters.push({
+          n,
+          resolve: () => {
+            clearTimeout(t);
+            resolve();
+          },
+        });
+      });
+    },
+  };
+}
+
+/** Resolves when the client's connection has closed (e.g. the broker dropped it). */
+export function closed(c: MqttClient, timeoutMs = 5000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (!c.connected) return resolve();
+    const t = setTimeout(() => reject(new Error('connection still open')), timeoutMs);
+    c.once('close', () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+}
+
+/** Round-trip through the broker: proves earlier packets of this client were processed. */
+export async function roundTrip(c: MqttClient, topic: string): Promise<void> {
+  await c.subscribeAsync(topic, { qos: 1 });
+  await c.unsubscribeAsync(topic);
+}
