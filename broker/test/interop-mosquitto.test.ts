@@ -44,7 +44,7 @@ async function startSub(clientId: string, args: string[]): Promise<Sub> {
   child.stderr?.on('data', (d: Buffer) => {
     out += d.toString();
   });
-  const done = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? -1)));
+  const done = new Promise<number>((resolve) => child.once('close', (code) => resolve(code ?? -1)));
   await waitFor(`${clientId} subscribed`, () =>
     broker.clients().some((c) => c.clientId === clientId && c.subscriptions.length > 0),
   );
