@@ -124,7 +124,7 @@ export async function startIngest(cfg: IngestConfig, deps: { logger: Logger; sin
     maxLogBytes: cfg.log.holdAckAtBytes,
     metrics,
     logger: logger.child({ component: 'receiver' }),
-    onAppended: () => writer.notify(),
+    onAppended: (offset, record) => writer.appended(offset, record),
     mqtt: ca ? { ca: [(await import('node:fs')).readFileSync(ca)] } : undefined,
   });
   writer.start();
@@ -185,12 +185,16 @@ export async function startIngest(cfg: IngestConfig, deps: { logger: Logger; sin
 function feedHub(hub: MemoryHubSource, m: DecodedMessage): void {
   switch (m.kind) {
     case 'state':
-      return hub.onState(m.ids, m.value);
+      hub.onState(m.ids, m.value);
+      break;
     case 'meta':
-      return hub.onMeta(m.ids, m.value);
+      hub.onMeta(m.ids, m.value);
+      break;
     case 'status':
-      return hub.onStatus(m.ids, m.value);
+      hub.onStatus(m.ids, m.value);
+      break;
     case 'data':
-      return hub.onBatch(m.ids, m.value);
+      hub.onBatch(m.ids, m.value);
+      break;
   }
 }

@@ -14,8 +14,15 @@ export function loadTrackerState(file: string): TrackerState | undefined {
 }
 
 export function saveTrackerState(file: string, state: TrackerState): void {
-  mkdirSync(dirname(file), { recursive: true });
   const tmp = `${file}.tmp`;
-  writeFileSync(tmp, JSON.stringify(state));
+  const text = JSON.stringify(state);
+  try {
+    writeFileSync(tmp, text);
+  } catch (err) {
+    // the directory is made once, not on every save (this runs every second on the writer's thread)
+    if ((err as { code?: string }).code !== 'ENOENT') throw err;
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(tmp, text);
+  }
   renameSync(tmp, file);
 }

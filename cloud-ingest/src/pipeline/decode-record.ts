@@ -17,6 +17,7 @@ import {
   toLineProtocol,
 } from '@ganzhi/device-profiles';
 import type { DeadLetter } from './dead-letter.js';
+import { fastDataBatch } from './fast-batch.js';
 import { decodeLogRecord } from './log-record.js';
 
 export interface RecordOutcome {
@@ -39,7 +40,12 @@ export type DecodedMessage =
 
 const none = (dl: DeadLetter): RecordOutcome => ({ lines: [], points: 0, deadLetters: [dl] });
 
-export function decodeRecord(raw: Buffer, now: number): RecordOutcome {
+export interface DecodeRecordOptions {
+  /** try the one-pass path for clean data batches first (default true; false = reference path only) */
+  fast?: boolean;
+}
+
+export function decodeRecord(raw: Buffer, now: number, opts: DecodeRecordOptions = {}): RecordOutcome {
   const rec = decodeLogRecord(raw);
   if (!rec) return none({ kind: 'message', reason: 'corrupt log record', payload: raw });
   const { topic, payload } = rec;
@@ -59,9 +65,20 @@ export function decodeRecord(raw: Buffer, now: number): RecordOutcome {
   }
   switch (t.kind) {
     case 'data': {
+      const ids = { district: t.district, gateway: t.gateway, device: t.device };
+      const fast = opts.fast === false ? undefined : fastDataBatch(payload, ids, now);
+      if (fast !== undefined) {
+        const { batch } = fast;
+        return {
+          lines: fast.lines,
+          points: fast.points,
+          deadLetters: [],
+          seq: { district: t.district, gateway: t.gateway, stream: batch.stream, seq: batch.seq },
+          message: { kind: 'data', ids, value: batch },
+        };
+      }
       const d = decodeDataBatch(payload, { now });
       if (!d.ok) return none({ kind: 'message', reason: d.error, topic, payload });
-      const ids = { district: t.district, gateway: t.gateway, device: t.device };
       const batch = d.value;
       if (!batchMatchesTopic(batch, ids)) {
         return none({ kind: 'message', reason: 'payload ids differ from the topic', topic, payload });

@@ -32,8 +32,8 @@ export interface ReceiverOptions {
   waitMs?: number;
   metrics: IngestMetrics;
   logger: Logger;
-  /** called after each append (wakes the writer) */
-  onAppended: () => void;
+  /** called after each append with the record's offset and bytes (wakes the writer) */
+  onAppended: (offset: number, record: Buffer) => void;
   /** extra MQTT.js options (TLS: ca, cert, key, rejectUnauthorized …) */
   mqtt?: Partial<IClientOptions>;
 }
@@ -83,8 +83,9 @@ export function startReceiver(o: ReceiverOptions): Receiver {
         setTimeout(tryAppend, waitMs);
         return;
       }
+      let offset: number;
       try {
-        o.log.append(rec);
+        offset = o.log.append(rec);
       } catch (err) {
         if (!holding) {
           holding = true;
@@ -99,7 +100,7 @@ export function startReceiver(o: ReceiverOptions): Receiver {
         o.logger.info('log accepting again: acknowledging');
       }
       o.metrics.messages.inc();
-      o.onAppended();
+      o.onAppended(offset, rec);
       done();
     };
     tryAppend();

@@ -75,13 +75,13 @@ export function createInfluxV1Sink(opts: InfluxV1Options): Sink {
 
   return {
     kind: 'influxdb-v1',
-    async write(lines): Promise<WriteResult> {
+    async write(lines, wopts): Promise<WriteResult> {
       if (closed) throw new IngestError('GZ_SINK_CLOSED', 'the InfluxDB v1 sink is closed');
       return writeLines(lines, {
         send: (ls) => post(ls.join('\n')),
         retry,
         sleep: opts.sleep ?? realSleep,
-        validate: opts.validate ?? true,
+        validate: (opts.validate ?? true) && wopts?.trusted !== true,
         onRetry: opts.onRetry,
       });
     },

@@ -63,13 +63,13 @@ export function createInfluxV2Sink(opts: InfluxV2Options): Sink {
 
   return {
     kind: 'influxdb-v2',
-    async write(lines): Promise<WriteResult> {
+    async write(lines, wopts): Promise<WriteResult> {
       if (closed) throw new IngestError('GZ_SINK_CLOSED', 'the InfluxDB v2 sink is closed');
       return writeLines(lines, {
         send,
         retry,
         sleep: opts.sleep ?? realSleep,
-        validate: opts.validate ?? true,
+        validate: (opts.validate ?? true) && wopts?.trusted !== true,
         onRetry: opts.onRetry,
       });
     },

@@ -208,6 +208,32 @@ function readingProblem(r: unknown, now: number): string | undefined {
   return undefined;
 }
 
+/** Field-name suffix the InfluxDB mapping uses for the reason of a reading that is not good. */
+export const RESERVED_POINT_SUFFIX = '_reason';
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * What only the receiving side checks (the hub stores what it accepts; these would be
+ * stored wrongly): a point named `<x>_reason` collides with the reason field of point `x`
+ * (InfluxDB field, SQLite reason column); a string with a lone UTF-16 surrogate (possible
+ * through a JSON `\ud800` escape) cannot be written as UTF-8 and would be stored altered;
+ * the same point twice at the same ts in one batch would be stored once (last wins) while
+ * counted twice.
+ */
+function receiverProblem(r: WireReading, seen: Map<string, number>, i: number): string | undefined {
+  if (r.point.endsWith(RESERVED_POINT_SUFFIX))
+    return `point: names ending in ${RESERVED_POINT_SUFFIX} are reserved for the reason of another point`;
+  if (typeof r.value === 'string' && LONE_SURROGATE.test(r.value))
+    return 'value: not well-formed Unicode (lone surrogate)';
+  if (r.reason !== undefined && LONE_SURROGATE.test(r.reason))
+    return 'reason: not well-formed Unicode (lone surrogate)';
+  const key = `${r.ts}\u0000${r.point}`;
+  const first = seen.get(key);
+  if (first !== undefined) return `duplicate: readings[${first}] has the same point and ts`;
+  seen.set(key, i);
+  return undefined;
+}
+
 export function decodeDataBatch(input: Uint8Array | string, opts: DecodeOptions = {}): DecodedBatch {
   const parsed = parseJson(input);
   if (!parsed.ok) return parsed;
@@ -217,8 +243,10 @@ export function decodeDataBatch(input: Uint8Array | string, opts: DecodeOptions 
   const batch = v as DataBatch;
   const rejected: RejectedReading[] = [];
   let readings = batch.readings;
+  const seen = new Map<string, number>();
   for (let i = 0; i < batch.readings.length; i++) {
-    const problem = readingProblem(batch.readings[i], now);
+    const problem =
+      readingProblem(batch.readings[i], now) ?? receiverProblem(batch.readings[i] as WireReading, seen, i);
     if (problem !== undefined) {
       const p = (batch.readings[i] as { point?: unknown } | null)?.point;
       rejected.push({ index: i, point: typeof p === 'string' ? p.slice(0, 64) : '?', reason: problem });

@@ -1,0 +1,80 @@
+import { type DataBatch, deviceTopic, encodeDataBatch } from '@ganzhi/device-profiles';
+import { createMemoryLog } from '@ganzhi/durable-log';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { waitFor } from '../../../test-support/process.js';
+import { CompletenessTracker } from '../completeness/tracker.js';
+import { ingestMetrics } from '../metrics.js';
+import type { Sink } from '../sink.js';
+import { createDeadLetters } from './dead-letter.js';
+import { encodeLogRecord } from './log-record.js';
+import { Writer } from './writer.js';
+
+const T0 = 1_764_200_000_000;
+const topic = deviceTopic('north', 'gw-1', 'meter-1', 'data');
+
+function record(seq: number): Buffer {
+  const b: DataBatch = {
+    v: 1,
+    district: 'north',
+    gateway: 'gw-1',
+    device: 'meter-1',
+    model: 'bench-meter',
+    measurement: 'm',
+    stream: 's1',
+    seq,
+    sent: T0,
+    readings: [{ point: 'p', value: seq, ts: T0 + seq, quality: 'good' }],
+  };
+  return encodeLogRecord(topic, encodeDataBatch(b));
+}
+
+describe('writer', () => {
+  it('writes every record once and in log order, whether it comes from the in-memory tail or the log', async () => {
+    const log = createMemoryLog();
+    const written: string[] = [];
+    const sink: Sink = {
+      kind: 'recording',
+      async write(lines, opts) {
+        expect(opts?.trusted).toBe(true);
+        written.push(...lines);
+        return { written: lines.length, rejected: [] };
+      },
+      async check() {},
+      async close() {},
+    };
+    const tracker = new CompletenessTracker();
+    const metrics = ingestMetrics();
+    const writer = new Writer({
+      log,
+      sink,
+      deadLetters: createDeadLetters(undefined),
+      tracker,
+      metrics,
+      logger: pino({ level: 'silent' }),
+      batchLines: 100,
+      flushMs: 5,
+    });
+    let seq = 0;
+    // records the writer is not told about (a backlog from before a restart), then records it
+    // is told about: it reads the first from the log, the rest from memory
+    for (; seq < 50; seq++) log.append(record(seq));
+    for (; seq < 60; seq++) writer.appended(log.append(record(seq)), record(seq));
+    writer.start();
+    // more than the tail holds, some announced out of order (a gap): the tail gives up on
+    // those and the log fills in
+    for (; seq < 5000; seq++) {
+      const offset = log.append(record(seq));
+      if (seq % 997 !== 0) writer.appended(offset, record(seq));
+    }
+    writer.notify();
+    await waitFor('all written', () => (metrics.points.get() >= 5000 ? true : undefined), 20_000);
+    await writer.stop();
+    expect(written).toHaveLength(5000);
+    expect(written.map((l) => Number(l.split(' ')[2]) - T0)).toEqual(
+      Array.from({ length: 5000 }, (_, i) => i),
+    );
+    expect(tracker.figures()[0]).toMatchObject({ received: 5000, duplicates: 0, missing: 0 });
+    expect(log.firstUnacked).toBe(5000);
+  });
+});
