@@ -52,7 +52,9 @@ export function classifyModbusError(err: unknown): ModbusFault {
     return { kind: 'timeout', reason: 'timeout' };
   }
   if (/CRC error/i.test(message)) return { kind: 'crc', reason: 'crc' };
-  if (/Data length error|length error|Unexpected data/i.test(message)) {
+  // modbus-serial reading past the end of a response whose byte count lies: a RangeError
+  // (ERR_OUT_OF_RANGE) from Buffer.readUInt16BE — a corrupt frame, not a broken connection
+  if (/Data length error|length error|Unexpected data/i.test(message) || e?.code === 'ERR_OUT_OF_RANGE') {
     return { kind: 'frame', reason: 'bad frame' };
   }
   const code = typeof e?.code === 'string' ? e.code : typeof e?.errno === 'string' ? e.errno : undefined;

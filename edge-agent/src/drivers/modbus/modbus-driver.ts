@@ -268,12 +268,29 @@ function readingOf(
 async function readTable(c: ModbusRTU, req: ReadRequest): Promise<ArrayLike<number | boolean>> {
   switch (req.table) {
     case 'holding':
-      return (await c.readHoldingRegisters(req.address, req.count)).data;
+      return checked(req, await c.readHoldingRegisters(req.address, req.count));
     case 'input':
-      return (await c.readInputRegisters(req.address, req.count)).data;
+      return checked(req, await c.readInputRegisters(req.address, req.count));
     case 'coil':
-      return (await c.readCoils(req.address, req.count)).data.slice(0, req.count);
+      return checked(req, await c.readCoils(req.address, req.count)).slice(0, req.count);
     case 'discrete':
-      return (await c.readDiscreteInputs(req.address, req.count)).data.slice(0, req.count);
+      return checked(req, await c.readDiscreteInputs(req.address, req.count)).slice(0, req.count);
   }
+}
+
+/**
+ * modbus-serial checks only a response's total length and then parses as many values as the
+ * response's byte count says; a corrupt byte count (e.g. 3 for two registers) still
+ * "succeeds". A byte count that disagrees with the request is a corrupt frame: refused here
+ * (classified 'frame', see fault.ts). Found by the frame fuzz (test/fuzz-frames.test.ts).
+ */
+function checked<T>(req: ReadRequest, res: { data: T[]; buffer?: Buffer }): T[] {
+  const bits = req.table === 'coil' || req.table === 'discrete';
+  const bytes = bits ? Math.ceil(req.count / 8) : req.count * 2;
+  const values = bits ? bytes * 8 : req.count;
+  const given = res.buffer?.length ?? bytes; // `buffer` is the data bytes the byte count covered
+  if (given !== bytes || res.data.length !== values) {
+    throw new Error(`Data length error: the response's byte count is ${given}, expected ${bytes}`);
+  }
+  return res.data;
 }
