@@ -244,8 +244,8 @@ export type PointType = Static<typeof PointType>;
 
 const pointBase = {
   name: Type.String({
-    pattern: '^[a-z][a-z0-9_]{0,62}$',
-    description: 'snake_case; becomes the InfluxDB field name',
+    pattern: '^(?!.*_reason$)[a-z][a-z0-9_]{0,62}$',
+    description: 'snake_case, not ending in _reason (reserved for reasons); becomes the InfluxDB field name',
   }),
   description: Type.Optional(Type.String()),
   unit: Type.String({
