@@ -21,7 +21,7 @@ const sqlite3 = peer('sqlite3', 'sqlite3');
 const curl = peer('curl', 'curl');
 
 /** The README's ```sh commands, one per line (continuations joined, comments dropped). */
-export function readmeCommands(text: string): string[] {
+function readmeCommands(text: string): string[] {
   const out: string[] = [];
   for (const m of text.matchAll(/```sh\n([\s\S]*?)```/g)) {
     const body = (m[1] ?? '').replace(/\\\n\s*/g, ' ');

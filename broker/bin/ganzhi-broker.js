@@ -5,7 +5,9 @@ import { existsSync } from 'node:fs';
 
 const cli = new URL('../dist/cli.js', import.meta.url);
 if (!existsSync(cli)) {
-  console.error('ganzhi-broker: not built yet; run `npx tsc -b` at the repository root (npm install does it)');
+  console.error(
+    'ganzhi-broker: not built yet; run `npx tsc -b` at the repository root (npm install does it)',
+  );
   process.exit(1);
 }
 await import(cli.href);

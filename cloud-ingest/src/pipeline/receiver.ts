@@ -133,7 +133,10 @@ export function startReceiver(o: ReceiverOptions): Receiver {
     },
     async close() {
       closed = true;
-      await client.endAsync();
+      // Forced: a message that arrived during shutdown is deliberately left unacknowledged
+      // (the broker redelivers it to the next session), and MQTT.js handles incoming packets
+      // one at a time, so a graceful end would wait forever behind it (e.g. for a SUBACK).
+      await client.endAsync(true);
     },
   };
 }
