@@ -53,6 +53,17 @@ const CHECKS: [RegExp, Check][] = [
   ],
   [/^npm test$/, { elsewhere: 'this test is part of npm test' }],
   [
+    /^npm run chaos$/,
+    { elsewhere: 'its 2-minute version is test/chaos.test.ts (10 minutes is too long here)' },
+  ],
+  [
+    /^npm run bench -- fuzz-(payloads|frames)$/,
+    {
+      elsewhere:
+        'their CI-sized versions are cloud-ingest/test/fuzz-payloads.test.ts and edge-agent/test/fuzz-frames.test.ts; the 100 000 runs take 4–5 minutes each',
+    },
+  ],
+  [
     /^npm run check$/,
     {
       elsewhere:
