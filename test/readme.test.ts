@@ -145,6 +145,8 @@ beforeAll(() => {
     cwd: copy,
     env: { ...process.env, GANZHI_README_COPY: copy, GANZHI_BENCH_OUT: join(copy, 'bench-out.md') },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // its own process group, so teardown can always reach npm, its shell and the stack
+    detached: true,
   });
   const s = stack;
   s.stdout?.on('data', (d: Buffer) => {
@@ -161,7 +163,9 @@ afterAll(async () => {
     try {
       interrupt();
     } catch {
-      stack.kill('SIGKILL');
+      // the stack's main process is not up (yet): SIGTERM the whole npm group; start.mjs,
+      // if it is starting, stops its components in order on SIGTERM
+      process.kill(-(stack.pid as number), 'SIGTERM');
     }
     await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
   }
