@@ -62,6 +62,29 @@ describe.skipIf(!redisBin.ok)('Redis cluster mode', () => {
     }
   });
 
+  it('answers a persistent SUBSCRIBE with several filters (the ingest subscribes to four in one packet)', async () => {
+    const a = await startTestBroker((cfg) => {
+      cfg.redis = `${redis.url}/2`;
+    });
+    try {
+      // without coalescing, Aedes' per-filter addSubscriptions calls wait on one Redis key and
+      // the SUBACK never comes
+      const ing = await login(a, 'ingest', { clientId: 'ingest-multi', clean: false });
+      const granted = await Promise.race([
+        subscribe(ing, ['gz/v1/+/+/state', 'gz/v1/+/+/+/meta', 'gz/v1/+/+/+/data', 'gz/v1/+/+/+/status']),
+        new Promise<'no SUBACK'>((r) => setTimeout(() => r('no SUBACK'), 5000)),
+      ]);
+      expect(granted).toEqual([1, 1, 1, 1]);
+      const got = collect(ing);
+      const gw = await login(a, 'gw-north');
+      await gw.publishAsync('gz/v1/north/gw-north/pm1/data', 'd1', { qos: 1 });
+      await got.match((m) => m.payload === 'd1');
+      await endAll(ing, gw);
+    } finally {
+      await a.close();
+    }
+  });
+
   it('keeps a persistent QoS 1 session and its queue across kill -9 and restart of its broker', async () => {
     const dir = tempDir('ganzhi-broker-cluster-');
     const users = join(dir, 'users.json');
