@@ -154,6 +154,37 @@ describe('OPC UA driver against the simulator', () => {
     }
   });
 
+  it('subscribes over a Sign-only (Basic256Sha256) channel to a server that offers nothing else', async () => {
+    const signOnly = await startOpcuaServer({
+      port: 0,
+      devices: [source],
+      pkiDir: `${pki}/server-sign`,
+      tickMs: 100,
+      security: { modes: ['Sign'], allowAnonymous: true },
+    });
+    const d = new OpcuaDriver(
+      deviceSpec(
+        { mode: 'subscribe', securityMode: 'Sign', securityPolicy: 'Basic256Sha256' },
+        200,
+        signOnly.endpointUrl,
+      ),
+      context(),
+    );
+    try {
+      await d.connect();
+      const seen = await readUntil(
+        d,
+        (rs) => rs.some((r) => r.point === 'flow' && r.quality === 'good'),
+        'flow',
+      );
+      const flow = seen.find((r) => r.point === 'flow' && r.quality === 'good')!;
+      expect(source.served.get('flow')?.get(flow.ts)).toBe(flow.value);
+    } finally {
+      await d.close();
+      await signOnly.close();
+    }
+  });
+
   it('a wrong password fails the connection with a reason, as bad quality', async () => {
     const d = new OpcuaDriver(
       deviceSpec({ mode: 'poll', identity: { type: 'username', username: 'ganzhi', password: 'wrong' } }),
