@@ -78,6 +78,24 @@ describe('frame parser', () => {
     expect(checkFrame(`$${GGA}`, 'nmea')).toEqual({ ok: false, reason: 'no checksum' });
     expect(parseFrame(bad, gpsLine, gps)).toMatchObject({ checksum: 'failed', values: [] });
   });
+  it('refuses a sentence whose field count is wrong even when its checksum matches (a shifted comma)', () => {
+    // the comma between altitude and its unit lost: the checksum is recomputed over the damage
+    const shifted = nmea('GPGGA,123519,4807.038,N,01131.000,E,1,08,0.9,545.4M,46.9,M,,');
+    expect(parseFrame(shifted, gpsLine, gps)).toEqual({
+      checksum: 'failed',
+      reason: 'GGA has 13 fields, expected 14',
+      values: [],
+    });
+  });
+  it('an enum field that is not an integer code is bad, not a label', () => {
+    const r = parseFrame(
+      nmea('GPGGA,123519,4807.038,N,01131.000,E,1n,08,0.9,545.4,M,46.9,M,,'),
+      gpsLine,
+      gps,
+    );
+    const fix = r.values.find((x) => x.point.name === 'fix')!;
+    expect(fix.result).toEqual({ ok: false, reason: 'not an enum code' });
+  });
   it('finds the sentence after leading garbage on the same line', () => {
     expect(parseFrame(`\u0000\u00ff#@${nmea(GGA)}`, gpsLine, gps).checksum).toBe('ok');
   });

@@ -120,7 +120,11 @@ export function toValue(point: Point, picked: string | number): PointResult {
         : { ok: false, reason: 'empty field' };
     }
     const text = picked.trim();
-    if (point.enum && /^-?\d+$/.test(text)) return { ok: true, value: toEngineering(point, Number(text)) };
+    if (point.enum) {
+      // enum keys are integers: any other text is a corrupted field, not a label
+      if (!/^-?\d+$/.test(text)) return { ok: false, reason: 'not an enum code' };
+      return { ok: true, value: toEngineering(point, Number(text)) };
+    }
     if (point.type === 'string') return { ok: true, value: toEngineering(point, text) };
     if (text === '') return { ok: false, reason: 'empty field' };
     if (point.type === 'boolean') return { ok: true, value: toEngineering(point, text) };
@@ -143,10 +147,36 @@ export function parseFrame(frame: string, line: SerialLine, points: readonly Ser
   const checked = checkFrame(frame, line.checksum);
   if (!checked.ok) return { checksum: 'failed', reason: checked.reason, values: [] };
   const ctx = contextOf(checked.body, line);
+  const wrongCount = nmeaFieldCountProblem(ctx.nmea);
+  if (wrongCount) return { checksum: 'failed', reason: wrongCount, values: [] };
   const values: FrameValues['values'] = [];
   for (const point of points) {
     const picked = select(point.serial.select, checked.body, ctx);
     if (picked !== undefined) values.push({ point, result: toValue(point, picked) });
   }
   return { checksum: line.checksum === 'none' ? 'none' : 'ok', values };
+}
+
+/**
+ * Fields after the address in the sentences whose layout NMEA-0183 fixes, per version (e.g.
+ * RMC gained the mode field in 2.3 and the navigational status in 4.1). A corruption that
+ * passes the checksum — a flipped comma — shifts every later field; the count catches it.
+ */
+const NMEA_FIELD_COUNTS: Readonly<Record<string, readonly number[]>> = {
+  GGA: [14],
+  RMC: [11, 12, 13],
+  GLL: [6, 7],
+  VTG: [8, 9],
+  GSA: [17, 18],
+  ZDA: [6],
+};
+
+export function nmeaFieldCountProblem(fields: readonly string[] | undefined): string | undefined {
+  const address = fields?.[0];
+  if (!fields || !address) return undefined;
+  const sentence = address.slice(-3);
+  const allowed = NMEA_FIELD_COUNTS[sentence];
+  const n = fields.length - 1;
+  if (!allowed || allowed.includes(n)) return undefined;
+  return `${sentence} has ${n} fields, expected ${allowed.join(' or ')}`;
 }
