@@ -8,35 +8,18 @@
  */
 import {
   type DataBatch,
+  deviceMetaOf,
   deviceTopic,
   encodeDataBatch,
   encodeDeviceMeta,
   encodeDeviceStatus,
   encodeGatewayState,
   gatewayTopic,
-  type Profile,
   ProfileRegistry,
 } from '@ganzhi/device-profiles';
 import { expect } from 'vitest';
 import { feedHubSource } from '../src/hub/feed.js';
 import type { MemoryHubSource } from '../src/hub/memory-source.js';
-
-function metaOf(p: Profile) {
-  return {
-    v: 1 as const,
-    profile: p.id,
-    profileVersion: p.version,
-    model: p.model,
-    manufacturer: p.manufacturer,
-    measurement: p.measurement,
-    points: p.points.map((pt) => ({
-      name: pt.name,
-      type: pt.type,
-      unit: pt.unit,
-      access: pt.access ?? 'read',
-    })),
-  };
-}
 
 export class City {
   private seqs = new Map<string, number>();
@@ -74,7 +57,7 @@ export class City {
   meta(district: string, gateway: string, device: string, profileId: string): void {
     const p = ProfileRegistry.builtin().get(profileId);
     if (!p) throw new Error(`no builtin profile ${profileId}`);
-    this.publish(deviceTopic(district, gateway, device, 'meta'), encodeDeviceMeta(metaOf(p)));
+    this.publish(deviceTopic(district, gateway, device, 'meta'), encodeDeviceMeta(deviceMetaOf(p)));
   }
 
   status(district: string, gateway: string, device: string, state: 'up' | 'degraded' | 'down'): void {

@@ -1,3 +1,4 @@
+export * from './device-meta.js';
 export * from './envelopes.js';
 export * from './influx.js';
 export * from './json-schema.js';

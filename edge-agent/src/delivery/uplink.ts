@@ -8,8 +8,8 @@
  * Birth, will, device meta and device status follow the wire contract (see docs/contract-v1.md).
  */
 import {
-  type DeviceMeta,
   type DeviceStatus,
+  deviceMetaOf,
   deviceTopic,
   encodeDeviceMeta,
   encodeDeviceStatus,
@@ -223,7 +223,7 @@ export class Uplink {
     for (const d of this.devices.values()) {
       this.publishRetained(
         deviceTopic(o.district, o.gateway, d.id, 'meta'),
-        encodeDeviceMeta(metaOf(d.profile)),
+        encodeDeviceMeta(deviceMetaOf(d.profile)),
       );
     }
     for (const [device, status] of this.statuses) {
@@ -330,23 +330,6 @@ export class Uplink {
     }
     await new Promise<void>((resolve) => c.end(true, {}, () => resolve()));
   }
-}
-
-export function metaOf(p: Profile): DeviceMeta {
-  return {
-    v: 1,
-    profile: p.id,
-    profileVersion: p.version,
-    model: p.model,
-    manufacturer: p.manufacturer,
-    measurement: p.measurement,
-    points: p.points.map((pt) => ({
-      name: pt.name,
-      type: pt.type,
-      unit: pt.unit,
-      access: pt.access ?? 'read',
-    })),
-  };
 }
 
 /** The broker URL without credentials, for logs. */
