@@ -6,7 +6,7 @@
 // the machine.
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, readdirSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 
 const filter = process.argv[2] ?? '';
@@ -27,6 +27,7 @@ const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(
 let failed = 0;
 for (const file of chosen) {
   console.log(`\n### ${file}`);
+  const loadBefore = loadavg()[0].toFixed(1);
   const r = spawnSync(process.execPath, ['--expose-gc', file], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -38,7 +39,7 @@ for (const file of chosen) {
   }
   appendFileSync(
     process.env.GANZHI_BENCH_OUT ?? 'BENCHMARKS.md',
-    `\n## ${file} — ${new Date().toISOString().slice(0, 10)}\n\nCommand: \`npm run bench -- ${file}\`  \nMachine: ${machine}\n\n${r.stdout.trim()}\n`,
+    `\n## ${file} — ${new Date().toISOString().slice(0, 10)}\n\nCommand: \`npm run bench -- ${file}\`  \nMachine: ${machine}  \nLoad average (1 min) before / after: ${loadBefore} / ${loadavg()[0].toFixed(1)} (other work on this shared machine makes absolute rates noisy; compare the ratios)\n\n${r.stdout.trim()}\n`,
   );
 }
 process.exit(failed ? 1 : 0);
