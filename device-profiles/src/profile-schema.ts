@@ -175,9 +175,15 @@ export const SerialLine = Type.Object(
         { additionalProperties: false },
       ),
     ]),
-    checksum: Type.Union([Type.Literal('none'), Type.Literal('nmea'), Type.Literal('sum8-hex')], {
-      description: 'nmea: *HH XOR of the bytes between $ and *; sum8-hex: trailing *HH byte sum mod 256',
-    }),
+    checksum: Type.Union(
+      [Type.Literal('none'), Type.Literal('nmea'), Type.Literal('sum8-hex'), Type.Literal('xor-stx-etx')],
+      {
+        description:
+          'nmea: *HH XOR of the bytes between $ and *; sum8-hex: trailing *HH byte sum mod 256; ' +
+          'xor-stx-etx: <STX>body<ETX>HH, HH the XOR of the body bytes (STX and ETX excluded) in hex, ' +
+          'ending the frame; selectors, prefix and columns see only the body',
+      },
+    ),
     columnDelimiter: Type.Optional(
       Type.String({ minLength: 1, description: 'for column selectors; default ","' }),
     ),

@@ -49,7 +49,7 @@ function sameValue(got: Value, want: Value): boolean {
   return got === want;
 }
 
-/** checksum-protected (gps-nmea): a line altered in transit must never yield a value */
+/** both profiles are checksum-protected: a line altered in transit must never yield a value */
 const protectedKinds: readonly ItemKind[] = ['bad-checksum', 'truncated', 'overlong', 'noise'];
 
 function chunksOf(g: Gen, text: string): Buffer[] {
@@ -81,6 +81,7 @@ describe.each<ProfileId>(['gps-nmea', 'weather-ascii'])(
           benign: 0,
           dropped: 0,
           collisions: 0,
+          refusedWholeLine: 0,
         };
         let lines = 0;
         let garbled = 0;
@@ -99,9 +100,24 @@ describe.each<ProfileId>(['gps-nmea', 'weather-ascii'])(
             if (parsed.checksum === 'failed') {
               c.checksumFailed++;
               expect(parsed.reason).toMatch(/\S/);
-              expect(parsed.values).toEqual([]);
+              // the points the refused frame appears to carry: bad with the reason, no value
+              for (const { result } of parsed.values) {
+                expect(result.ok).toBe(false);
+                if (!result.ok) expect(result.reason).toMatch(/^(checksum|bad frame: \S.*)$/);
+              }
+              if (item.kind === 'bad-checksum') {
+                // the framing intact, only the checksum wrong: refused for the checksum, and
+                // every point of that line bad (the weather line decoded as good before the
+                // profile used checksum xor-stx-etx)
+                expect(parsed.reason, JSON.stringify(frame)).toBe('checksum');
+                expect(parsed.values.map((v) => v.point.name).sort()).toEqual(
+                  Object.keys(item.expected ?? {}).sort(),
+                );
+                c.refusedWholeLine++;
+              }
               continue;
             }
+            if (item.kind === 'bad-checksum') expect.fail(`bad checksum accepted: ${JSON.stringify(frame)}`);
             const values = new Map<string, Value>();
             for (const { point, result } of parsed.values) {
               if (result.ok) {
@@ -115,13 +131,14 @@ describe.each<ProfileId>(['gps-nmea', 'weather-ascii'])(
             }
             if (parsed.values.length > 0) decoded.push({ frame, values });
           }
-          checkItem(id, item, decoded, c);
+          checkItem(item, decoded, c);
         }
         c.dropped = framer.dropped;
         summary[`serial-${id}`] = { lines, garbled, kinds, ...c };
-        // every good line decoded (checked per item above); the weather station has no checksum
-        // checked, so some altered lines decode to wrong values: counted, not refused
+        // every good line decoded (checked per item above); lines with a wrong checksum refused
         expect(c.frames).toBeGreaterThan(lines / 2);
+        expect(c.refusedWholeLine).toBe(kinds['bad-checksum'] ?? 0);
+        expect(c.refusedWholeLine).toBeGreaterThan(0);
       },
       30_000 + Math.max(N_SERIAL, GARBLED * 2),
     );
@@ -140,6 +157,7 @@ describe.each<ProfileId>(['gps-nmea', 'weather-ascii'])(
         await d.connect();
         const n = Math.min(N_SERIAL, envN > 0 ? 20_000 : 5_000);
         let checkedGood = 0;
+        let checkedBad = 0;
         const check = (rs: DriverReading[]) => {
           for (const r of rs) {
             expect(['good', 'uncertain', 'bad']).toContain(r.quality);
@@ -150,9 +168,24 @@ describe.each<ProfileId>(['gps-nmea', 'weather-ascii'])(
         try {
           for (let i = 0; i < n; i++) {
             const item = nextItem(g, id);
+            // drain what earlier items left, so this item alone decides the next read
+            if (item.kind === 'bad-checksum') check(await d.read());
             for (const chunk of chunksOf(g, item.text)) stream.write(chunk);
             await new Promise((r) => setImmediate(r));
-            if (item.kind === 'good' && item.expected) {
+            if (item.kind === 'bad-checksum' && item.expected) {
+              // every point of the refused line: bad at once, reason checksum, no value
+              const rs = await d.read();
+              check(rs);
+              for (const point of Object.keys(item.expected)) {
+                const r = rs.find((x) => x.point === point);
+                expect(r, `${point} after ${JSON.stringify(item.text)}`).toMatchObject({
+                  quality: 'bad',
+                  reason: 'checksum',
+                  value: null,
+                });
+              }
+              checkedBad++;
+            } else if (item.kind === 'good' && item.expected) {
               const rs = await d.read();
               check(rs);
               for (const [point, want] of Object.entries(item.expected)) {
@@ -168,6 +201,7 @@ describe.each<ProfileId>(['gps-nmea', 'weather-ascii'])(
           await d.close();
         }
         expect(checkedGood).toBeGreaterThan(n / 4);
+        expect(checkedBad).toBeGreaterThan(0);
       },
       30_000 + Math.max(N_SERIAL, GARBLED * 2),
     );
@@ -175,7 +209,6 @@ describe.each<ProfileId>(['gps-nmea', 'weather-ascii'])(
 );
 
 function checkItem(
-  id: ProfileId,
   item: SerialItem,
   decoded: { frame: string; values: Map<string, Value> }[],
   c: { undetected: number; benign: number; collisions: number },
@@ -184,39 +217,26 @@ function checkItem(
   const matches = (values: Map<string, Value>) =>
     item.expected !== undefined &&
     Object.entries(item.expected).every(([k, v]) => values.has(k) && sameValue(values.get(k) as Value, v));
-  if (item.kind === 'good' || (item.kind === 'glued' && id === 'gps-nmea')) {
-    // exactly one frame, all the sentence's points, the right values
+  if (item.kind === 'good' || item.kind === 'glued') {
+    // exactly one frame, all the line's points, the right values (junk glued in front of '$'
+    // or <STX> is line noise before the start marker)
     expect(decoded.length, where).toBe(1);
     expect(matches(decoded[0]!.values), `${where} → ${JSON.stringify([...decoded[0]!.values])}`).toBe(true);
     return;
   }
-  if (item.kind === 'glued') {
-    // weather: junk before <STX>Q breaks the prefix: the line is skipped, never misread
+  if (protectedKinds.includes(item.kind)) {
     expect(decoded, where).toEqual([]);
     return;
   }
-  if (id === 'gps-nmea') {
-    if (protectedKinds.includes(item.kind)) {
-      expect(decoded, where).toEqual([]);
-      return;
-    }
-    // flipped: refused by the checksum, or a harmless flip (hex case, '$'→'!') with the right values
-    for (const d of decoded) {
-      if (matches(d.values)) c.benign++;
-      else {
-        // the 8-bit XOR checksum cannot see every corruption of two or more bytes (1 in 256
-        // pass): counted; a single changed byte is always caught
-        expect(item.flips, `${where} → ${JSON.stringify([...d.values])}`).toBeGreaterThan(1);
-        c.collisions++;
-      }
-    }
-    return;
-  }
-  // weather-ascii (checksum none): noise yields values only when it starts like a line
+  // flipped: refused by the checksum, or a harmless flip (hex case, '$'→'!') with the right values
   for (const d of decoded) {
-    if (item.kind === 'noise' || item.kind === 'overlong')
-      expect(d.frame.startsWith('\x02Q'), where).toBe(true);
-    else if (!matches(d.values)) c.undetected++;
+    if (matches(d.values)) c.benign++;
+    else {
+      // an 8-bit XOR checksum cannot see every corruption of two or more bytes (1 in 256
+      // pass): counted; a single changed byte is always caught
+      expect(item.flips, `${where} → ${JSON.stringify([...d.values])}`).toBeGreaterThan(1);
+      c.collisions++;
+    }
   }
 }
 

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nmeaChecksum } from '../src/drivers/serial/frame-parser.js';
+import { nmeaChecksum, stxEtxChecksum } from '../src/drivers/serial/frame-parser.js';
 import { fixtures } from './helpers.js';
 import { startTestServer, type TestServer } from './support/tcp-server.js';
 
@@ -111,6 +111,46 @@ describe('ganzhi-agent probe serial', () => {
     expect(r.out).toMatch(/^\[ {2}ok {2}\] \$GPGGA/m);
     expect(r.out).toMatch(/^\[ checksum\] \$GPGGA/m);
     expect(r.out).toMatch(/altitude = 44 m/);
+    expect(r.out).toContain('2 frames, 1 failed checks');
+  });
+});
+
+describe('ganzhi-agent probe serial, STX/ETX weather lines', () => {
+  let server: Server;
+  let port: number;
+  const body = 'Q,021,000.01,090,1015.3,041,+022.0,+008.5,+05.1,0004,';
+  beforeAll(async () => {
+    server = createServer((s) => {
+      s.on('error', () => undefined);
+      s.write(`\x02${body}\x03${stxEtxChecksum(body)}\r\n`);
+      s.write(`\x02${body.replace('1015.3', '1016.3')}\x03${stxEtxChecksum(body)}\r\n`); // altered in transit
+      s.end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    port = (server.address() as { port: number }).port;
+  });
+  afterAll(async () => {
+    await new Promise<void>((r) => server.close(() => r()));
+  });
+
+  it('checks the XOR checksum with the weather-ascii profile and shows the values of good lines only', async () => {
+    const r = await run(
+      'serial',
+      `serial-tcp://127.0.0.1:${port}`,
+      '--profile',
+      'weather-ascii',
+      '--seconds',
+      '3',
+    );
+    expect(r.out).toMatch(/^\[ {2}ok {2}\] \\x02Q,021/m);
+    expect(r.out).toMatch(/^\[ checksum\] \\x02Q,021,000\.01,090,1016\.3/m);
+    expect(r.out).toMatch(/pressure = 1015\.3 hPa/);
+    expect(r.out).not.toMatch(/pressure = 1016\.3/);
+    expect(r.out).toContain('2 frames, 1 failed checks');
+  });
+
+  it('recognises STX/ETX lines without a profile', async () => {
+    const r = await run('serial', `serial-tcp://127.0.0.1:${port}`, '--seconds', '3');
     expect(r.out).toContain('2 frames, 1 failed checks');
   });
 });

@@ -64,7 +64,47 @@ export function crossCheckProfile(value: unknown): Finding[] {
     Value.Check(SerialLine, value.serial) ? value.serial : undefined,
     out,
   );
+  if (Value.Check(SerialLine, value.serial)) checkStxEtx(value.serial, out);
   return out;
+}
+
+const STX = '\x02';
+const ETX = '\x03';
+const hasMarker = (s: string | undefined) => s !== undefined && (s.includes(STX) || s.includes(ETX));
+
+/**
+ * `checksum: xor-stx-etx` frames are <STX>body<ETX>HH: the checksum must end the frame (no
+ * fixed-length padding after it), the frame cutter must not cut at STX or ETX, and the
+ * prefix and columns see the body only (STX already stripped), so none may contain them.
+ */
+function checkStxEtx(line: SerialLine, out: Finding[]): void {
+  if (line.checksum !== 'xor-stx-etx') return;
+  if (line.framing.kind === 'fixed') {
+    out.push({
+      path: ['serial', 'framing', 'kind'],
+      message:
+        'checksum xor-stx-etx needs line or delimiter framing: the two hex digits after ETX end the frame',
+    });
+  }
+  if (line.framing.kind === 'delimiter' && hasMarker(line.framing.delimiter)) {
+    out.push({
+      path: ['serial', 'framing', 'delimiter'],
+      message: 'with checksum xor-stx-etx the frame delimiter must not contain STX (\\x02) or ETX (\\x03)',
+    });
+  }
+  if (hasMarker(line.prefix)) {
+    out.push({
+      path: ['serial', 'prefix'],
+      message:
+        'with checksum xor-stx-etx the prefix is matched after STX: leave STX (\\x02) and ETX (\\x03) out, e.g. "Q"',
+    });
+  }
+  if (hasMarker(line.columnDelimiter)) {
+    out.push({
+      path: ['serial', 'columnDelimiter'],
+      message: 'with checksum xor-stx-etx the column delimiter must not contain STX (\\x02) or ETX (\\x03)',
+    });
+  }
 }
 
 function checkSections(value: Loose, protocol: Profile['protocol'] | undefined, out: Finding[]): void {

@@ -1,7 +1,7 @@
 /** `ganzhi-agent probe serial`: framed lines with checksum status, and a profile's values when given. */
 import { isSerialPoint, type Profile, type SerialLine } from '@ganzhi/device-profiles';
 import { parseEndpoint } from '../config/endpoint.js';
-import { checkFrame, parseFrame } from '../drivers/serial/frame-parser.js';
+import { checkFrame, ETX, parseFrame, STX } from '../drivers/serial/frame-parser.js';
 import { createFramer } from '../drivers/serial/framer.js';
 import { openSerialStream } from '../drivers/serial/index.js';
 
@@ -21,6 +21,19 @@ const printable = (s: string) =>
       return n < 0x20 || n >= 0x7f ? `\\x${n.toString(16).padStart(2, '0')}` : c;
     })
     .join('');
+
+/**
+ * Without a profile, frames that look checksummed are checked anyway: NMEA sentences
+ * (`$…*HH`) and STX/ETX lines (`<STX>…<ETX>HH`, Gill / MetSENS weather stations).
+ */
+export function guessChecksum(frame: string): SerialLine['checksum'] {
+  if (/\*[0-9A-Fa-f]{2}$/.test(frame) && frame.includes('$')) return 'nmea';
+  const etx = frame.lastIndexOf(ETX);
+  if (etx >= 0 && etx === frame.length - 3 && frame.lastIndexOf(STX, etx) >= 0) {
+    if (/^[0-9A-Fa-f]{2}$/.test(frame.slice(etx + 1))) return 'xor-stx-etx';
+  }
+  return 'none';
+}
 
 export async function probeSerial(o: SerialProbeOptions): Promise<number> {
   const url = /^[a-z-]+:\/\//.test(o.target) ? o.target : `serial://${o.target}?baud=${o.baud}`;
@@ -50,12 +63,7 @@ export async function probeSerial(o: SerialProbeOptions): Promise<number> {
     stream.on('data', (chunk: Buffer) => {
       for (const f of framer.push(chunk)) {
         frames++;
-        // without a profile, sentences that carry an NMEA checksum are checked anyway
-        const checksum = o.profile
-          ? line.checksum
-          : /\*[0-9A-Fa-f]{2}$/.test(f) && f.includes('$')
-            ? 'nmea'
-            : 'none';
+        const checksum = o.profile ? line.checksum : guessChecksum(f);
         const c = checkFrame(f, checksum);
         const status = checksum === 'none' ? '  --  ' : c.ok ? '  ok  ' : ` ${c.reason.padEnd(5)}`;
         if (!c.ok) failed++;

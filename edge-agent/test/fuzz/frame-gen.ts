@@ -1,8 +1,9 @@
 /**
  * Seeded generator of serial traffic for the frame fuzz: good sentences of the builtin
  * gps-nmea and weather-ascii profiles with the values they must decode to, and garbage —
- * flipped bytes, bad checksums, truncations, over-long lines, binary noise. Each item ends
- * with "\r\n", so the frames the framer emits while an item is pushed belong to that item.
+ * flipped bytes, bad checksums (NMEA *HH, weather <ETX>HH), truncations, over-long lines,
+ * binary noise. Each item ends with "\r\n", so the frames the framer emits while an item is
+ * pushed belong to that item.
  */
 import type { Value } from '@ganzhi/device-profiles';
 import { nmeaChecksum } from '../../src/drivers/serial/frame-parser.js';
@@ -97,10 +98,12 @@ export function weatherLine(g: Gen): { line: string; expected: Record<string, Va
   const status = g.int(10_000);
   const signed = (x: number, w: number) => `${x < 0 ? '-' : '+'}${pad(Math.abs(x), w, 1)}`;
   const fields = `Q,${pad(dir, 3)},${pad(speed, 6, 2)},${pad(cdir, 3)},${pad(press, 6, 1)},${pad(rh, 3)},${signed(temp, 5)},${signed(dew, 5)},${signed(volt, 4)},${pad(status, 4)},`;
+  // the XOR of the bytes between STX and ETX, two upper-case hex digits (computed here, not
+  // by the parser under test)
   let x = 0;
   for (const c of fields) x ^= c.charCodeAt(0);
   return {
-    line: `\x02${fields}\x03${pad(x, 2)}`,
+    line: `\x02${fields}\x03${x.toString(16).toUpperCase().padStart(2, '0')}`,
     expected: {
       wind_direction: dir,
       wind_speed: speed,
@@ -148,12 +151,12 @@ export function nextItem(g: Gen, profile: 'gps-nmea' | 'weather-ascii'): SerialI
     }
     return { kind: 'flipped', text: `${chars.join('')}\r\n`, expected, flips: n };
   }
-  if (r < 68 && profile === 'gps-nmea') {
-    const star = line.lastIndexOf('*');
-    const given = line.slice(star + 1);
+  if (r < 68) {
+    // the framing intact, the two hex digits after '*' (NMEA) or ETX (weather) wrong
+    const given = line.slice(-2);
     let wrong = given;
     while (wrong.toUpperCase() === given) wrong = g.int(256).toString(16).toUpperCase().padStart(2, '0');
-    return { kind: 'bad-checksum', text: `${line.slice(0, star + 1)}${wrong}\r\n`, expected };
+    return { kind: 'bad-checksum', text: `${line.slice(0, -2)}${wrong}\r\n`, expected };
   }
   if (r < 80) return { kind: 'truncated', text: `${line.slice(0, g.int(line.length))}\r\n`, expected };
   if (r < 84) return { kind: 'overlong', text: `${noise(g, 4097 + g.int(6000), false)}\r\n` };

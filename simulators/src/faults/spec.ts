@@ -19,7 +19,7 @@ export const FAULT_KINDS = [
   'status', // OPC-UA status Bad or Uncertain (`status`)
   'garbage', // serial: random bytes before a frame
   'partial-line', // serial: a frame cut short
-  'bad-checksum', // serial: wrong NMEA / sum checksum
+  'bad-checksum', // serial: wrong NMEA / sum8-hex / STX-ETX XOR checksum
   'clock-skew', // device timestamps shifted by ms
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];

@@ -1,14 +1,16 @@
 /**
  * The frames a serial device emits each interval, built from its profile's selectors:
  * NMEA sentences (one per sentence type the points use) or one delimited ASCII line
- * (column selectors, with the profile's prefix). Each intact frame counts one served
- * sample of each of its points; frames a fault corrupts do not.
+ * (column selectors, with the profile's prefix; inside <STX>…<ETX>HH when the checksum is
+ * xor-stx-etx). Each intact frame counts one served sample of each of its points; frames a
+ * fault corrupts do not.
  */
 import { isSerialPoint, type Profile, type SerialPoint } from '@ganzhi/device-profiles';
 import { serialText } from '../device/quantise.js';
 import type { SimDevice } from '../device/sim-device.js';
 import { simError } from '../errors.js';
 import { defaultFields, nmeaChecksum, nmeaSentence } from './nmea.js';
+import { stxEtxFrame } from './stx-etx.js';
 
 /** NMEA field numbers of latitude and longitude per sentence */
 const LATLON_FIELDS: Record<string, [number, number]> = { GGA: [2, 4], RMC: [3, 5], GLL: [1, 3] };
@@ -116,6 +118,8 @@ export function serialFrames(device: SimDevice): SerialFrames {
         : [prefix, ...cols.slice(1)].join(delim);
       if (checksum === 'sum8-hex') line = `${line}*${badChecksum ? sum8(`${line}x`) : sum8(line)}`;
       else if (checksum === 'nmea') line = `${line}*${nmeaChecksum(badChecksum ? `${line}x` : line)}`;
+      // Gill / MetSENS: every field, the last one too, is followed by the delimiter, then ETX
+      else if (checksum === 'xor-stx-etx') line = stxEtxFrame(`${line}${delim}`, badChecksum);
       frames.push(line);
     }
     return frames;

@@ -5,15 +5,35 @@
 import type { Point, SerialLine, SerialPoint, SerialSelector, Value } from '@ganzhi/device-profiles';
 import { toEngineering } from '@ganzhi/device-profiles';
 
-export type CheckedFrame = { ok: true; body: string } | { ok: false; reason: string };
+/**
+ * A checked frame: the body the selectors read, or why it was refused. A refused frame still
+ * carries the body as far as it could be cut out (unverified), to tell which points it held.
+ */
+export type CheckedFrame = { ok: true; body: string } | { ok: false; reason: string; body?: string };
 
 const hex2 = (n: number) => n.toString(16).toUpperCase().padStart(2, '0');
 
-/** XOR of the characters between '$' (or '!') and '*'. */
-export function nmeaChecksum(body: string): string {
+/** XOR of the bytes of `body`, as two upper-case hex digits. */
+function xor8(body: string): string {
   let x = 0;
   for (let i = 0; i < body.length; i++) x ^= body.charCodeAt(i) & 0xff;
   return hex2(x);
+}
+
+/** XOR of the characters between '$' (or '!') and '*'. */
+export function nmeaChecksum(body: string): string {
+  return xor8(body);
+}
+
+export const STX = '\x02';
+export const ETX = '\x03';
+
+/**
+ * The checksum of `checksum: xor-stx-etx` (Gill / Campbell MetSENS lines): XOR of the bytes
+ * between STX and ETX, both excluded, as two upper-case hex digits (the devices send upper case).
+ */
+export function stxEtxChecksum(body: string): string {
+  return xor8(body);
 }
 
 export function checkFrame(frame: string, checksum: SerialLine['checksum']): CheckedFrame {
@@ -23,22 +43,51 @@ export function checkFrame(frame: string, checksum: SerialLine['checksum']): Che
     if (start < 0) return { ok: false, reason: 'no sentence start' };
     const s = frame.slice(start);
     const star = s.lastIndexOf('*');
-    if (star < 0 || star + 3 > s.length) return { ok: false, reason: 'no checksum' };
+    if (star < 0 || star + 3 > s.length)
+      return { ok: false, reason: 'no checksum', body: star < 0 ? s : s.slice(0, star) };
     const body = s.slice(1, star);
     const given = s.slice(star + 1, star + 3).toUpperCase();
     return given === nmeaChecksum(body)
       ? { ok: true, body: s.slice(0, star) }
-      : { ok: false, reason: 'checksum' };
+      : { ok: false, reason: 'checksum', body: s.slice(0, star) };
   }
+  if (checksum === 'xor-stx-etx') return checkStxEtx(frame);
   // sum8-hex: trailing *HH = byte sum mod 256 of everything before the '*'
   const star = frame.lastIndexOf('*');
-  if (star < 0 || star + 3 > frame.length) return { ok: false, reason: 'no checksum' };
+  if (star < 0 || star + 3 > frame.length)
+    return { ok: false, reason: 'no checksum', body: star < 0 ? frame : frame.slice(0, star) };
   const body = frame.slice(0, star);
   let sum = 0;
   for (let i = 0; i < body.length; i++) sum = (sum + (body.charCodeAt(i) & 0xff)) & 0xff;
   return frame.slice(star + 1, star + 3).toUpperCase() === hex2(sum)
     ? { ok: true, body }
-    : { ok: false, reason: 'checksum' };
+    : { ok: false, reason: 'checksum', body };
+}
+
+/**
+ * `[junk]<STX>body<ETX>HH`, the line terminator already cut off by the framer. Bytes before
+ * the last STX are line noise and ignored (STX marks the start); after ETX come exactly two
+ * hex digits (either case) and nothing else. The body (STX and ETX excluded) is what the
+ * selectors, prefix and columns see.
+ */
+function checkStxEtx(frame: string): CheckedFrame {
+  const etx = frame.lastIndexOf(ETX);
+  const stx = frame.lastIndexOf(STX, etx < 0 ? frame.length : etx);
+  if (stx < 0) return { ok: false, reason: 'no STX' };
+  if (etx < stx) return { ok: false, reason: 'no ETX', body: frame.slice(stx + 1) };
+  const body = frame.slice(stx + 1, etx);
+  const given = frame.slice(etx + 1);
+  if (body.includes(ETX)) return { ok: false, reason: 'ETX inside the frame', body };
+  if (given.length < 2) return { ok: false, reason: 'no checksum', body };
+  if (given.length > 2) return { ok: false, reason: 'bytes after the checksum', body };
+  return given.toUpperCase() === stxEtxChecksum(body)
+    ? { ok: true, body }
+    : { ok: false, reason: 'checksum', body };
+}
+
+/** The reason a refused frame gives its points and the device status. */
+export function frameFailure(reason: string): string {
+  return reason === 'checksum' ? 'checksum' : `bad frame: ${reason}`;
 }
 
 /** The fields of an NMEA sentence body (`$GPGGA,…` without `*hh`): [address, field1, …]. */
@@ -142,19 +191,40 @@ export interface FrameValues {
   values: { point: SerialPoint; result: PointResult }[];
 }
 
-/** Everything one frame says: checksum status and the value of each point it carries. */
+/**
+ * Everything one frame says: checksum status and the value of each point it carries. A
+ * refused frame gives every point it appears to carry (selectors run on the unverified body)
+ * a bad result with the reason, and no value.
+ */
 export function parseFrame(frame: string, line: SerialLine, points: readonly SerialPoint[]): FrameValues {
   const checked = checkFrame(frame, line.checksum);
-  if (!checked.ok) return { checksum: 'failed', reason: checked.reason, values: [] };
+  if (!checked.ok) return refused(checked.reason, checked.body, line, points);
   const ctx = contextOf(checked.body, line);
   const wrongCount = nmeaFieldCountProblem(ctx.nmea);
-  if (wrongCount) return { checksum: 'failed', reason: wrongCount, values: [] };
+  if (wrongCount) return refused(wrongCount, checked.body, line, points);
   const values: FrameValues['values'] = [];
   for (const point of points) {
     const picked = select(point.serial.select, checked.body, ctx);
     if (picked !== undefined) values.push({ point, result: toValue(point, picked) });
   }
   return { checksum: line.checksum === 'none' ? 'none' : 'ok', values };
+}
+
+function refused(
+  reason: string,
+  body: string | undefined,
+  line: SerialLine,
+  points: readonly SerialPoint[],
+): FrameValues {
+  const values: FrameValues['values'] = [];
+  if (body !== undefined) {
+    const ctx = contextOf(body, line);
+    const result: PointResult = { ok: false, reason: frameFailure(reason) };
+    for (const point of points) {
+      if (select(point.serial.select, body, ctx) !== undefined) values.push({ point, result });
+    }
+  }
+  return { checksum: 'failed', reason, values };
 }
 
 /**

@@ -5,7 +5,7 @@ import type { Endpoint } from '../../config/endpoint.js';
 import type { DeviceSpec, Driver, DriverContext } from '../driver.js';
 import { SerialDriver } from './serial-driver.js';
 
-export { checkFrame, nmeaChecksum, parseFrame } from './frame-parser.js';
+export { checkFrame, nmeaChecksum, parseFrame, stxEtxChecksum } from './frame-parser.js';
 export { createFramer } from './framer.js';
 export { SerialDriver } from './serial-driver.js';
 

@@ -1,8 +1,10 @@
 /**
  * A line-oriented serial device (NMEA GPS, ASCII weather station): the device talks, the
  * driver listens. Frames are cut, checked and parsed as they arrive; each read() returns the
- * newest value of every point that arrived since the previous read(). A point with nothing
- * new for `staleMs` becomes bad with the reason (connection down, checksum failures, no data).
+ * newest value of every point that arrived since the previous read(). A frame refused by its
+ * checksum (or framing) makes the points it carries bad with the reason at once, unless a good
+ * value of the point arrived since the previous read(). A point with nothing new for `staleMs`
+ * becomes bad with the reason (connection down, checksum failures, no data).
  * The connection (serial port or TCP socket) reconnects with capped backoff and jitter.
  */
 import type { Duplex } from 'node:stream';
@@ -17,7 +19,7 @@ import {
   type DriverStatus,
   emptyCounters,
 } from '../driver.js';
-import { parseFrame } from './frame-parser.js';
+import { frameFailure, parseFrame } from './frame-parser.js';
 import { createFramer, type Framer } from './framer.js';
 
 export type OpenStream = () => Promise<Duplex>;
@@ -112,7 +114,22 @@ export class SerialDriver implements Driver {
       if (parsed.checksum === 'failed') {
         this.frames.checksumFailed++;
         this.counters.errors++;
-        this.lastError = parsed.reason === 'checksum' ? 'checksum' : `bad frame: ${parsed.reason}`;
+        this.lastError = frameFailure(parsed.reason ?? 'refused');
+        // the points of a refused frame turn bad, unless a good value arrived since the last read
+        for (const { point, result } of parsed.values) {
+          const prev = this.latest.get(point.name);
+          if (result.ok || (prev?.fresh && prev.reading.quality !== 'bad')) continue;
+          const reading: DriverReading = {
+            device: this.device,
+            point: point.name,
+            value: null,
+            unit: point.unit,
+            ts: now,
+            quality: 'bad',
+            reason: result.reason,
+          };
+          this.latest.set(point.name, { reading, fresh: true });
+        }
         continue;
       }
       this.frames.ok++;
