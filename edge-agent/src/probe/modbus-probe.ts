@@ -73,9 +73,19 @@ async function probeRange(o: ModbusProbeOptions, line: ModbusLine): Promise<numb
     }
     return 0;
   } catch (err) {
-    o.out(`error: ${classifyModbusError(err).reason}`);
+    o.out(`error: ${explain(classifyModbusError(err).reason, o)}`);
     return 1;
   }
+}
+
+/** The reading's reason, with what to check when the device stays silent. */
+export function explain(reason: string, o: Pick<ModbusProbeOptions, 'url' | 'unit' | 'timeoutMs'>): string {
+  if (reason !== 'timeout') return reason;
+  const serial = /^(modbus-)?rtu:/.test(o.url);
+  const check = serial
+    ? 'the unit id, the baud rate and parity (they must match the device menu), and the A/B wiring'
+    : "the unit id (behind a TCP gateway it selects the RS-485 device), and the gateway's serial settings";
+  return `no answer from unit ${o.unit} within ${o.timeoutMs} ms: check ${check}`;
 }
 
 async function probeProfile(
@@ -125,6 +135,10 @@ async function probeProfile(
       `${p.name.padEnd(30)} ${p.modbus.table.padEnd(8)} ${String(p.modbus.address).padStart(5)}  ${p.modbus.type.padEnd(8)} ${raw.padEnd(16)} ${value.padEnd(16)} ${flag}`.trimEnd(),
     );
   }
+  // the device failed as a whole (silent, port missing): say it once, in words
+  const reasons = new Set(readings.map((r) => (r.quality === 'bad' ? r.reason : undefined)));
+  const only = reasons.size === 1 ? [...reasons][0] : undefined;
+  if (only) o.out(`error: ${explain(only, o)}`);
   o.out(`${readings.length - flagged} plausible, ${flagged} flagged`);
   await driver.close();
   return flagged > 0 ? 1 : 0;

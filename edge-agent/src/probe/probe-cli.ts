@@ -54,13 +54,17 @@ export async function probe(args: string[]): Promise<number> {
     case 'modbus': {
       const m = /^(\d+):(\d+)$/.exec(v.range ?? '');
       if (!m || Number(m[2]) <= Number(m[1])) throw new Error('--range FROM:TO with TO > FROM');
+      const unit = Number(v.unit);
+      if (!Number.isInteger(unit) || unit < 0 || unit > 255) {
+        throw new Error(`--unit: a Modbus unit id 0..255 (RS-485 devices use 1..247), not "${v.unit}"`);
+      }
       const tables = ModbusTable.anyOf.map((t) => t.const as string);
       if (!tables.includes(v.table!)) throw new Error(`--table: one of ${tables.join(', ')}`);
       const { probeModbus } = await import('./modbus-probe.js');
       const profile = profileOf(v.profile, v['profile-dir']);
       return probeModbus({
         url: target,
-        unit: Number(v.unit),
+        unit,
         table: v.table as ModbusTable,
         from: Number(m[1]),
         count: Math.min(125, Number(m[2]) - Number(m[1])),

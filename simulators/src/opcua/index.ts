@@ -2,6 +2,7 @@ export { opcuaDataTypeOf } from './data-types.js';
 export { SimOpcuaError, type SimOpcuaErrorCode } from './errors.js';
 export { type ParsedNodeId, parseOpcuaNodeId, simNamespaceUri, simNodeId } from './node-ids.js';
 export type {
+  OpcuaFaultInjection,
   OpcuaSecurityMode,
   OpcuaSecurityOptions,
   OpcuaServerHandle,

@@ -16,7 +16,17 @@ export interface OpcuaSecurityOptions {
   modes?: OpcuaSecurityMode[];
   /** username/password identities; checked in constant time */
   users?: OpcuaUser[];
-  /** anonymous sessions; default true without users, false when users are given */
+  /**
+   * X509 user certificates (PEM text or DER bytes) whose holders may activate a session
+   * with a certificate identity (the client proves it holds the private key). Any other
+   * user certificate is refused with BadIdentityTokenRejected. The token is signed with
+   * Basic256Sha256, so offer Sign or SignAndEncrypt (a None endpoint then accepts it too).
+   */
+  userCertificates?: (string | Uint8Array)[];
+  /**
+   * anonymous sessions; default true without users or user certificates, false when
+   * either is given
+   */
   allowAnonymous?: boolean;
 }
 
@@ -36,6 +46,16 @@ export interface OpcuaServerOptions {
   logger?: Logger;
   /** how often every point is sampled and its variable updated; default 1000 ms */
   tickMs?: number;
+  /** FAULT INJECTION for client tests: server behaviour a plant server may show */
+  faultInjection?: OpcuaFaultInjection;
+}
+
+export interface OpcuaFaultInjection {
+  /**
+   * CreateSubscription is answered with BadTooManySubscriptions (as by a small PLC whose
+   * subscriptions are used up, or one without the Subscription service set); Read works.
+   */
+  refuseSubscriptions?: boolean;
 }
 
 export interface OpcuaServerHandle {

@@ -83,6 +83,17 @@ describe('OPC-UA address-space plan', () => {
         /port: 70000[\s\S]*pkiDir[\s\S]*security.modes: empty[\s\S]*nobody could connect/,
       ),
     });
+    await expect(
+      startOpcuaServer({
+        port: 0,
+        devices: [dev('d', p)],
+        pkiDir: '/nonexistent',
+        security: { userCertificates: ['MIIB... (a DER dump, not PEM)'] },
+      }),
+    ).rejects.toMatchObject({
+      code: 'GZ_SIM_OPCUA_CONFIG',
+      message: expect.stringContaining('security.userCertificates[0]: not a PEM certificate'),
+    });
     expect(() => simNodeId(dev('d', p), 'nope')).toThrow(
       expect.objectContaining({ code: 'GZ_SIM_OPCUA_POINT' }),
     );

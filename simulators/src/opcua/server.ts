@@ -3,8 +3,9 @@
  * ~2 s and ~130 MB, so nothing imports this file until a server is actually started).
  *
  * Security: endpoints for policy None (mode None) and Basic256Sha256 (Sign,
- * SignAndEncrypt), as asked for by `security.modes`. Identities: anonymous and/or
- * username/password (constant-time check). PKI: everything under opts.pkiDir —
+ * SignAndEncrypt), as asked for by `security.modes`. Identities: anonymous, username/password
+ * (constant-time check) and X509 user certificates (only those in
+ * `security.userCertificates`, written to user/trusted at start). PKI: everything under opts.pkiDir —
  * `server/` (own certificate + key, trusted/rejected client certificates) and `user/`
  * (X509 user certificates) — never under the home folder. Unknown client certificates
  * are accepted automatically (and kept in server/trusted): this is a simulator for tests
@@ -41,7 +42,9 @@ export async function startServer(
   const tickMs = opts.tickMs ?? 1000;
   const modes = [...new Set(opts.security?.modes ?? (['None', 'Sign', 'SignAndEncrypt'] as const))];
   const users = opts.security?.users ?? [];
-  const allowAnonymous = opts.security?.allowAnonymous ?? users.length === 0;
+  const userCertificates = (opts.security?.userCertificates ?? []).flatMap(certificateDer);
+  const allowAnonymous =
+    opts.security?.allowAnonymous ?? (users.length === 0 && userCertificates.length === 0);
   const policies = [
     ...(modes.includes('None') ? [SecurityPolicy.None] : []),
     ...(modes.some((m) => m !== 'None') ? [SecurityPolicy.Basic256Sha256] : []),
@@ -101,8 +104,14 @@ export async function startServer(
   let feed: ReturnType<typeof createValueFeed> | undefined;
   try {
     await server.initialize();
+    // the user PKI is initialised by server.initialize(); only these certificates are trusted
+    for (const der of userCertificates) await userCertificateManager.trustCertificate(der);
     const addressSpace = server.engine.addressSpace;
     if (!addressSpace) throw new Error('node-opcua did not create an address space');
+    if (opts.faultInjection?.refuseSubscriptions) {
+      // FAULT INJECTION: 0 in the constructor options means "default", so set it afterwards
+      server.engine.serverCapabilities.maxSubscriptions = 0;
+    }
     const bindings = buildAddressSpace(addressSpace, plan, MINIMUM_SAMPLING_INTERVAL_MS);
     feed = createValueFeed(bindings, tickMs, log);
     feed.tick(); // every variable has a value before the first client connects
@@ -121,7 +130,16 @@ export async function startServer(
   const port = server.endpoints[0]?.port ?? opts.port;
   const endpointUrl = `opc.tcp://${urlHost.includes(':') ? `[${urlHost}]` : urlHost}:${port}`;
   log?.info(
-    { endpointUrl, devices: plan.length, modes, allowAnonymous, users: users.length, tickMs },
+    {
+      endpointUrl,
+      devices: plan.length,
+      modes,
+      allowAnonymous,
+      users: users.length,
+      userCertificates: userCertificates.length,
+      tickMs,
+      ...(opts.faultInjection ? { faultInjection: opts.faultInjection } : {}),
+    },
     'OPC-UA simulator listening',
   );
 
@@ -139,4 +157,17 @@ export async function startServer(
       return closing;
     },
   };
+}
+
+/** DER bytes of each certificate in a PEM text (a chain gives several), or DER bytes as given. */
+function certificateDer(cert: string | Uint8Array): Buffer[] {
+  if (typeof cert !== 'string') return [Buffer.from(cert)];
+  const blocks = cert.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) {
+    throw new SimOpcuaError(
+      'GZ_SIM_OPCUA_CONFIG',
+      'security.userCertificates: a string that is not a PEM certificate',
+    );
+  }
+  return blocks.map((b) => Buffer.from(b.replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, ''), 'base64'));
 }

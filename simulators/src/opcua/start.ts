@@ -26,8 +26,19 @@ export async function startOpcuaServer(opts: OpcuaServerOptions): Promise<OpcuaS
     if (!u.username) problems.push(`security.users[${i}].username: empty`);
     if (!u.password) problems.push(`security.users[${i}].password: empty`);
   }
-  if (opts.security?.allowAnonymous === false && (opts.security.users ?? []).length === 0) {
-    problems.push('security: anonymous access is off and no users are given: nobody could connect');
+  if (
+    opts.security?.allowAnonymous === false &&
+    (opts.security.users ?? []).length === 0 &&
+    (opts.security.userCertificates ?? []).length === 0
+  ) {
+    problems.push(
+      'security: anonymous access is off and no users or user certificates are given: nobody could connect',
+    );
+  }
+  for (const [i, c] of (opts.security?.userCertificates ?? []).entries()) {
+    if (typeof c === 'string' && !c.includes('-----BEGIN CERTIFICATE-----')) {
+      problems.push(`security.userCertificates[${i}]: not a PEM certificate`);
+    }
   }
   if (problems.length > 0) {
     throw new SimOpcuaError('GZ_SIM_OPCUA_CONFIG', `bad OPC-UA server options:\n  ${problems.join('\n  ')}`);

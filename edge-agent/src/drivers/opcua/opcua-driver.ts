@@ -9,23 +9,16 @@
  * session is torn down and rebuilt with capped exponential backoff; meanwhile every cycle
  * yields bad-quality readings with the reason — an outage is never silence.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isOpcuaPoint, type OpcuaPoint } from '@ganzhi/device-profiles';
 import {
   AttributeIds,
   type ClientSession,
   type ClientSubscription,
-  DataChangeFilter,
-  DataChangeTrigger,
-  DeadbandType,
   MessageSecurityMode,
   OPCUACertificateManager,
   OPCUAClient,
   SecurityPolicy,
-  TimestampsToReturn,
-  type UserIdentityInfo,
-  UserTokenType,
 } from 'node-opcua';
 import { backoffDelay } from '../../backoff.js';
 import type { OpcuaOptions } from '../../config/config-schema.js';
@@ -38,7 +31,10 @@ import {
   type DriverStatus,
   emptyCounters,
 } from '../driver.js';
+import { clientApplicationUri } from './application-uri.js';
 import { readingOf } from './data-value.js';
+import { IdentityError, loadIdentity, sessionFailure } from './identity.js';
+import { monitorPoint } from './monitored-point.js';
 import { resolveNodeId } from './node-id.js';
 
 const MAX_QUEUE = 10_000;
@@ -101,13 +97,29 @@ export class OpcuaDriver implements Driver {
       this.watchdog = undefined;
       if (this.closed) return;
       const now = this.ctx.clock.now();
-      if (!this.outage && this.current && now - this.lastAlive > this.watchdogMs) {
-        this.down(`watchdog: no keep-alive for ${Math.round((now - this.lastAlive) / 1000)} s`);
+      const s = this.current;
+      if (!this.outage && s && now - this.lastAlive > this.watchdogLimit(s)) {
+        const silent = Math.round((now - this.lastAlive) / 1000);
+        this.down(
+          s.polling
+            ? `watchdog: no answer to reads for ${silent} s`
+            : `watchdog: no keep-alive for ${silent} s`,
+        );
       }
       if (this.outage && !this.connecting && now >= this.retryAt) void this.rebuild();
       this.watchdog = this.ctx.clock.setTimeout(tick, every);
     };
     this.watchdog = this.ctx.clock.setTimeout(tick, every);
+  }
+
+  /**
+   * A polled session hears from the server only when it reads: it is presumed dead after
+   * two cycles without a successful read (never sooner than watchdogMs), not after
+   * watchdogMs — a 60 s poll would otherwise rebuild its session before every read.
+   */
+  private watchdogLimit(s: Session): number {
+    if (!s.polling) return this.watchdogMs;
+    return Math.max(this.watchdogMs, 2 * this.spec.pollIntervalMs + this.spec.timeoutMs);
   }
 
   private alive(): void {
@@ -135,7 +147,9 @@ export class OpcuaDriver implements Driver {
     } catch (err) {
       this.failures++;
       this.counters.errors++;
-      const reason = `connection: ${(err as Error).message?.split('\n')[0] ?? String(err)}`;
+      const message = (err as Error).message?.split('\n')[0] ?? String(err);
+      // identity problems already say so (and never carry key material)
+      const reason = err instanceof IdentityError ? message : `connection: ${message}`;
       this.outage = reason;
       this.retryAt =
         this.ctx.clock.now() +
@@ -159,37 +173,29 @@ export class OpcuaDriver implements Driver {
     void this.rebuild();
   }
 
+  private pkiDir(): string {
+    return this.opts.pkiDir ?? join(String(this.spec.options.stateDir ?? 'state'), 'pki', 'opcua');
+  }
+
   private certificates(): OPCUACertificateManager {
     if (!this.certificateManager) {
-      const stateDir = String(this.spec.options.stateDir ?? 'state');
       this.certificateManager = new OPCUACertificateManager({
-        rootFolder: this.opts.pkiDir ?? join(stateDir, 'pki', 'opcua'),
+        rootFolder: this.pkiDir(),
         automaticallyAcceptUnknownCertificate: true,
       });
     }
     return this.certificateManager;
   }
 
-  private identity(): UserIdentityInfo {
-    const id = this.opts.identity;
-    if (!id || id.type === 'anonymous') return { type: UserTokenType.Anonymous };
-    if (id.type === 'username')
-      return { type: UserTokenType.UserName, userName: id.username, password: id.password };
-    const pem = readFileSync(id.certificateFile, 'utf8');
-    const der = Buffer.from(pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
-    return {
-      type: UserTokenType.Certificate,
-      certificateData: der,
-      privateKey: readFileSync(id.privateKeyFile, 'utf8'),
-    } as UserIdentityInfo;
-  }
-
   private async open(): Promise<Session> {
+    // read first: a missing or mismatched certificate/key fails before any network traffic
+    const identity = loadIdentity(this.opts.identity);
     const mode = this.opts.securityMode ?? 'None';
     const policy = this.opts.securityPolicy ?? (mode === 'None' ? 'None' : 'Basic256Sha256');
     const client = OPCUAClient.create({
       applicationName: 'ganzhi-agent',
-      applicationUri: `urn:ganzhi:agent:${this.device}`,
+      // shared by all devices of the gateway: the URI in the shared client certificate
+      applicationUri: clientApplicationUri(this.pkiDir()),
       endpointMustExist: false,
       securityMode: MessageSecurityMode[mode],
       securityPolicy: SecurityPolicy[policy],
@@ -210,10 +216,10 @@ export class OpcuaDriver implements Driver {
     );
     let session: ClientSession;
     try {
-      session = await withTimeout(client.createSession(this.identity()), timeout, 'session timeout');
+      session = await withTimeout(client.createSession(identity.info), timeout, 'session timeout');
     } catch (err) {
       await client.disconnect().catch(() => undefined);
-      throw err;
+      throw sessionFailure(err, identity);
     }
     const namespaces = await session.readNamespaceArray();
     const nodes = new Map<string, string>();
@@ -271,30 +277,21 @@ export class OpcuaDriver implements Driver {
     for (const p of this.points) {
       const nodeId = s.nodes.get(p.name);
       if (!nodeId) continue;
-      const filter =
-        p.deadband !== undefined && p.deadband > 0
-          ? new DataChangeFilter({
-              trigger: DataChangeTrigger.StatusValue,
-              deadbandType: DeadbandType.Absolute,
-              deadbandValue: p.deadband,
-            })
-          : undefined;
-      const item = await sub.monitor(
-        { nodeId, attributeId: AttributeIds.Value },
-        {
-          samplingInterval:
-            p.opcua.samplingInterval ?? this.opts.samplingIntervalMs ?? this.spec.pollIntervalMs,
-          queueSize: this.opts.queueSize ?? 10,
-          discardOldest: true,
-          ...(filter ? { filter } : {}),
-        },
-        TimestampsToReturn.Both,
-      );
-      item.on('changed', (dv) => {
-        if (this.current !== s) return;
-        this.push(readingOf(this.device, p, dv, this.ctx.clock.now()));
+      const m = await monitorPoint(sub, p, nodeId, {
+        samplingInterval:
+          p.opcua.samplingInterval ?? this.opts.samplingIntervalMs ?? this.spec.pollIntervalMs,
+        queueSize: this.opts.queueSize ?? 10,
       });
-      item.on('err', (message: string) => s.broken.set(p.name, `monitored item: ${message}`));
+      if (!m.ok) {
+        s.broken.set(p.name, m.reason);
+        continue;
+      }
+      m.item.on('changed', (dv) => {
+        if (this.current !== s) return;
+        const r = readingOf(this.device, p, dv, this.ctx.clock.now());
+        if (!m.gate || m.gate.pass(r)) this.push(r);
+      });
+      m.item.on('err', (message: string) => s.broken.set(p.name, `monitored item: ${message}`));
     }
   }
 
