@@ -41,6 +41,28 @@ describe('gateway config', () => {
     expect(m2!.profile.modbus?.maxRegistersPerRead).toBe(4);
   });
 
+  it('resolves OPC UA identity files and the PKI folder relative to the config file, as stateDir', () => {
+    const text = `
+gateway: gw-1
+district: haidian
+stateDir: st
+devices:
+  - id: p1
+    profile: pump-station-opcua
+    endpoint: opc.tcp://127.0.0.1:4840
+    opcua:
+      pkiDir: pki
+      identity: { type: certificate, certificateFile: certs/agent.pem, privateKeyFile: /etc/ganzhi/agent.key }
+`;
+    const r = parseConfig(text, '/srv/gz/gateway.yaml', { env: {} });
+    expect(r.problems).toEqual([]);
+    const opcua = r.devices[0]!.options.opcua as { pkiDir: string; identity: Record<string, string> };
+    expect(opcua.pkiDir).toBe('/srv/gz/pki');
+    expect(opcua.identity.certificateFile).toBe('/srv/gz/certs/agent.pem');
+    expect(opcua.identity.privateKeyFile).toBe('/etc/ganzhi/agent.key');
+    expect(r.devices[0]!.options.stateDir).toBe('/srv/gz/st');
+  });
+
   it('reports every problem at once with line and path', () => {
     const text = `gateway: gw-1
 district: haidian

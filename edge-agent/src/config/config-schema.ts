@@ -132,7 +132,7 @@ export const OpcuaOptions = Type.Object(
     ),
     watchdogMs: Type.Optional(
       Ms(
-        'no keep-alive or notification for this long → rebuild the session; default 3 × max(interval, 5000)',
+        'no keep-alive, notification or successful read for this long → rebuild the session; default max(3 s, 12 × min(poll interval, 1 s)); a polled session at least 2 × poll interval + timeout',
       ),
     ),
   },

@@ -209,11 +209,26 @@ function toSpec(
     retries: d.retries ?? defaults.retries ?? DEFAULTS.retries,
     backoff: { ...DEFAULTS.backoff, ...defaults.backoff, ...d.backoff },
     options: {
-      ...(d.opcua ? { opcua: d.opcua } : {}),
+      ...(d.opcua ? { opcua: resolveOpcuaPaths(d.opcua, baseDir) } : {}),
       reportByException: d.reportByException ?? defaults.reportByException,
       stateDir: resolve(baseDir, config.stateDir ?? 'state'),
     },
   };
+}
+
+/** File paths in an OPC UA section are relative to the config file, as stateDir is. */
+function resolveOpcuaPaths<T extends { pkiDir?: string; identity?: object }>(o: T, baseDir: string): T {
+  const out: T = { ...o };
+  if (o.pkiDir !== undefined) out.pkiDir = resolve(baseDir, o.pkiDir);
+  const id = o.identity as { type?: string; certificateFile?: string; privateKeyFile?: string } | undefined;
+  if (id?.type === 'certificate' && id.certificateFile !== undefined && id.privateKeyFile !== undefined) {
+    out.identity = {
+      ...id,
+      certificateFile: resolve(baseDir, id.certificateFile),
+      privateKeyFile: resolve(baseDir, id.privateKeyFile),
+    };
+  }
+  return out;
 }
 
 function applyOverride(p: Point, o: PointOverride | undefined): Point {
