@@ -166,33 +166,74 @@ const headerBreak = fc.constantFrom<(b: Record<string, unknown>) => void>(
   },
 );
 
-/** A JSON payload: valid, with some readings broken, or with a broken envelope. */
-export const payload: fc.Arbitrary<{ batch: DataBatch; json: string; kind: string }> = fc
-  .tuple(
-    validBatch,
-    fc.constantFrom('valid', 'valid', 'reading', 'duplicate', 'header', 'text'),
-    fc.array(fc.tuple(fc.nat(), readingBreak), { minLength: 1, maxLength: 3 }),
-    headerBreak,
-    fc.constantFrom<(s: string) => string>(
-      (s) => s.slice(0, -1),
-      (s) => `\uFEFF${s}`,
-      (s) => ` ${s}\n`,
-      () => '[]',
-      () => 'null',
+/**
+ * A batch as a gateway usually sends it: every reading good, values numbers (any double,
+ * as JSON.stringify writes them) or booleans, ASCII units — the scanner's shape.
+ */
+export const cleanBatch: fc.Arbitrary<DataBatch> = fc.record({
+  v: fc.constant(1 as const),
+  district: fc.constant(IDS.district),
+  gateway: fc.constant(IDS.gateway),
+  device: fc.constant(IDS.device),
+  model: fc.constantFrom('bench-meter', 'eastron-sdm630'),
+  measurement: fc.constantFrom('energy_meter', 'm'),
+  stream: fc.constantFrom('Zq3x9', 's-1_A'),
+  seq: fc.oneof(fc.nat(), fc.constant(10 ** 15 - 1)),
+  sent: fc.constant(NOW),
+  readings: fc.uniqueArray(
+    fc.record(
+      {
+        point: fc.constantFrom('p0', 'p1', 'voltage_l1', 'x', 'reason_x', 'a9_b'),
+        value: fc.oneof(
+          fc.double({ noNaN: true, noDefaultInfinity: true }),
+          fc.integer(),
+          fc.constantFrom(0, -0, 1e21, 5e-324, 2 ** 53, -1.5, 1e-7, 0.000001, 123.456, 0.1 + 0.2),
+          fc.boolean(),
+        ),
+        ts: fc.constantFrom(NOW - 3_600_000, NOW - 1000, NOW, 946_684_800_000, NOW + 86_400_000),
+        quality: fc.constant('good' as const),
+        unit: fc.constantFrom('kW', 'V', ''),
+      },
+      { requiredKeys: ['point', 'value', 'ts', 'quality'] },
     ),
-  )
-  .map(([batch, kind, rBreaks, hBreak, tBreak]) => {
-    const b = structuredClone(batch) as unknown as Record<string, unknown>;
-    const readings = b.readings as Record<string, unknown>[];
-    if (kind === 'reading' && readings.length > 0)
-      for (const [i, f] of rBreaks) f(readings[i % readings.length] as Record<string, unknown>);
-    if (kind === 'duplicate' && readings.length > 0) {
-      const [i, _] = rBreaks[0] as [number, unknown];
-      const twin = { ...readings[i % readings.length], quality: 'uncertain' };
-      readings.splice(i % (readings.length + 1), 0, twin);
-    }
-    if (kind === 'header') hBreak(b);
-    let json = JSON.stringify(b);
-    if (kind === 'text') json = tBreak(json);
-    return { batch, json, kind };
-  });
+    { maxLength: 40, selector: (r) => `${r.ts}|${r.point}` },
+  ),
+});
+
+/** A JSON payload: valid, with some readings broken, or with a broken envelope. */
+export const payload = payloadOf(validBatch);
+
+/** Payloads from `valid`: as they are, with some readings broken, or with a broken envelope. */
+export function payloadOf(
+  valid: fc.Arbitrary<DataBatch>,
+): fc.Arbitrary<{ batch: DataBatch; json: string; kind: string }> {
+  return fc
+    .tuple(
+      valid,
+      fc.constantFrom('valid', 'valid', 'reading', 'duplicate', 'header', 'text'),
+      fc.array(fc.tuple(fc.nat(), readingBreak), { minLength: 1, maxLength: 3 }),
+      headerBreak,
+      fc.constantFrom<(s: string) => string>(
+        (s) => s.slice(0, -1),
+        (s) => `\uFEFF${s}`,
+        (s) => ` ${s}\n`,
+        () => '[]',
+        () => 'null',
+      ),
+    )
+    .map(([batch, kind, rBreaks, hBreak, tBreak]) => {
+      const b = structuredClone(batch) as unknown as Record<string, unknown>;
+      const readings = b.readings as Record<string, unknown>[];
+      if (kind === 'reading' && readings.length > 0)
+        for (const [i, f] of rBreaks) f(readings[i % readings.length] as Record<string, unknown>);
+      if (kind === 'duplicate' && readings.length > 0) {
+        const [i, _] = rBreaks[0] as [number, unknown];
+        const twin = { ...readings[i % readings.length], quality: 'uncertain' };
+        readings.splice(i % (readings.length + 1), 0, twin);
+      }
+      if (kind === 'header') hBreak(b);
+      let json = JSON.stringify(b);
+      if (kind === 'text') json = tBreak(json);
+      return { batch, json, kind };
+    });
+}

@@ -12,6 +12,7 @@ import {
   decodeDeviceStatus,
   decodeGatewayState,
   type GatewayState,
+  type ParsedTopic,
   parseTopic,
   type TopicIds,
   toLineProtocol,
@@ -45,11 +46,34 @@ export interface DecodeRecordOptions {
   fast?: boolean;
 }
 
+/** Parsed topics by topic string: a gateway's topics repeat in every message. */
+const TOPICS_CACHED = 10_000;
+const topics = new Map<string, ParsedTopic | undefined>();
+
+function parseTopicCached(topic: string): ParsedTopic | undefined {
+  let t = topics.get(topic);
+  if (t === undefined && !topics.has(topic)) {
+    t = parseTopic(topic);
+    if (topics.size >= TOPICS_CACHED) topics.clear();
+    topics.set(topic, t);
+  }
+  return t;
+}
+
 export function decodeRecord(raw: Buffer, now: number, opts: DecodeRecordOptions = {}): RecordOutcome {
   const rec = decodeLogRecord(raw);
   if (!rec) return none({ kind: 'message', reason: 'corrupt log record', payload: raw });
-  const { topic, payload } = rec;
-  const t = parseTopic(topic);
+  return decodeMessage(rec.topic, rec.payload, now, opts);
+}
+
+/** One message (the topic and payload of a log record) → its outcome. */
+export function decodeMessage(
+  topic: string,
+  payload: Buffer,
+  now: number,
+  opts: DecodeRecordOptions = {},
+): RecordOutcome {
+  const t = parseTopicCached(topic);
   if (!t) return none({ kind: 'message', reason: 'topic is not in contract v1', topic, payload });
   if (t.scope === 'gateway') {
     if (t.kind !== 'state') return { lines: [], points: 0, deadLetters: [] };

@@ -1,5 +1,6 @@
 /**
- * The fast path for the common case — a data batch whose every reading is valid: one pass
+ * The fast path for the common case — a data batch whose every reading is valid: the
+ * scanner (scan-batch.ts) for the commonest form, else JSON.parse and one pass
  * over the readings validates each one and builds its line-protocol field at once, with
  * the series prefixes computed once per message.
  *
@@ -25,6 +26,7 @@ import {
   seriesPrefix,
   type TopicIds,
 } from '@ganzhi/device-profiles';
+import { scanDataBatch } from './scan-batch.js';
 
 export interface FastBatch {
   batch: DataBatch;
@@ -121,6 +123,12 @@ function validHeader(v: Record<string, unknown>, ids: TopicIds): boolean {
  * undefined when the reference path must decide (see the file comment).
  */
 export function fastDataBatch(payload: Buffer, ids: TopicIds, now: number): FastBatch | undefined {
+  // the commonest shape without JSON.parse (scan-batch.ts); anything else from here on
+  return scanDataBatch(payload, ids, now) ?? parsedDataBatch(payload, ids, now);
+}
+
+/** The fast path through JSON.parse: any clean batch, in any valid JSON form. */
+export function parsedDataBatch(payload: Buffer, ids: TopicIds, now: number): FastBatch | undefined {
   if (!isUtf8(payload)) return undefined;
   let v: unknown;
   try {

@@ -5,11 +5,11 @@
  *   u16 BE topic byte length | topic (UTF-8) | payload
  */
 export function encodeLogRecord(topic: string, payload: Uint8Array): Buffer {
-  const t = Buffer.from(topic, 'utf8');
-  const out = Buffer.allocUnsafe(2 + t.length + payload.length);
-  out.writeUInt16BE(t.length, 0);
-  t.copy(out, 2);
-  out.set(payload, 2 + t.length);
+  const n = Buffer.byteLength(topic, 'utf8');
+  const out = Buffer.allocUnsafe(2 + n + payload.length);
+  out.writeUInt16BE(n, 0);
+  out.write(topic, 2, 'utf8');
+  out.set(payload, 2 + n);
   return out;
 }
 

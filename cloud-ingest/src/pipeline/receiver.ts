@@ -2,9 +2,18 @@
  * The receiver: an MQTT.js 5 client with a persistent session (fixed client id,
  * `clean: false`) and QoS 1 subscriptions. MQTT.js on MQTT 3.1.1 sends the PUBACK when
  * `client.handleMessage(packet, done)` calls `done`, and handles one message at a time.
- * Here `done` is called only after the message is appended to the durable log (a
- * `writeSync`: it survives a crash of the ingest), which is cheap enough to keep the
- * broker the bottleneck.
+ *
+ * PUBACK only after the append, batched per socket read: MQTT.js parses one socket chunk
+ * (typically 10–20 messages of a backlog) and hands its messages over one by one in
+ * `process.nextTick` callbacks. The first message of a chunk corks the socket; every
+ * message's record goes to `pending` and its `done` is called at once, so MQTT.js writes
+ * its PUBACK — into the corked socket, where it stays in this process. A microtask, which
+ * runs only after the whole tick chain of that chunk and before any other I/O callback,
+ * appends all pending records with one `appendMany` (one `writeSync`: durable against a
+ * crash of the ingest when it returns) and only then uncorks: all the chunk's PUBACKs leave
+ * in one write. If that append fails, the socket is destroyed without uncorking, so those
+ * PUBACKs never leave; the broker redelivers the messages on the next connection (1 s
+ * later), and the receiver appends one message at a time (below) until the log accepts.
  *
  * Backpressure: when the log holds `maxLogBytes` or more (the store is down for long), or
  * the disk is full, `done` is held and the append retried every `waitMs`: the ingest stops
@@ -46,6 +55,10 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
+/** Records appended with one write at most; a socket chunk rarely holds more. */
+const MAX_PENDING = 512;
+const MAX_PENDING_BYTES = 4 * 1024 * 1024;
+
 export function startReceiver(o: ReceiverOptions): Receiver {
   const maxLogBytes = o.maxLogBytes ?? 1024 ** 3;
   const waitMs = o.waitMs ?? 50;
@@ -63,6 +76,78 @@ export function startReceiver(o: ReceiverOptions): Receiver {
     ...o.mqtt,
   });
 
+  // The records of one socket chunk, whose PUBACKs wait in the corked socket (file comment).
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let corked: MqttClient['stream'] | undefined;
+  /** the log's size at the last append; the writer's acks only lower it meanwhile */
+  let logBytes = o.log.stats().bytes;
+
+  const appended = (offsets: readonly number[], recs: readonly Buffer[]): void => {
+    if (holding) {
+      holding = false;
+      o.logger.info('log accepting again: acknowledging');
+    }
+    o.metrics.messages.inc(recs.length);
+    for (let i = 0; i < recs.length; i++) o.onAppended(offsets[i] as number, recs[i] as Buffer);
+    logBytes = o.log.stats().bytes;
+  };
+
+  const hold = (err: unknown): void => {
+    if (!holding) {
+      holding = true;
+      o.logger.error({ err }, 'cannot append to the log: holding acknowledgements');
+    }
+    o.metrics.ackWaits.inc();
+  };
+
+  /** Appends the pending records, then lets their PUBACKs out (uncork). */
+  const flush = (): void => {
+    const recs = pending;
+    const stream = corked;
+    if (recs.length === 0) return; // flushed early (size bound); this is its stale microtask
+    pending = [];
+    pendingBytes = 0;
+    corked = undefined;
+    if (closed) return; // no ack: the connection is being destroyed, the broker redelivers
+    let offsets: number[];
+    try {
+      offsets = o.log.appendMany(recs);
+    } catch (err) {
+      hold(err);
+      // The PUBACKs of these messages are still in the corked socket: drop the connection
+      // so they never leave. The broker redelivers them; meanwhile one at a time (appendOne).
+      stream?.destroy();
+      return;
+    }
+    appended(offsets, recs);
+    stream?.uncork();
+  };
+
+  /** One message, `done` held until its record is appended (backpressure, disk full). */
+  const appendOne = (rec: Buffer, done: () => void): void => {
+    if (closed) return; // no ack: the broker redelivers to the next session
+    if (o.log.stats().bytes + rec.length > maxLogBytes) {
+      if (!holding) {
+        holding = true;
+        o.logger.warn({ maxLogBytes }, 'log full: holding acknowledgements until the store catches up');
+      }
+      o.metrics.ackWaits.inc();
+      setTimeout(() => appendOne(rec, done), waitMs);
+      return;
+    }
+    let offset: number;
+    try {
+      offset = o.log.append(rec);
+    } catch (err) {
+      hold(err);
+      setTimeout(() => appendOne(rec, done), Math.max(waitMs, 1000));
+      return;
+    }
+    appended([offset], [rec]);
+    done();
+  };
+
   client.handleMessage = (packet, done) => {
     const topic = packet.topic;
     if (!o.partition.accept(topic)) {
@@ -70,40 +155,23 @@ export function startReceiver(o: ReceiverOptions): Receiver {
       done();
       return;
     }
+    if (closed) return; // no ack: the broker redelivers to the next session
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
     const rec = encodeLogRecord(topic, payload);
-    const tryAppend = (): void => {
-      if (closed) return; // no ack: the broker redelivers to the next session
-      if (o.log.stats().bytes + rec.length > maxLogBytes) {
-        if (!holding) {
-          holding = true;
-          o.logger.warn({ maxLogBytes }, 'log full: holding acknowledgements until the store catches up');
-        }
-        o.metrics.ackWaits.inc();
-        setTimeout(tryAppend, waitMs);
-        return;
-      }
-      let offset: number;
-      try {
-        offset = o.log.append(rec);
-      } catch (err) {
-        if (!holding) {
-          holding = true;
-          o.logger.error({ err }, 'cannot append to the log: holding acknowledgements');
-        }
-        o.metrics.ackWaits.inc();
-        setTimeout(tryAppend, Math.max(waitMs, 1000));
-        return;
-      }
-      if (holding) {
-        holding = false;
-        o.logger.info('log accepting again: acknowledging');
-      }
-      o.metrics.messages.inc();
-      o.onAppended(offset, rec);
-      done();
-    };
-    tryAppend();
+    if (holding || logBytes + pendingBytes + rec.length > maxLogBytes) {
+      flush();
+      appendOne(rec, done);
+      return;
+    }
+    if (pending.length === 0) {
+      corked = client.stream;
+      corked.cork();
+      queueMicrotask(flush);
+    }
+    pending.push(rec);
+    pendingBytes += rec.length;
+    done(); // MQTT.js writes the PUBACK into the corked socket: it leaves after the append
+    if (pending.length >= MAX_PENDING || pendingBytes >= MAX_PENDING_BYTES) flush();
   };
 
   let subscribed = false;
