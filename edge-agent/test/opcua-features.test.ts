@@ -33,8 +33,8 @@ function withFlow(over: Partial<OpcuaPoint>): Profile {
 /** small and large steps; with deadband 5: 52, 55 (exactly 5), 57, 43, 44.5 stay within it */
 const STEPS = [50, 52, 55, 56, 57, 40, 43, 44.5];
 /** signals that hold the first step from the start, so no other value is ever served */
-const holdFirst = (factor: number) => ({
-  flow: { kind: 'constant' as const, value: STEPS[0]! * factor },
+const holdFirst = () => ({
+  flow: { kind: 'constant' as const, value: STEPS[0]! },
   pump_head: { kind: 'constant' as const, value: STEPS[0]! },
 });
 
@@ -56,12 +56,12 @@ const deviceSpec = (
   });
 
 /**
- * Subscribes and plays STEPS (× factor) on `flow`, and STEPS on `pump_head`, which has no deadband
+ * Subscribes and plays STEPS on `flow` and on `pump_head`, which has no deadband
  * and is the control: each step is held until the driver has reported it for pump_head,
  * plus 300 ms (three sampling intervals), so no step is missed on a loaded machine.
  * Returns the good values the driver reported per point.
  */
-async function playSteps(d: OpcuaDriver, device: SimDevice, factor: number) {
+async function playSteps(d: OpcuaDriver, device: SimDevice) {
   const seen: DriverReading[] = [];
   const collectUntil = async (what: string, done: () => boolean) => {
     for (let i = 0; i < 150 && !done(); i++) {
@@ -78,7 +78,7 @@ async function playSteps(d: OpcuaDriver, device: SimDevice, factor: number) {
     () => reported('pump_head', STEPS[0]!) && seen.some((r) => r.point === 'flow'),
   );
   for (const v of STEPS.slice(1)) {
-    device.setSignal('flow', { kind: 'constant', value: v * factor });
+    device.setSignal('flow', { kind: 'constant', value: v });
     device.setSignal('pump_head', { kind: 'constant', value: v });
     await collectUntil(`pump_head ${v}`, () => reported('pump_head', v));
     const settle = Date.now() + 300;
@@ -97,11 +97,12 @@ describe('OPC UA features against the simulator', () => {
     id: 'ps-1',
     profile: withFlow({ deadband: 5 }),
     clock: systemClock,
-    signals: holdFirst(1),
+    signals: holdFirst(),
   });
-  // flow served in tenths of m3/h (raw 500 = 50 m3/h): the profile's scale 0.1 decodes it
+  // flow in tenths of m3/h: the simulator serves raw 500 for 50 m3/h, as a PLC would, and
+  // the profile's scale 0.1 decodes it; the server's deadband filter works on raw values
   const scaled = withFlow({ deadband: 5, scale: 0.1 });
-  const ps2 = new SimDevice({ id: 'ps-2', profile: scaled, clock: systemClock, signals: holdFirst(10) });
+  const ps2 = new SimDevice({ id: 'ps-2', profile: scaled, clock: systemClock, signals: holdFirst() });
   const ps3 = new SimDevice({ id: 'ps-3', profile: builtin, clock: systemClock });
 
   beforeAll(async () => {
@@ -128,7 +129,7 @@ describe('OPC UA features against the simulator', () => {
     );
     try {
       // pump_head has no deadband: the same steps all arrive, so none is missed by sampling
-      const values = await playSteps(d, ps1, 1);
+      const values = await playSteps(d, ps1);
       expect(values('pump_head')).toEqual(STEPS);
       // relative to the last REPORTED value: 52, 55 (|55-50| = 5 is not more than 5) are held
       // back; 56 is 6 away from 50; 57 is 1 away from 56; 40 is 16; 43 and 44.5 within 5 of 40
@@ -144,9 +145,10 @@ describe('OPC UA features against the simulator', () => {
       context(),
     );
     try {
-      const values = await playSteps(d, ps2, 10);
+      const values = await playSteps(d, ps2);
       expect(values('pump_head')).toEqual(STEPS);
-      expect(values('flow').map((v) => Math.round((v as number) * 10) / 10)).toEqual([50, 56, 40]);
+      // exactly the engineering values (raw 500, 560, 400 × 0.1), nothing within 5 m3/h
+      expect(values('flow')).toEqual([50, 56, 40]);
     } finally {
       await d.close();
     }

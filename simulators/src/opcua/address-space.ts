@@ -1,7 +1,8 @@
 /**
  * Builds the planned folders and variables into a node-opcua address space:
  * Objects/<device id>/<folders from the s= id>/<variable>. Numeric points with a range
- * become AnalogItemType variables (EURange + EngineeringUnits); other numeric points get
+ * become AnalogItemType variables (EURange in served raw units + EngineeringUnits, the
+ * profile's unit after scaling); other numeric points get
  * an EngineeringUnits property; booleans and strings are plain variables. Values are
  * pushed by the value feed, never pulled by a getter, so `minimumSamplingInterval` only
  * states how fast a client may sample (subscriptions faster than 1 s are not clamped).
@@ -19,7 +20,7 @@ import {
   Variant,
 } from 'node-opcua';
 import type { SimPointSource } from '../device/source.js';
-import { BUILTIN_TYPE_ID, isNumericType } from './data-types.js';
+import { BUILTIN_TYPE_ID, isNumericType, servedRange } from './data-types.js';
 import { SimOpcuaError } from './errors.js';
 import { folderKey, type PlannedDevice, type PlannedVariable } from './plan.js';
 import { engineeringUnitFor } from './units.js';
@@ -66,7 +67,7 @@ function addVariable(
   if (numeric && point.range) {
     return ns.addAnalogDataItem({
       ...common,
-      engineeringUnitsRange: { low: point.range.min, high: point.range.max },
+      engineeringUnitsRange: servedRange(point) as { low: number; high: number },
       engineeringUnits: euInformation(point.unit),
     }) as unknown as UAVariable;
   }

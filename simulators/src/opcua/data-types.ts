@@ -1,9 +1,10 @@
 /**
- * OPC UA data type of a profile point, and the conversion of an engineering value to what
- * a variable of that type carries. Pure: node-opcua's DataType numbers are the spec's
- * built-in type ids, repeated here so nothing loads node-opcua before a server starts.
+ * OPC UA data type of a profile point, and the conversion of an engineering value to the raw
+ * value a variable of that type carries (the inverse of the reader's `toEngineering`). Pure:
+ * node-opcua's DataType numbers are the spec's built-in type ids, repeated here so nothing
+ * loads node-opcua before a server starts.
  */
-import type { OpcuaDataType, OpcuaPoint, Value } from '@ganzhi/device-profiles';
+import { type OpcuaDataType, type OpcuaPoint, toRaw, type Value } from '@ganzhi/device-profiles';
 
 /** OPC UA Part 6 built-in type ids (= node-opcua DataType enum values) */
 export const BUILTIN_TYPE_ID: Record<OpcuaDataType, number> = {
@@ -43,11 +44,15 @@ const INTEGER_LIMITS: Partial<Record<OpcuaDataType, readonly [number, number]>> 
   UInt64: [0, Number.MAX_SAFE_INTEGER],
 };
 
+/** Rounds half away from zero, as the shared codec's toRaw does (Math.round(-2.5) is -2). */
+const roundHalfAway = (x: number): number => Math.sign(x) * Math.round(Math.abs(x));
+
 /**
- * The value a variable of type `t` carries for engineering value `v`: integers rounded and
- * clamped to the type, booleans from 0/1 or "true"/"false", strings from anything. `null`
- * stays null (served as a Null variant). Returns undefined when no sensible conversion
- * exists (e.g. "abc" for a Double): the caller serves that as a Bad status.
+ * The value a variable of type `t` carries for `v`, which is already in raw units: integers
+ * rounded half away from zero and clamped to the type, Float rounded to float32 (what the
+ * wire carries), booleans from 0/1 or "true"/"false", strings from anything. `null` stays
+ * null (served as a Null variant). Returns undefined when no sensible conversion exists
+ * (e.g. "abc" for a Double): the caller serves that as a Bad status.
  */
 export function coerceValue(t: OpcuaDataType, v: Value): number | boolean | string | null | undefined {
   if (v === null) return null;
@@ -63,13 +68,63 @@ export function coerceValue(t: OpcuaDataType, v: Value): number | boolean | stri
     case 'Float':
     case 'Double': {
       const n = Number(v);
-      return typeof v === 'string' && (v.trim() === '' || Number.isNaN(n)) ? undefined : n;
+      if (typeof v === 'string' && (v.trim() === '' || Number.isNaN(n))) return undefined;
+      return t === 'Float' ? Math.fround(n) : n;
     }
     default: {
       const n = Number(v);
       if (!Number.isFinite(n) || (typeof v === 'string' && v.trim() === '')) return undefined;
       const [lo, hi] = INTEGER_LIMITS[t] ?? [-Infinity, Infinity];
-      return Math.min(hi, Math.max(lo, Math.round(n)));
+      // + 0: an integer on the wire has no sign of zero (-0.3 → 0, not -0)
+      return Math.min(hi, Math.max(lo, roundHalfAway(n))) + 0;
     }
   }
+}
+
+const isScaled = (p: OpcuaPoint): boolean => (p.scale !== undefined && p.scale !== 1) || !!p.offset;
+
+/**
+ * The raw value served for a point whose ENGINEERING value is `v` — what a PLC exposes for a
+ * profile that says `engineering = raw × scale + offset` (or `enum: {raw: label}`):
+ * - enum points: a label becomes its integer key; integer text ("7", a code without a label)
+ *   is served as that number; any other text has no raw (undefined).
+ * - scaled numeric points: `(v − offset) / scale` through the shared codec's `toRaw` (so a
+ *   scale of 0.1 multiplies by 10 exactly), then `coerceValue` (rounded/clamped integers,
+ *   float32 for Float).
+ * - everything else: `coerceValue(t, v)`.
+ * Enum points ignore scale/offset, as the reader does for a raw that is an integer.
+ */
+export function servedValue(
+  point: OpcuaPoint,
+  t: OpcuaDataType,
+  v: Value,
+): number | boolean | string | null | undefined {
+  if (v === null || !isNumericType(t)) return coerceValue(t, v);
+  if (point.enum) {
+    if (typeof v !== 'string') return coerceValue(t, v);
+    const key = Object.keys(point.enum).find((k) => point.enum?.[k] === v);
+    const text = key ?? v.trim();
+    return /^-?\d+$/.test(text) ? coerceValue(t, Number(text)) : undefined;
+  }
+  if (!isScaled(point)) return coerceValue(t, v);
+  const n = typeof v === 'number' ? v : typeof v === 'boolean' ? (v ? 1 : 0) : Number(v.trim() || Number.NaN);
+  if (Number.isNaN(n)) return undefined;
+  // a float-typed view of the point: toRaw then only inverts offset and scale (no rounding)
+  return coerceValue(t, toRaw({ ...point, type: 'float' }, n) as number);
+}
+
+/**
+ * The point's `range` in served (raw) units, for the EURange of its AnalogItem: OPC UA
+ * Part 8 says EURange bounds the variable's Value, which is the raw value for a scaled point
+ * (range 0..500 m3/h at scale 0.1 → EURange 0..5000). Not rounded; low ≤ high also for a
+ * negative scale. undefined without a range.
+ */
+export function servedRange(point: OpcuaPoint): { low: number; high: number } | undefined {
+  const r = point.range;
+  if (!r) return undefined;
+  if (point.enum || !isScaled(point)) return { low: r.min, high: r.max };
+  const view = { ...point, type: 'float' as const };
+  const a = toRaw(view, r.min) as number;
+  const b = toRaw(view, r.max) as number;
+  return { low: Math.min(a, b) + 0, high: Math.max(a, b) + 0 };
 }

@@ -2,7 +2,9 @@
  * The value feed: once per tick, every served point is sampled exactly once
  * (SimPointSource.sample — one served sample per point per tick, however many clients
  * read or subscribe) and pushed into its variable with the sample's source timestamp and
- * status. Client reads and subscriptions only ever see these pushed values.
+ * status. Client reads and subscriptions only ever see these pushed values. A sample is an
+ * ENGINEERING value; the variable carries the raw value the profile describes
+ * (servedValue: enum label → key, offset and scale inverted, rounded to the data type).
  *
  * Ticks are aligned to multiples of tickMs on the wall clock, so devices sampled by one
  * server change together. A tick that overruns the next one is skipped and counted
@@ -12,7 +14,7 @@ import { DataType, type StatusCode, StatusCodes, Variant } from 'node-opcua';
 import type { Logger } from 'pino';
 import type { SampleStatus } from '../device/source.js';
 import type { PointBinding } from './address-space.js';
-import { BUILTIN_TYPE_ID, coerceValue } from './data-types.js';
+import { BUILTIN_TYPE_ID, servedValue } from './data-types.js';
 
 /** good → Good, uncertain → UncertainLastUsableValue, bad → BadSensorFailure */
 export const STATUS_FOR: Record<SampleStatus, StatusCode> = {
@@ -63,7 +65,7 @@ export function createValueFeed(bindings: readonly PointBinding[], tickMs: numbe
         const s = b.device.sample(b.point.name, now);
         if (!s) continue;
         let status = STATUS_FOR[s.status];
-        const v = coerceValue(b.dataType, s.value);
+        const v = servedValue(b.point, b.dataType, s.value);
         if (v === undefined) {
           stats.conversionErrors++;
           status = StatusCodes.BadInternalError;
