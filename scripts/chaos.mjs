@@ -33,6 +33,7 @@ import { report, summary, verdict } from './chaos/report.mjs';
 import { influxStore, sqliteStore } from './chaos/stores.mjs';
 import {
   agentStatus,
+  brokerSessions,
   metric,
   POLL_MS,
   startAgent,
@@ -59,7 +60,7 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   console.log(
-    'usage: node scripts/chaos.mjs [--minutes 10] [--seed N] [--stores sqlite,influxdb] [--faults KIND,…] [--broker redis|memory] [--json FILE] [--keep]\n' +
+    'usage: node scripts/chaos.mjs [--minutes 10] [--seed N] [--stores sqlite,influxdb] [--faults KIND,…] [--broker redis|disk|memory] [--json FILE] [--keep]\n' +
       `fault kinds: ${FAULT_KINDS.join(', ')} (default all)`,
   );
   process.exit(0);
@@ -87,8 +88,8 @@ for (const f of onlyFaults ?? []) {
     process.exit(2);
   }
 }
-if (args.broker !== 'redis' && args.broker !== 'memory') {
-  console.error(`--broker must be redis or memory, got ${args.broker}`);
+if (args.broker !== 'redis' && args.broker !== 'memory' && args.broker !== 'disk') {
+  console.error(`--broker must be redis, disk or memory, got ${args.broker}`);
   process.exit(2);
 }
 const durationMs = Math.round(minutes * 60_000);
@@ -120,6 +121,10 @@ async function setup() {
   if (args.broker === 'redis') {
     sys.redis = await startRedis(dir);
     say(`redis-server ${sys.redis.url} (the broker's sessions and queues)`);
+  }
+  if (args.broker === 'disk') {
+    brokerSessions.dataDir = join(dir, 'broker-data');
+    say(`broker sessions on disk: ${brokerSessions.dataDir}/broker.db (kept across broker restarts)`);
   }
   const brokerPort = await freePort();
   sys.broker = { port: brokerPort, httpPort: await freePort() };

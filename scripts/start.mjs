@@ -276,6 +276,9 @@ async function main() {
     '--http-port',
     String(ports.brokerHttp),
     '--allow-anonymous',
+    // sessions and queued messages in data/broker/broker.db: a broker crash loses nothing it acknowledged
+    '--data-dir',
+    join(dataDir, 'broker'),
   ]);
   await until('the broker', () => portOpen(mqttPort));
 
@@ -299,6 +302,7 @@ async function main() {
   const rel = (p) => relative(process.cwd(), p) || '.';
   console.log(`
   broker          ${brokerUrl}   (metrics http://127.0.0.1:${ports.brokerHttp}/metrics)
+                  sessions ${rel(join(dataDir, 'broker', 'broker.db'))}
   hub page        http://127.0.0.1:${ports.ingestHttp}/hub
   ingest          http://127.0.0.1:${ports.ingestHttp}/api/completeness   /metrics
   simulators      http://127.0.0.1:17000/api/devices   (scenario ${relative(root, resolve(args.scenario))})

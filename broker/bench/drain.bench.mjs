@@ -1,7 +1,10 @@
 // Backlog drain: a persistent QoS 1 session (MQTT.js, clean: false) goes offline, N messages of
-// 2 KB are queued for it, then it reconnects and drains them. Our broker (auth + ACL + metrics +
-// QueuePersistence), bare Aedes with its default in-memory persistence, bare Aedes with our
-// QueuePersistence (to isolate the persistence), and Mosquitto 2.0.
+// 2 KB are queued for it, then it reconnects and drains them. Our broker (auth + ACL + metrics) in
+// memory mode (QueuePersistence) and in disk mode (DiskPersistence: every PUBACK after the SQLite
+// commit, with synchronous=NORMAL and =FULL), bare Aedes with its default in-memory persistence,
+// bare Aedes with our QueuePersistence (to isolate the persistence), and Mosquitto 2.0 without and
+// with its persistence file. "fill" is the publisher's rate with 500 un-acknowledged in flight,
+// i.e. what a gateway flushing its buffer sees.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hashPassword } from '../dist/index.js';
@@ -97,16 +100,34 @@ async function drain(server, auth) {
   };
 }
 
+let diskRuns = 0;
+const ONLY = process.env.GZ_DRAIN_ONLY; // e.g. "disk" runs the rows whose name contains it
 const servers = [
   { name: 'ours (QueuePersistence, auth+ACL+metrics)', start: () => startOurs(dir, usersFile), auth: true },
+  {
+    name: 'ours disk (DiskPersistence, sync normal)',
+    start: () => startOurs(dir, usersFile, ['--data-dir', join(dir, `disk-${diskRuns++}`)]),
+    auth: true,
+  },
+  {
+    name: 'ours disk (DiskPersistence, sync full)',
+    start: () => startOurs(dir, usersFile, ['--data-dir', join(dir, `disk-${diskRuns++}`), '--sync', 'full']),
+    auth: true,
+  },
   { name: 'bare Aedes (default memory persistence)', start: () => startBare(dir), auth: false },
   { name: 'bare Aedes + QueuePersistence', start: () => startBare(dir, ['--queue']), auth: false },
 ];
-if (hasBin('mosquitto'))
+if (hasBin('mosquitto')) {
   servers.push({ name: 'Mosquitto 2.0', start: () => startMosquitto(dir), auth: false });
+  servers.push({
+    name: 'Mosquitto 2.0 (persistence file)',
+    start: () => startMosquitto(dir, { persistence: true }),
+    auth: false,
+  });
+}
 
 const rows = [];
-for (const s of servers) {
+for (const s of servers.filter((x) => !ONLY || x.name.includes(ONLY))) {
   const server = await s.start();
   try {
     rows.push({ name: s.name, ...(await drain(server, s.auth)) });
@@ -126,10 +147,30 @@ for (const r of rows) {
   );
 }
 const by = Object.fromEntries(rows.map((r) => [r.name, r]));
-const ours = rows[0];
-const bare = rows[1];
-const mosq = rows[3];
+const ours = by['ours (QueuePersistence, auth+ACL+metrics)'];
+const disk = by['ours disk (DiskPersistence, sync normal)'];
+const diskFull = by['ours disk (DiskPersistence, sync full)'];
+const bare = by['bare Aedes (default memory persistence)'];
+const mosq = by['Mosquitto 2.0'];
+const mosqP = by['Mosquitto 2.0 (persistence file)'];
+if (!ours || !bare) process.exit(0);
 console.log('\nRatios:\n');
+if (disk) {
+  console.log(
+    `- ours disk / ours memory: fill ${fmt(disk.fill / ours.fill, 2)}, drain ${fmt(disk.rate / ours.rate, 2)}, ` +
+      `broker CPU per message ${fmt(disk.cpuUsPerMsg / ours.cpuUsPerMsg, 2)}`,
+  );
+}
+if (diskFull) {
+  console.log(
+    `- ours disk sync=full / ours memory: fill ${fmt(diskFull.fill / ours.fill, 2)}, drain ${fmt(diskFull.rate / ours.rate, 2)}`,
+  );
+}
+if (disk && mosqP) {
+  console.log(
+    `- ours disk / Mosquitto with persistence: fill ${fmt(disk.fill / mosqP.fill, 2)}, drain ${fmt(disk.rate / mosqP.rate, 2)}`,
+  );
+}
 console.log(`- ours / bare Aedes drain rate: ${fmt(ours.rate / bare.rate, 2)}`);
 console.log(
   `- bare Aedes + QueuePersistence / bare Aedes: ${fmt(by['bare Aedes + QueuePersistence'].rate / bare.rate, 2)}`,

@@ -74,15 +74,21 @@ export function startBare(dir, extra = []) {
   );
 }
 
-export async function startMosquitto(dir) {
+/**
+ * Mosquitto on a free port. `persistence: true` turns on its persistence file (written at the
+ * autosave interval and at shutdown, not per message — Mosquitto's own trade-off).
+ */
+export async function startMosquitto(dir, { persistence = false } = {}) {
   const port = await freePort();
-  const conf = join(dir, 'mosquitto.conf');
+  const conf = join(dir, `mosquitto-${port}.conf`);
   writeFileSync(
     conf,
     [
       `listener ${port} 127.0.0.1`,
       'allow_anonymous true',
-      'persistence false',
+      ...(persistence
+        ? ['persistence true', `persistence_location ${dir}/`, `persistence_file mosquitto-${port}.db`]
+        : ['persistence false']),
       'max_queued_messages 200000',
       'max_inflight_messages 0',
       'log_dest none',

@@ -11,10 +11,15 @@ import type { Logger } from 'pino';
 import { type Clock, systemClock } from './clock.js';
 import type { BrokerConfig } from './config.js';
 import type { CredentialStore } from './credentials.js';
+import { type AckGate, gateAcks } from './disk-persistence-ack-gate.js';
 import { guardReads } from './frame-guard.js';
 import { type ClientState, createHooks, newClientState } from './hooks.js';
 import { buildHttpApp, type ClientInfo } from './http-api.js';
 import { sameIdentity } from './identity.js';
+import { windowGauges } from './inflight-gauges.js';
+import { limitOutbound } from './inflight-limit.js';
+import { ResumeOrder } from './inflight-resume.js';
+import type { OutboundWindow } from './inflight-window.js';
 import { type Address, type Admit, type ListenerName, startListeners } from './listeners.js';
 import { BrokerMetrics, renderPrometheus } from './metrics.js';
 import { choosePersistence } from './persistence.js';
@@ -49,6 +54,8 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps): Promi
   const metrics = new BrokerMetrics();
   const states = new WeakMap<Client, ClientState>();
   const sockets = new Set<Socket>();
+  /** the outgoing in-flight window of each connected client (limits.maxInflightOutbound) */
+  const windows = new Map<Client, OutboundWindow>();
 
   if (!deps.credentials && !config.allowAnonymous) {
     logger.warn('no credentials file and anonymous access off: every client will be refused');
@@ -78,11 +85,25 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps): Promi
 
   const store = choosePersistence({
     ...(config.redis ? { redis: config.redis } : {}),
+    ...(config.persistence ? { dataDir: config.persistence.dataDir, sync: config.persistence.sync } : {}),
     maxQueuedPerClient: limits.maxQueuedPerClient,
     onDrop: () => {
       metrics.queueDrops++;
     },
+    onBackendError: (err) => {
+      // ioredis retries for ever; one line per failed attempt at most every 2 s
+      logger.warn({ err: err.message }, 'redis unreachable; publishes wait for it (no PUBACK meanwhile)');
+    },
   });
+
+  if (store.mode === 'memory') {
+    logger.warn(
+      { persistence: 'memory' },
+      'sessions are kept in memory only: a crash or restart loses persistent sessions and their queued messages (give a data dir for disk mode)',
+    );
+  } else {
+    logger.info({ persistence: store.mode, where: store.where }, 'sessions persisted');
+  }
 
   const opts: AedesOptions = {
     ...hooks,
@@ -96,6 +117,18 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps): Promi
   };
   if (config.id) opts.id = config.id;
   if (store.mq) opts.mq = store.mq;
+  // disk mode: a QoS 1 PUBACK waits until its message is committed (disk-persistence-ack-gate.ts)
+  const ackGates = new WeakMap<Client, AckGate>();
+  // Redis mode too: a PUBACK sent before Redis stored the message would turn at-least-once into
+  // at-most-once while Redis is unreachable (test/redis-outage.test.ts)
+  const gateQos1Acks = store.mode === 'disk' || store.mode === 'redis';
+  if (gateQos1Acks) {
+    opts.published = (packet, client, cb) => {
+      if (client && packet.qos === 1 && packet.messageId !== undefined)
+        ackGates.get(client)?.release(packet.messageId);
+      cb(null);
+    };
+  }
   let aedes: Aedes;
   try {
     aedes = await Aedes.createBroker(opts);
@@ -103,6 +136,9 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps): Promi
     await store.close();
     throw err;
   }
+  // a resumed persistent session gets its backlog before live messages (inflight-resume.ts)
+  const resumeOrder = new ResumeOrder(store.persistence);
+  aedes.on('clientReady', (client) => resumeOrder.ready(client));
   aedes.on('clientError', (client, err) => {
     metrics.clientErrors++;
     logger.debug({ clientId: client.id, err: err.message }, 'client error');
@@ -131,8 +167,26 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps): Promi
       if (err.code === 'GZ_BROKER_LIMIT') metrics.oversizePackets++;
       else metrics.rejectedProtocol++;
     });
+    // installed on the stream Aedes writes every packet to (see inflight-window.ts for why there)
+    const window =
+      limits.maxInflightOutbound > 0
+        ? limitOutbound(conn, {
+            maxInflight: limits.maxInflightOutbound,
+            maxWaiting: limits.maxQueuedPerClient,
+            onDrop: () => {
+              metrics.queueDrops++;
+            },
+          })
+        : undefined;
+    const ackGate = gateQos1Acks ? gateAcks(conn) : undefined;
     const client = aedes.handle(conn, req);
+    resumeOrder.track(client as unknown as Parameters<ResumeOrder['track']>[0]);
     states.set(client, newClientState(socket.remoteAddress ?? 'unknown', listener, clock.now()));
+    if (ackGate) ackGates.set(client, ackGate);
+    if (window) {
+      windows.set(client, window);
+      socket.once('close', () => windows.delete(client));
+    }
   };
 
   let listeners: Awaited<ReturnType<typeof startListeners>>;
@@ -156,6 +210,7 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps): Promi
       connections: aedes.connectedClients,
       bytesInOpen,
       bytesOutOpen,
+      ...(limits.maxInflightOutbound > 0 ? windowGauges(windows) : {}),
       ...(mem
         ? { retained: mem.retainedCount, queued: mem.queuedMessages, queueDepths: mem.queueDepths() }
         : {}),
@@ -180,6 +235,8 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps): Promi
         connectedAt: new Date(st?.connectedAt ?? 0).toISOString(),
         subscriptions: Object.keys(c.subscriptions),
         queued: store.memory ? store.memory.depthOf(id) : null,
+        inflight: windows.get(c)?.inflight ?? null,
+        waiting: windows.get(c)?.waiting ?? null,
       });
     }
     return out;
@@ -195,6 +252,12 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps): Promi
       }),
       metrics: metricsText,
       clients,
+      ready: async () => {
+        if (aedes.closed) return { ok: false, detail: { id: aedes.id } };
+        if (!store.ready) return { ok: true, detail: { id: aedes.id } };
+        const up = await store.ready();
+        return { ok: up, detail: { id: aedes.id, redis: up ? 'up' : 'down' } };
+      },
     });
     try {
       await http.listen({ port: config.http.port, host: config.http.host });

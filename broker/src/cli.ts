@@ -5,6 +5,7 @@
  *   ganzhi-broker --config broker.yaml
  *   ganzhi-broker --port 1883 --users users.yaml [--tls-port 8883 --cert c.pem --key k.pem [--ca ca.pem]]
  *                 [--ws-port 8080] [--http-port 9090] [--redis redis://127.0.0.1:6379] [--allow-anonymous]
+ *                 [--data-dir /var/lib/ganzhi/broker [--sync full]]
  *   ganzhi-broker user add NAME --role gateway --district D [--gateway G] --users users.yaml < password.txt
  *   ganzhi-broker user remove NAME --users users.yaml
  *   ganzhi-broker user list --users users.yaml
@@ -17,6 +18,7 @@ const USAGE = `usage:
   ganzhi-broker --config FILE [flags]
   ganzhi-broker [--port N] [--host ADDR] [--tls-port N --cert FILE --key FILE [--ca FILE]] [--ws-port N]
                 [--http-port N] [--users FILE] [--allow-anonymous] [--redis URL] [--id ID] [--log-level L]
+                [--data-dir DIR [--sync normal|full]]   (sessions in DIR/broker.db; without it, in memory)
   ganzhi-broker user add NAME --role gateway|ingest|viewer|admin [--district D --gateway G | --districts A,B]
                 --users FILE [--password-file F | < stdin] [--no-password]
   ganzhi-broker user remove NAME --users FILE
@@ -109,6 +111,8 @@ async function serverMain(argv: string[]): Promise<void> {
       users: { type: 'string' },
       'allow-anonymous': { type: 'boolean' },
       redis: { type: 'string' },
+      'data-dir': { type: 'string' },
+      sync: { type: 'string' },
       id: { type: 'string' },
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -140,6 +144,15 @@ async function serverMain(argv: string[]): Promise<void> {
   if (values.users) cfg.users = values.users;
   if (values['allow-anonymous']) cfg.allowAnonymous = true;
   if (values.redis) cfg.redis = values.redis;
+  if (values['data-dir'])
+    cfg.persistence = { dataDir: values['data-dir'], sync: cfg.persistence?.sync ?? 'normal' };
+  if (values.sync !== undefined) {
+    if (values.sync !== 'normal' && values.sync !== 'full')
+      throw new Error(`--sync: normal or full, not ${values.sync}`);
+    if (!cfg.persistence)
+      throw new Error('--sync needs --data-dir (or persistence.dataDir in the config file)');
+    cfg.persistence.sync = values.sync;
+  }
   if (values.id) cfg.id = values.id;
   if (values['log-level']) cfg.logLevel = values['log-level'];
   if (!cfg.listeners.tcp && !cfg.listeners.tls && !cfg.listeners.ws) {
@@ -156,7 +169,12 @@ async function serverMain(argv: string[]): Promise<void> {
     : undefined;
   const broker = await startBroker(cfg, { logger, ...(credentials ? { credentials } : {}) });
   const a = broker.addresses;
-  console.log(`ganzhi-broker ${broker.aedes.id} ready${cfg.redis ? ' (redis cluster mode)' : ''}`);
+  const mode = cfg.redis
+    ? ' (redis cluster mode)'
+    : cfg.persistence
+      ? ` (sessions on disk: ${cfg.persistence.dataDir}/broker.db)`
+      : ' (sessions in memory: lost on a crash)';
+  console.log(`ganzhi-broker ${broker.aedes.id} ready${mode}`);
   if (a.tcp) console.log(`  mqtt  tcp  mqtt://${a.tcp.host}:${a.tcp.port}`);
   if (a.tls) console.log(`  mqtt  tls  mqtts://${a.tls.host}:${a.tls.port}`);
   if (a.ws) console.log(`  mqtt  ws   ws://${a.ws.host}:${a.ws.port}${cfg.listeners.ws?.path ?? ''}`);

@@ -32,6 +32,19 @@ describe('config', () => {
     expect(paths).toContain('limits.maxConnections');
     expect(paths).toContain('redis');
   });
+  it('persistence: a data dir (resolved against the file) means disk mode, sync normal unless set', () => {
+    const dir = tempDir();
+    const file = join(dir, 'broker.yaml');
+    writeFileSync(file, 'listeners: {}\npersistence: { dataDir: data/broker }\n');
+    expect(loadConfigFile(file).persistence).toEqual({ dataDir: join(dir, 'data/broker'), sync: 'normal' });
+    writeFileSync(file, 'listeners: {}\n');
+    expect(loadConfigFile(file).persistence).toBeUndefined();
+    const paths = validateConfig({ listeners: {}, persistence: { dataDir: '', sync: 'sometimes' } }).map(
+      (p) => p.path,
+    );
+    expect(paths).toContain('persistence.dataDir');
+    expect(paths).toContain('persistence.sync');
+  });
   it('fails with GZ_BROKER_CONFIG naming the file and paths', () => {
     const dir = tempDir();
     const file = join(dir, 'bad.yaml');

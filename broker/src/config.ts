@@ -54,6 +54,25 @@ export const ConfigSchema = Type.Object(
     redis: Type.Optional(
       Type.String({ pattern: '^rediss?://', description: 'redis://host:port/db — cluster mode' }),
     ),
+    persistence: Type.Optional(
+      Type.Object(
+        {
+          dataDir: Type.Optional(
+            Type.String({
+              minLength: 1,
+              description: 'directory for broker.db: sessions survive a crash (disk mode); unset = memory',
+            }),
+          ),
+          sync: Type.Optional(
+            Type.Union([Type.Literal('normal'), Type.Literal('full')], {
+              description:
+                'normal: survives kill -9 of the broker; full: fsync every commit, survives a power cut',
+            }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     limits: Type.Optional(
       Type.Object(
         {
@@ -62,6 +81,13 @@ export const ConfigSchema = Type.Object(
           connectsPerSecondPerIp: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
           connectBurstPerIp: Type.Optional(Type.Integer({ minimum: 1 })),
           maxInflightInbound: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+          maxInflightOutbound: Type.Optional(
+            Type.Integer({
+              minimum: 0,
+              maximum: 65535,
+              description: 'QoS 1/2 messages sent to one client and not yet acknowledged; 0 = no limit',
+            }),
+          ),
           maxQueuedPerClient: Type.Optional(Type.Integer({ minimum: 0 })),
           maxQueuedBeforeConnack: Type.Optional(Type.Integer({ minimum: 1 })),
           keepaliveLimitSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
@@ -86,6 +112,8 @@ export interface Limits {
   connectsPerSecondPerIp: number;
   connectBurstPerIp: number;
   maxInflightInbound: number;
+  /** QoS 1/2 PUBLISH written to one client and not acknowledged, at most (0 = unlimited) */
+  maxInflightOutbound: number;
   maxQueuedPerClient: number;
   maxQueuedBeforeConnack: number;
   keepaliveLimitSeconds: number;
@@ -98,6 +126,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   connectsPerSecondPerIp: 50,
   connectBurstPerIp: 200,
   maxInflightInbound: 100,
+  maxInflightOutbound: 100,
   maxQueuedPerClient: 1_000_000,
   maxQueuedBeforeConnack: 42,
   keepaliveLimitSeconds: 0,
@@ -118,6 +147,8 @@ export interface BrokerConfig {
   users?: string;
   allowAnonymous: boolean;
   redis?: string;
+  /** disk mode (sessions in dataDir/broker.db); absent = memory mode */
+  persistence?: { dataDir: string; sync: 'normal' | 'full' };
   limits: Limits;
   heartbeatIntervalMs: number;
   logLevel: string;
@@ -179,6 +210,9 @@ export function resolveConfig(file: BrokerConfigFile, baseDir: string): BrokerCo
   if (file.http) cfg.http = { port: file.http.port, host: file.http.host ?? DEFAULT_HOST };
   if (file.users) cfg.users = abs(file.users);
   if (file.redis) cfg.redis = file.redis;
+  if (file.persistence?.dataDir) {
+    cfg.persistence = { dataDir: abs(file.persistence.dataDir), sync: file.persistence.sync ?? 'normal' };
+  }
   return cfg;
 }
 

@@ -28,6 +28,10 @@ export interface Gauges {
   retained?: number;
   queued?: number;
   queueDepths?: { clientId: string; depth: number }[];
+  /** set when the outgoing in-flight limit is on */
+  inflightOut?: number;
+  waitingOut?: number;
+  inflightByClient?: { clientId: string; inflight: number; waiting: number }[];
 }
 
 function esc(v: string): string {
@@ -96,6 +100,36 @@ export function renderPrometheus(m: BrokerMetrics, g: Gauges): string {
       'gauge',
       'Queued messages of the deepest client queues (top 20)',
       g.queueDepths.map((d) => [`{client="${esc(d.clientId)}"}`, d.depth]),
+    );
+  }
+  if (g.inflightOut !== undefined) {
+    metric(
+      'gz_broker_inflight_out_messages',
+      'gauge',
+      'QoS 1/2 messages sent to clients and not yet acknowledged (limits.maxInflightOutbound each)',
+      [['', g.inflightOut]],
+    );
+  }
+  if (g.waitingOut !== undefined) {
+    metric(
+      'gz_broker_inflight_waiting_messages',
+      'gauge',
+      'QoS 1/2 messages held back because their client has no free in-flight slot',
+      [['', g.waitingOut]],
+    );
+  }
+  if (g.inflightByClient && g.inflightByClient.length > 0) {
+    metric(
+      'gz_broker_client_inflight_out',
+      'gauge',
+      'Messages in flight to the busiest clients (top 20 by in flight + waiting)',
+      g.inflightByClient.map((c) => [`{client="${esc(c.clientId)}"}`, c.inflight]),
+    );
+    metric(
+      'gz_broker_client_inflight_waiting',
+      'gauge',
+      'Messages waiting for an in-flight slot, same clients',
+      g.inflightByClient.map((c) => [`{client="${esc(c.clientId)}"}`, c.waiting]),
     );
   }
   return `${out.join('\n')}\n`;

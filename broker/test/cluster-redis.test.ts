@@ -140,8 +140,11 @@ describe.skipIf(!redisBin.ok)('Redis cluster mode', () => {
         await gw.publishAsync('gz/v1/north/gw-north/pm1/data', `q${i}`, { qos: 1 });
       await first.proc.kill9();
       first = await startCli();
-      const back = await connect(first.url, opts);
-      const got = collect(back);
+      let got: ReturnType<typeof collect> | undefined;
+      const back = await connect(first.url, opts, (c) => {
+        got = collect(c);
+      });
+      if (!got) throw new Error('collector not attached');
       await got.match((m) => m.payload === 'q49');
       const payloads = got.got.map((m) => m.payload).filter((p) => p !== 'probe');
       expect(payloads).toEqual(Array.from({ length: 50 }, (_, i) => `q${i}`));

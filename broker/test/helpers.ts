@@ -52,9 +52,19 @@ export function tcpUrl(b: RunningBroker): string {
 }
 
 /** Connects and resolves once CONNACK arrived; rejects with the refusal otherwise. No reconnects. */
-export function connect(url: string, opts: IClientOptions = {}): Promise<MqttClient> {
+/**
+ * Connects and resolves on CONNACK. `beforeConnack` runs on the client before any packet is read:
+ * a resumed session's queued messages can arrive in the same read as the CONNACK, so listeners
+ * that must see them are attached there.
+ */
+export function connect(
+  url: string,
+  opts: IClientOptions = {},
+  beforeConnack?: (c: MqttClient) => void,
+): Promise<MqttClient> {
   return new Promise((resolve, reject) => {
     const c = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5000, ...opts });
+    beforeConnack?.(c);
     const onError = (err: Error) => {
       c.end(true);
       reject(err);

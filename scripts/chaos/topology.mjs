@@ -168,12 +168,18 @@ export async function startRedis(dir) {
 }
 
 let brokerRuns = 0;
+/**
+ * Where a broker without --redis keeps its sessions: `dataDir` set = disk mode (--data-dir, the
+ * same directory across restarts), unset = memory. Set once by chaos.mjs for --broker disk.
+ */
+export const brokerSessions = { dataDir: undefined };
 export async function startBroker(dir, port, httpPort, redisUrl) {
   const proc = spawnLogged(
     process.execPath,
     [
       bin.broker,
       ...(redisUrl ? ['--redis', redisUrl] : []),
+      ...(!redisUrl && brokerSessions.dataDir ? ['--data-dir', brokerSessions.dataDir] : []),
       '--port',
       String(port),
       '--host',
