@@ -351,7 +351,10 @@ try {
 } catch (err) {
   problems.push(`run aborted: ${err.stack ?? err}`);
 } finally {
-  await teardown().catch(() => killAllChildren());
+  await teardown().catch(() => {});
+  // a start-up that failed half way (e.g. an ingest that never became ready) leaves children the
+  // teardown does not know about: nothing the run started may outlive it
+  killAllChildren();
 }
 result.problems = problems;
 result.warnings = warnings;

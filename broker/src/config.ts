@@ -126,7 +126,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   connectsPerSecondPerIp: 50,
   connectBurstPerIp: 200,
   maxInflightInbound: 100,
-  maxInflightOutbound: 100,
+  maxInflightOutbound: 1000,
   maxQueuedPerClient: 1_000_000,
   maxQueuedBeforeConnack: 42,
   keepaliveLimitSeconds: 0,
