@@ -183,7 +183,11 @@ export class SessionDb {
       retainedPut: p(`INSERT OR REPLACE INTO retained (topic_key, ${PACKET_COLS}) VALUES (?, ${q10})`),
       retainedDel: p('DELETE FROM retained WHERE topic_key = ?'),
       outPut: p(`INSERT INTO outgoing (seq, client_id, ${PACKET_COLS}) VALUES (?, ?, ${q10})`),
-      outSetMessageId: p('UPDATE outgoing SET message_id = ? WHERE seq = ?'),
+      // the id a delivery was given lives in a narrow side table: updating the outgoing row itself
+      // would rewrite its whole payload into the WAL once per delivered message
+      outSetMessageId: p(
+        'INSERT INTO outgoing_mid (message_id, seq) VALUES (?, ?) ON CONFLICT (seq) DO UPDATE SET message_id = excluded.message_id',
+      ),
       outReplace: p(`UPDATE outgoing SET (${PACKET_COLS}) = (${q10}) WHERE seq = ?`),
       outDel: p('DELETE FROM outgoing WHERE seq = ?'),
       inPut: p(`INSERT OR REPLACE INTO incoming (client_id, mid, ${PACKET_COLS}) VALUES (?, ?, ${q10})`),
@@ -217,6 +221,11 @@ export class SessionDb {
           PRIMARY KEY (client_id, topic)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS retained (topic_key TEXT PRIMARY KEY, ${PACKET_DDL});
         CREATE TABLE IF NOT EXISTS outgoing (seq INTEGER PRIMARY KEY, client_id TEXT NOT NULL, ${PACKET_DDL});
+        CREATE TABLE IF NOT EXISTS outgoing_mid (seq INTEGER PRIMARY KEY, message_id INTEGER);
+        CREATE TRIGGER IF NOT EXISTS outgoing_mid_gone AFTER DELETE ON outgoing
+          BEGIN DELETE FROM outgoing_mid WHERE seq = old.seq; END;
+        CREATE TRIGGER IF NOT EXISTS outgoing_mid_replaced AFTER UPDATE OF message_id ON outgoing
+          BEGIN DELETE FROM outgoing_mid WHERE seq = new.seq; END;
         CREATE TABLE IF NOT EXISTS incoming (client_id TEXT NOT NULL, mid INTEGER NOT NULL, ${PACKET_DDL},
           PRIMARY KEY (client_id, mid));
         CREATE TABLE IF NOT EXISTS wills (client_id TEXT PRIMARY KEY, ${PACKET_DDL});
@@ -281,7 +290,11 @@ export class SessionDb {
         snap.retained.push(decodePacket(r as PacketRecord));
       }
       for (const r of this.db
-        .prepare(`SELECT seq, client_id, ${PACKET_COLS} FROM outgoing ORDER BY seq`)
+        .prepare(
+          `SELECT o.seq, o.client_id, ${PACKET_COLS.split(', ')
+            .map((c) => (c === 'message_id' ? 'COALESCE(m.message_id, o.message_id) AS message_id' : `o.${c}`))
+            .join(', ')} FROM outgoing o LEFT JOIN outgoing_mid m ON m.seq = o.seq ORDER BY o.seq`,
+        )
         .iterate()) {
         const row = r as PacketRecord & { seq: number; client_id: string };
         snap.outgoing.push({ seq: row.seq, clientId: row.client_id, packet: decodePacket(row) });
