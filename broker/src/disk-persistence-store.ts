@@ -6,6 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import type { SubLike } from './disk-persistence-base.js';
 
 export type DiskSync = 'normal' | 'full';
 
@@ -129,14 +130,8 @@ export function decodePacket(r: PacketRecord): PacketLike {
   return p;
 }
 
-export interface StoredSubscription {
-  topic: string;
-  qos: number;
-  rh?: number;
-  rap?: boolean;
-  nl?: boolean;
-  subscriptionIdentifier?: number;
-}
+/** A persistent session's subscription as stored (the same shape Aedes hands the persistence). */
+export type StoredSubscription = SubLike;
 
 /** Everything in the file, in the order it must be replayed into memory. */
 export interface Snapshot {
@@ -292,7 +287,9 @@ export class SessionDb {
       for (const r of this.db
         .prepare(
           `SELECT o.seq, o.client_id, ${PACKET_COLS.split(', ')
-            .map((c) => (c === 'message_id' ? 'COALESCE(m.message_id, o.message_id) AS message_id' : `o.${c}`))
+            .map((c) =>
+              c === 'message_id' ? 'COALESCE(m.message_id, o.message_id) AS message_id' : `o.${c}`,
+            )
             .join(', ')} FROM outgoing o LEFT JOIN outgoing_mid m ON m.seq = o.seq ORDER BY o.seq`,
         )
         .iterate()) {

@@ -8,7 +8,8 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-function ping(port: number): Promise<boolean> {
+/** True when a Redis server answers PING on the port. */
+export function ping(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = createConnection(port, '127.0.0.1');
     s.once('error', () => resolve(false));

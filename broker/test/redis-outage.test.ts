@@ -7,27 +7,15 @@
  * Redis runs with an append-only file (fsync always), as it must in production if queued
  * messages are to survive a Redis restart.
  */
-import { createConnection } from 'node:net';
-import type { MqttClient } from 'mqtt';
+import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { peer } from '../../test-support/peers.js';
 import { freePort, type Spawned, spawnLogged, tempDir, waitFor } from '../../test-support/process.js';
 import type { RunningBroker } from '../src/index.js';
 import { collect, connect, endAll, startTestBroker, tcpUrl } from './helpers.js';
+import { ping } from './redis-fixture.js';
 
 const redisBin = peer('redis-server', 'redis-server');
-
-function ping(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createConnection(port, '127.0.0.1');
-    s.once('error', () => resolve(false));
-    s.once('connect', () => s.write('PING\r\n'));
-    s.once('data', (d) => {
-      s.destroy();
-      resolve(d.toString().startsWith('+PONG'));
-    });
-  });
-}
 
 /** redis-server with an AOF in `dir`, restartable on the same port. */
 class DurableRedis {
@@ -142,6 +130,16 @@ describe.skipIf(!redisBin.ok)('Redis unreachable', () => {
 
       await redis.stop();
       const during = pub.publishAsync('o/stop', 'during', { qos: 1 });
+      // a client whose CONNECT waits on Redis, gives up and tries again, as MQTT.js does
+      const impatient = mqtt.connect(tcpUrl(b), {
+        clientId: 'outage-impatient',
+        connectTimeout: 700,
+        reconnectPeriod: 300,
+      });
+      impatient.on('error', () => {});
+      let attempts = 0;
+      impatient.on('close', () => attempts++);
+      await waitFor('three CONNECTs given up', async () => (attempts >= 3 ? true : undefined));
       await waitFor('/readyz 503', async () => ((await readyz(b)).status === 503 ? true : undefined));
       expect(await healthz(b)).toBe(200);
       expect(await settled(during)).toBe(false);
@@ -151,16 +149,34 @@ describe.skipIf(!redisBin.ok)('Redis unreachable', () => {
       await during; // acknowledged once Redis has stored it
       await waitFor('/readyz 200', async () => ((await readyz(b)).status === 200 ? true : undefined));
 
-      sub = await connect(tcpUrl(b), { clientId: 'outage-stop-sub', clean: false });
-      const got = collect(sub);
+      // queued messages can arrive in the same read as the CONNACK: listen before it
+      let got: ReturnType<typeof collect> | undefined;
+      sub = await connect(tcpUrl(b), { clientId: 'outage-stop-sub', clean: false }, (c) => {
+        got = collect(c);
+      });
+      if (!got) throw new Error('collector not attached');
       await got.until(6);
       expect(got.got.map((m) => m.payload)).toEqual([
         ...Array.from({ length: 5 }, (_, i) => `queued${i}`),
         'during',
       ]);
-      await endAll(sub);
+      // the connection gauge counts the clients the broker serves, not the CONNECTs that gave up
+      await waitFor('the impatient client connected', async () => (impatient.connected ? true : undefined));
+      expect(b.clients().map((c) => c.clientId)).toEqual(
+        expect.arrayContaining(['outage-stop-sub', 'outage-impatient']),
+      );
+      expect(await connectionsGauge(b)).toBe(b.clients().length);
+      await endAll(sub, impatient);
     } finally {
       await endAll(pub);
     }
   });
 });
+
+async function connectionsGauge(b: RunningBroker): Promise<number> {
+  const a = b.addresses.http;
+  const text = await (await fetch(`http://${a?.host}:${a?.port}/metrics`)).text();
+  const m = /^gz_broker_connections (\d+)$/m.exec(text);
+  if (!m) throw new Error('gz_broker_connections missing from /metrics');
+  return Number(m[1]);
+}
