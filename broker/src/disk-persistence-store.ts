@@ -198,13 +198,18 @@ export class SessionDb {
    * foreign file throws GZ_BROKER_STORE naming the file: the broker must not start with an empty
    * state over sessions it acknowledged.
    */
-  static open(file: string, sync: DiskSync): SessionDb {
+  static open(file: string, sync: DiskSync, exclusive = true): SessionDb {
     let db: Database.Database | undefined;
     try {
       mkdirSync(dirname(file), { recursive: true });
       db = new Database(file);
       db.pragma('auto_vacuum = INCREMENTAL'); // only takes effect on a new, empty file
+      // One broker per file: exclusive locking mode keeps the lock taken by the first write until
+      // close, so a second broker process on the same data dir fails here instead of both
+      // writing one session file (set before WAL so no shared-memory index is used).
+      if (exclusive) db.pragma('locking_mode = EXCLUSIVE');
       db.pragma('journal_mode = WAL');
+      if (exclusive) db.exec('BEGIN EXCLUSIVE; COMMIT');
       db.pragma(`synchronous = ${sync === 'full' ? 'FULL' : 'NORMAL'}`);
       db.pragma('journal_size_limit = 67108864');
       const check = db.pragma('quick_check', { simple: true });
@@ -238,6 +243,13 @@ export class SessionDb {
         db?.close();
       } catch {
         // already failing; the original cause is what matters
+      }
+      if ((cause as { code?: string }).code === 'SQLITE_BUSY') {
+        throw new DiskPersistenceError(
+          `broker session file ${file} is in use by another broker process: one broker per data dir ` +
+            '(stop the other one, or give this one its own --data-dir)',
+          { cause },
+        );
       }
       throw new DiskPersistenceError(
         `broker session file ${file} cannot be used (${(cause as Error).message}); ` +

@@ -52,6 +52,12 @@ export interface DiskPersistenceOptions extends QueuePersistenceOptions {
    * survives a power cut, costs one fsync per group commit.
    */
   sync?: DiskSync;
+  /**
+   * true (default): the file is locked for this process until close, so a second broker on the
+   * same data dir cannot start (and no other program can read the file meanwhile). false: for
+   * tests that inspect the file from a second connection.
+   */
+  exclusive?: boolean;
   /** A commit nobody was waiting for failed (the next awaited one will fail too and say so). */
   onError?: (err: Error) => void;
 }
@@ -62,6 +68,7 @@ const VACUUM_AFTER_DELETES = 20_000;
 export class DiskPersistence extends QueuePersistence {
   readonly file: string;
   readonly #sync: DiskSync;
+  readonly #exclusive: boolean;
   readonly #dropFlag: { dropped: boolean };
   readonly #rows = new Map<string, ClientRows>();
   #db: SessionDb | undefined;
@@ -84,6 +91,7 @@ export class DiskPersistence extends QueuePersistence {
     this.#dropFlag = flag;
     this.file = opts.file;
     this.#sync = opts.sync ?? 'normal';
+    this.#exclusive = opts.exclusive ?? true;
     this.#onLazyError = opts.onError ?? (() => {});
   }
 
@@ -99,7 +107,7 @@ export class DiskPersistence extends QueuePersistence {
 
   override async setup(broker: unknown): Promise<void> {
     await super.setup(broker);
-    const db = SessionDb.open(this.file, this.#sync);
+    const db = SessionDb.open(this.file, this.#sync, this.#exclusive);
     this.#db = db;
     this.#commit = new GroupCommit(db, this.#onLazyError, () => this.#afterCommit());
     try {

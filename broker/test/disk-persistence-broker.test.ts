@@ -152,6 +152,40 @@ describe('disk mode with the broker', () => {
     expect(proc.log()).not.toMatch(/ready/);
   });
 
+  it('a second ganzhi-broker on the same data dir refuses to start (exit 2) and the first keeps serving', async () => {
+    const dir = tempDir('gz-disk-twice-');
+    const args = [
+      CLI,
+      '--port',
+      '0',
+      '--allow-anonymous',
+      '--data-dir',
+      join(dir, 'data'),
+      '--log-level',
+      'warn',
+    ];
+    const first = spawnLogged(process.execPath, args, { dir, name: 'broker-first' });
+    try {
+      const port = await waitFor(
+        'first broker listening',
+        () => /mqtt:\/\/127\.0\.0\.1:(\d+)/.exec(first.log())?.[1],
+      );
+      const second = spawnLogged(process.execPath, args, { dir, name: 'broker-second' });
+      const code = await new Promise<number | null>((r) => {
+        if (second.child.exitCode !== null) r(second.child.exitCode);
+        else second.child.once('exit', (c) => r(c));
+      });
+      expect(code).toBe(2);
+      expect(second.log()).toContain('in use by another broker process');
+      expect(second.log()).not.toMatch(/ready/);
+      const c = await connect(`mqtt://127.0.0.1:${port}`, { clientId: 'still-served' });
+      await c.publishAsync('t/x', 'ok', { qos: 1 });
+      await endAll(c);
+    } finally {
+      await first.stop();
+    }
+  });
+
   it('kill -9 of ganzhi-broker: every acknowledged message reaches the persistent subscriber, and the dead gateway’s will is published', async () => {
     const dir = tempDir('gz-disk-kill-');
     const users = join(dir, 'users.json');

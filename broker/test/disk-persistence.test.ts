@@ -38,9 +38,14 @@ function dir(): string {
   return d;
 }
 
-async function start(file: string, brokerId: string, opts: { max?: number; onDrop?: () => void } = {}) {
+async function start(
+  file: string,
+  brokerId: string,
+  opts: { max?: number; onDrop?: () => void; exclusive?: boolean } = {},
+) {
   const p = new DiskPersistence({
     file,
+    ...(opts.exclusive !== undefined ? { exclusive: opts.exclusive } : {}),
     ...(opts.max !== undefined ? { maxQueuedPerClient: opts.max } : {}),
     ...(opts.onDrop ? { onDrop: opts.onDrop } : {}),
   });
@@ -159,7 +164,7 @@ describe('DiskPersistence', () => {
   it('resolves a mutation only once it is committed: another connection sees the row', async () => {
     const d = dir();
     const file = join(d, 'broker.db');
-    const { p } = await start(file, 'b1');
+    const { p } = await start(file, 'b1', { exclusive: false });
     const reader = new Database(file, { readonly: true });
     try {
       const count = () => reader.prepare('SELECT count(*) FROM outgoing').pluck().get() as number;
