@@ -3,10 +3,9 @@
  * temp dir, ready when `GET /ping` answers 204, stopped by PID. 1.6 has the v1 `/write` API
  * and InfluxQL but no v2 API. `restart()` stops and starts the same data dir (store outage).
  */
-import { rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { peer } from './peers.js';
-import { freePort, type Spawned, spawnLogged, tempDir, waitFor } from './process.js';
+import { startInfluxd as startInfluxdServer } from './peers-start.mjs';
+import { tempDir } from './procs.mjs';
 
 export const influxdPeer = () => peer('influxd', 'influxdb');
 
@@ -38,69 +37,14 @@ export interface InfluxQueryResult {
 export async function startInfluxd(): Promise<InfluxdPeer> {
   const p = influxdPeer();
   if (!p.ok) throw new Error(p.why);
-  const dir = tempDir('ganzhi-influxd-');
-  const port = await freePort();
-  const rpc = await freePort();
-  const config = join(dir, 'influxdb.conf');
-  writeFileSync(
-    config,
-    [
-      'reporting-enabled = false',
-      `bind-address = "127.0.0.1:${rpc}"`,
-      '[meta]',
-      `  dir = "${join(dir, 'meta')}"`,
-      '  logging-enabled = false',
-      '[data]',
-      `  dir = "${join(dir, 'data')}"`,
-      `  wal-dir = "${join(dir, 'wal')}"`,
-      '  query-log-enabled = false',
-      '[http]',
-      `  bind-address = "127.0.0.1:${port}"`,
-      '  log-enabled = false',
-      '[monitor]',
-      '  store-enabled = false',
-      '[subscriber]',
-      '  enabled = false',
-      '',
-    ].join('\n'),
-  );
-  const url = `http://127.0.0.1:${port}`;
-  let proc: Spawned | undefined;
-  const start = async (): Promise<void> => {
-    proc = spawnLogged(p.path, ['run', '-config', config], { dir, name: 'influxd' });
-    const child = proc;
-    await waitFor('influxd /ping', async () => {
-      if (child.child.exitCode !== null) throw new Error(`influxd exited: ${child.log().slice(-500)}`);
-      const r = await fetch(`${url}/ping`);
-      return r.status === 204 ? true : undefined;
-    });
-  };
-  const stop = async (): Promise<void> => {
-    await proc?.stop(5000);
-    proc = undefined;
-  };
-  const query = async (q: string, db?: string): Promise<InfluxQueryResult> => {
-    const params = new URLSearchParams({ q, epoch: 'ms' });
-    if (db) params.set('db', db);
-    const r = await fetch(`${url}/query`, { method: 'POST', body: params });
-    return (await r.json()) as InfluxQueryResult;
-  };
-  await start();
-  return {
-    url,
-    port,
-    dir,
+  const s = await startInfluxdServer(p.path, tempDir('ganzhi-influxd-'));
+  const raw = s.query;
+  const query = async (q: string, db?: string) => (await raw(q, db)) as InfluxQueryResult;
+  return Object.assign(s, {
     query,
-    async createDatabase(db) {
+    async createDatabase(db: string) {
       const r = await query(`CREATE DATABASE "${db}"`);
       if (r.error || r.results[0]?.error) throw new Error(r.error ?? r.results[0]?.error);
     },
-    stop,
-    start,
-    async close() {
-      await stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-    log: () => proc?.log() ?? '',
-  };
+  });
 }

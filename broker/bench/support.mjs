@@ -1,28 +1,21 @@
-// Shared helpers for the broker benchmarks (not a benchmark itself).
+// Shared helpers for the broker benchmarks (not a benchmark itself). Temp dirs, free ports and
+// /proc CPU/RSS readings come from test-support/procs.mjs.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { openSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
+import { freePort, tempDir as tempDirPrefixed } from '../../test-support/procs.mjs';
+
+/** CPU seconds (user+system) and RSS (MiB) of a process from /proc; the port finder: shared. */
+export { cpuSeconds, freePort, rssMiB } from '../../test-support/procs.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const CLI = join(here, '../dist/cli.js');
 export const BARE = join(here, 'bare-aedes.mjs');
 
 export function tempDir() {
-  return mkdtempSync(join(tmpdir(), 'ganzhi-broker-bench-'));
-}
-
-export function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
+  return tempDirPrefixed('ganzhi-broker-bench-');
 }
 
 export function hasBin(bin) {
@@ -108,18 +101,6 @@ export async function startMosquitto(dir, { persistence = false } = {}) {
     });
     return ok ? port : undefined;
   });
-}
-
-/** CPU seconds (user+system) of a process from /proc. */
-export function cpuSeconds(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-export function rssMiB(pid) {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : Number.NaN;
 }
 
 export function connect(port, opts = {}) {

@@ -1,113 +1,49 @@
 // Process helpers for the load scripts: free ports, temp dirs, the broker / ingest CLIs and
 // redis-server as child processes (each in its own process group, stopped by PID), and CPU /
-// RSS sampling from /proc. Loopback only.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, Socket } from 'node:net';
-import { tmpdir } from 'node:os';
+// RSS sampling from /proc. Loopback only. The generic parts (ports, waits, logged children,
+// /proc sampling, redis-server start-up) are the shared test-support/procs.mjs and
+// peers-start.mjs; this file keeps the load settings (cwd = repo root, own process group,
+// 15 s stop grace, 20 s waits polled every 100 ms).
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startRedis as startRedisServer } from '../../test-support/peers-start.mjs';
+import * as shared from '../../test-support/procs.mjs';
+import { freePort, procMeter, procSample, sleep } from '../../test-support/procs.mjs';
+
+export { freePort, procMeter, procSample, sleep };
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export function tempDir(prefix) {
-  return mkdtempSync(join(tmpdir(), `ganzhi-load-${prefix}-`));
+  return shared.tempDir(`ganzhi-load-${prefix}-`);
 }
 
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
+/** Polls `fn` until it returns something truthy; throws after timeoutMs. */
 export async function waitFor(what, fn, timeoutMs = 20_000) {
-  const t0 = Date.now();
-  for (;;) {
-    try {
-      if (await fn()) return;
-    } catch {
-      // not yet
-    }
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
+  await shared.waitFor(what, async () => ((await fn()) ? true : undefined), timeoutMs, 100);
 }
 
-function tcpOpen(port) {
-  return new Promise((resolve) => {
-    const s = new Socket();
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-    s.connect(port, '127.0.0.1');
-  });
-}
-
-/** Spawns `cmd args` in its own process group, output to `logFile`. */
-function spawnLogged(cmd, args, logFile, env = {}) {
-  const fd = openSync(logFile, 'a');
-  const child = spawn(cmd, args, {
-    cwd: ROOT,
-    stdio: ['ignore', fd, fd],
-    detached: true,
-    env: { ...process.env, ...env },
-  });
-  const exited = new Promise((r) => child.once('exit', (code, sig) => r({ code, sig })));
-  return {
-    pid: child.pid,
-    child,
-    exited,
+/** Spawns `cmd args` in its own process group from the repo root, output to `logFile`. */
+function spawnLogged(cmd, args, logFile) {
+  return shared.spawnLogged(cmd, args, {
+    dir: dirname(logFile),
     logFile,
-    async stop(timeoutMs = 15_000) {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      try {
-        process.kill(child.pid, 'SIGTERM');
-      } catch {
-        return;
-      }
-      const t = setTimeout(() => {
-        try {
-          process.kill(-child.pid, 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }, timeoutMs);
-      await exited;
-      clearTimeout(t);
-    },
-  };
+    cwd: ROOT,
+    group: true,
+    graceMs: 15_000,
+  });
 }
 
 export async function startRedis(dir) {
-  const port = await freePort();
-  const p = spawnLogged(
-    '/usr/bin/redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      dir,
-      '--daemonize',
-      'no',
-    ],
-    join(dir, 'redis.log'),
-  );
-  await waitFor('redis', () => tcpOpen(port));
-  return { ...p, url: `redis://127.0.0.1:${port}/0`, port };
+  const r = await startRedisServer('/usr/bin/redis-server', dir, {
+    cwd: ROOT,
+    group: true,
+    graceMs: 15_000,
+    timeoutMs: 20_000,
+    everyMs: 100,
+  });
+  return { ...r.proc, url: `${r.url}/0`, port: r.port };
 }
 
 /** The broker CLI (`broker/dist/cli.js`) with a JSON config: anonymous, limits raised for load. */
@@ -155,7 +91,6 @@ export async function startIngestCli(dir, name, { brokerUrl, store = 'sqlite', p
     logLevel: 'warn',
     ...(partition ? { partition } : {}),
   };
-  const { mkdirSync } = await import('node:fs');
   mkdirSync(wdir, { recursive: true });
   const file = join(wdir, 'ingest.json');
   writeFileSync(file, JSON.stringify(cfg, null, 2));
@@ -185,50 +120,6 @@ export async function metric(url, name) {
     }
   }
   return found ? sum : undefined;
-}
-
-const CLK = 100; // USER_HZ on Linux
-
-/** CPU seconds (user+sys) and RSS (MiB) of one PID from /proc. */
-export function procSample(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const cpu = (Number(f[11]) + Number(f[12])) / CLK;
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const m = /VmRSS:\s+(\d+) kB/.exec(status);
-    return { cpu, rssMiB: m ? Number(m[1]) / 1024 : 0, at: performance.now() };
-  } catch {
-    return undefined;
-  }
-}
-
-/** Tracks CPU over a window and the peak RSS seen by `tick()`. */
-export function procMeter(pid) {
-  let first;
-  let last;
-  let peakRss = 0;
-  return {
-    start() {
-      first = procSample(pid);
-      peakRss = first?.rssMiB ?? 0;
-    },
-    tick() {
-      const s = procSample(pid);
-      if (s) {
-        last = s;
-        peakRss = Math.max(peakRss, s.rssMiB);
-      }
-    },
-    result() {
-      if (!first || !last) return { cpuPct: Number.NaN, rssMiB: Number.NaN, peakRssMiB: Number.NaN };
-      return {
-        cpuPct: ((last.cpu - first.cpu) / ((last.at - first.at) / 1000)) * 100,
-        rssMiB: last.rssMiB,
-        peakRssMiB: peakRss,
-      };
-    },
-  };
 }
 
 export function percentile(sorted, p) {

@@ -4,9 +4,10 @@
  * ganzhi-agent per gateway (own state dir = own durable buffer) → a TCP proxy (the cuttable
  * "network") → ganzhi-broker → one ganzhi-ingest per store (SQLite, InfluxDB 1.6).
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startPtyPair, startRedis as startRedisServer } from '../../test-support/peers-start.mjs';
 import { fatal, freePort, getJson, spawnLogged, waitFor, waitForLog } from './procs.mjs';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -43,15 +44,9 @@ devices:
 `;
 }
 
-export async function startSerialLine(dir) {
-  const a = join(dir, 'ttyA');
-  const b = join(dir, 'ttyB');
-  const proc = spawnLogged('socat', ['-d', '-d', `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], {
-    dir,
-    name: 'socat',
-  });
-  await waitFor('socat pty pair', () => existsSync(a) && existsSync(b), 20_000, 50);
-  return { a, b, proc };
+/** A socat pty pair DIR/ttyA ↔ DIR/ttyB (log DIR/socat.log): the meter's serial line. */
+export function startSerialLine(dir) {
+  return startPtyPair('socat', dir, { timeoutMs: 20_000, everyMs: 50 });
 }
 
 /** Starts the simulators; returns the control API base URL and every device with its endpoint. */
@@ -155,16 +150,12 @@ export async function agentStatus(a) {
 
 /** Debian redis-server on a free port, nothing saved to disk: the broker's shared state. */
 export async function startRedis(dir) {
-  const port = await freePort();
-  const rdir = join(dir, 'redis');
-  mkdirSync(rdir, { recursive: true });
-  const proc = spawnLogged(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', rdir],
-    { dir, name: 'redis' },
-  );
-  await waitForLog(proc, /Ready to accept connections/, 'redis-server ready', 60_000);
-  return { proc, url: `redis://127.0.0.1:${port}/0` };
+  const r = await startRedisServer('redis-server', join(dir, 'redis'), {
+    logDir: dir,
+    timeoutMs: 60_000,
+    everyMs: 100,
+  });
+  return { proc: r.proc, url: `${r.url}/0` };
 }
 
 let brokerRuns = 0;
