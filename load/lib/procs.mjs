@@ -15,6 +15,19 @@ export { freePort, procMeter, procSample, sleep };
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+// A load script that crashes, or is stopped by load/run.mjs' timeout, must not leave brokers,
+// ingests or redis-server running behind it (their own process groups do not get our signal).
+process.once('exit', () => shared.killAllChildren());
+for (const [sig, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+]) {
+  process.once(sig, () => {
+    shared.killAllChildren();
+    process.exit(code);
+  });
+}
+
 export function tempDir(prefix) {
   return shared.tempDir(`ganzhi-load-${prefix}-`);
 }
