@@ -2,6 +2,7 @@
  * The broker factory: Aedes with our hooks, persistence, listeners and HTTP surface.
  * `startBroker` is async and does all the I/O; nothing here reads process state or argv.
  */
+import { statSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -11,6 +12,7 @@ import type { Logger } from 'pino';
 import { type Clock, systemClock } from './clock.js';
 import type { BrokerConfig } from './config.js';
 import type { CredentialStore } from './credentials.js';
+import { DiskPersistence } from './disk-persistence.js';
 import { type AckGate, gateAcks } from './disk-persistence-ack-gate.js';
 import { guardReads } from './frame-guard.js';
 import { type ClientState, createHooks, newClientState } from './hooks.js';
@@ -212,7 +214,17 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps): Promi
       bytesOutOpen += s.bytesWritten;
     }
     const mem = store.memory;
+    const disk = mem instanceof DiskPersistence ? mem : undefined;
     return renderPrometheus(metrics, {
+      ...(disk
+        ? {
+            store: {
+              commits: disk.commits,
+              pendingChanges: disk.pendingChanges,
+              fileBytes: fileBytes(disk.file),
+            },
+          }
+        : {}),
       connections: connectedCount(),
       bytesInOpen,
       bytesOutOpen,
@@ -320,4 +332,17 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps): Promi
 
 function closeAedes(aedes: Aedes): Promise<void> {
   return new Promise((resolve) => aedes.close(() => resolve()));
+}
+
+/** Bytes of a SQLite file and its WAL; 0 for what does not exist. */
+function fileBytes(file: string): number {
+  let n = 0;
+  for (const f of [file, `${file}-wal`]) {
+    try {
+      n += statSync(f).size;
+    } catch {
+      // not there (yet)
+    }
+  }
+  return n;
 }

@@ -32,6 +32,8 @@ export interface Gauges {
   inflightOut?: number;
   waitingOut?: number;
   inflightByClient?: { clientId: string; inflight: number; waiting: number }[];
+  /** disk mode: the session file */
+  store?: { commits: number; pendingChanges: number; fileBytes: number };
 }
 
 function esc(v: string): string {
@@ -92,6 +94,23 @@ export function renderPrometheus(m: BrokerMetrics, g: Gauges): string {
   if (g.queued !== undefined) {
     metric('gz_broker_queued_messages', 'gauge', 'Messages queued or in flight for persistent sessions', [
       ['', g.queued],
+    ]);
+  }
+  if (g.store) {
+    metric(
+      'gz_broker_store_commits_total',
+      'counter',
+      'Transactions committed to the session file (disk mode)',
+      [['', g.store.commits]],
+    );
+    metric(
+      'gz_broker_store_pending_changes',
+      'gauge',
+      'Session changes recorded and not yet committed (disk mode; stays near 0 unless the disk stalls)',
+      [['', g.store.pendingChanges]],
+    );
+    metric('gz_broker_store_file_bytes', 'gauge', 'Size of the session file and its WAL (disk mode)', [
+      ['', g.store.fileBytes],
     ]);
   }
   if (g.queueDepths && g.queueDepths.length > 0) {

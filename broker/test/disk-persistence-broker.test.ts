@@ -121,6 +121,11 @@ describe('disk mode with the broker', () => {
     await first;
     expect(store.depthOf('ingest-gate')).toBe(1);
     expect(broker.metricsText()).toMatch(/^gz_broker_queued_messages 1$/m);
+    // the session file is visible to operators: commits made, nothing stuck, bytes on disk
+    const text = broker.metricsText();
+    expect(Number(/^gz_broker_store_commits_total (\d+)$/m.exec(text)?.[1])).toBeGreaterThan(0);
+    expect(text).toMatch(/^gz_broker_store_pending_changes 0$/m);
+    expect(Number(/^gz_broker_store_file_bytes (\d+)$/m.exec(text)?.[1])).toBeGreaterThan(0);
 
     fail = true;
     const gwClosed = closed(gw);
