@@ -26,6 +26,7 @@ import { type Address, type Admit, type ListenerName, startListeners } from './l
 import { BrokerMetrics, renderPrometheus } from './metrics.js';
 import { choosePersistence } from './persistence.js';
 import { RateLimiter } from './rate-limit.js';
+import { markRedeliveries } from './redelivery-dup.js';
 
 export interface BrokerDeps {
   logger: Logger;
@@ -97,6 +98,7 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps): Promi
       logger.warn({ err: err.message }, 'redis unreachable; publishes wait for it (no PUBACK meanwhile)');
     },
   });
+  markRedeliveries(store.persistence);
 
   if (store.mode === 'memory') {
     logger.warn(

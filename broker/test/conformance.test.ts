@@ -249,6 +249,35 @@ describe('MQTT 3.1.1 conformance on the wire', () => {
     }
   });
 
+  it('[MQTT-3.3.1-1][MQTT-4.4.0-1] an un-acknowledged QoS 1 PUBLISH is re-sent on reconnect with DUP=1 and the same packet id', async () => {
+    const session = connectPacket({ clientId: 'dup-check', clean: false });
+    const first = await RawClient.open(port);
+    first.send(session);
+    await first.next('connack');
+    first.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'dup/t', qos: 1 }] });
+    await first.next('suback');
+    const pub = await connect(tcpUrl(broker), { clientId: 'dup-pub' });
+    await pub.publishAsync('dup/t', 'once', { qos: 1 });
+    const sent = (await first.next('publish')) as { messageId: number; dup: boolean };
+    expect(sent.dup).toBe(false);
+    await first.destroy(); // gone without a PUBACK
+    const again = await RawClient.open(port);
+    try {
+      again.send(session);
+      const connack = (await again.next('connack')) as { sessionPresent: boolean };
+      expect(connack.sessionPresent).toBe(true);
+      const resent = (await again.next('publish')) as { messageId: number; dup: boolean; payload: Buffer };
+      expect(resent.payload.toString()).toBe('once');
+      expect(resent.messageId).toBe(sent.messageId);
+      expect(resent.dup).toBe(true);
+      again.send({ cmd: 'puback', messageId: resent.messageId });
+      expect(await again.alive()).toBe(true);
+    } finally {
+      await again.destroy();
+      await endAll(pub);
+    }
+  });
+
   it('[MQTT-4.7.2-1] # and + subscriptions do not match $SYS topics', async () => {
     const admin = await connect(tcpUrl(broker), { clientId: 'dollar-check' });
     const got = collect(admin);
