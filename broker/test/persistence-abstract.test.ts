@@ -1,17 +1,21 @@
 /**
- * QueuePersistence passes Aedes' own abstract persistence suite (the contract every Aedes
- * persistence implements), run under node:test in a child process against the built dist/.
+ * QueuePersistence (memory mode) and DiskPersistence (disk mode) pass Aedes' own abstract
+ * persistence suite (the contract every Aedes persistence implements), each run under node:test
+ * in a child process against the built dist/.
  */
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-const SUITE = fileURLToPath(new URL('./persistence-abstract.node.mjs', import.meta.url));
+const suite = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
-describe('QueuePersistence', () => {
-  it("passes aedes-persistence's abstract suite", async () => {
+describe("aedes-persistence's abstract suite", () => {
+  it.each([
+    ['QueuePersistence', './persistence-abstract.node.mjs'],
+    ['DiskPersistence', './disk-persistence-abstract.node.mjs'],
+  ])('%s passes it', async (_name, file) => {
     const r = await new Promise<{ code: number; out: string }>((resolve) => {
-      execFile(process.execPath, ['--test', SUITE], { timeout: 60_000 }, (err, stdout, stderr) => {
+      execFile(process.execPath, ['--test', suite(file)], { timeout: 60_000 }, (err, stdout, stderr) => {
         resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, out: `${stdout}${stderr}` });
       });
     });
