@@ -128,6 +128,13 @@ describe('OPC UA driver against the simulator', () => {
         'uncertain flow',
       );
       source.status.delete('flow');
+      // leave the shared server good again: the next test reads right after connecting, and the
+      // variable keeps its last status until the value feed's next tick
+      await readUntil(
+        d,
+        (rs) => rs.some((r) => r.point === 'flow' && r.quality === 'good'),
+        'good flow again',
+      );
     } finally {
       await d.close();
     }
