@@ -64,7 +64,8 @@ const deviceSpec = (
 async function playSteps(d: OpcuaDriver, device: SimDevice) {
   const seen: DriverReading[] = [];
   const collectUntil = async (what: string, done: () => boolean) => {
-    for (let i = 0; i < 150 && !done(); i++) {
+    // up to ~20 s: on a loaded CI machine the subscription's first notifications took over 7 s once
+    for (let i = 0; i < 400 && !done(); i++) {
       seen.push(...(await d.read()));
       await sleep(50);
     }
@@ -137,7 +138,7 @@ describe('OPC UA features against the simulator', () => {
     } finally {
       await d.close();
     }
-  });
+  }, 60_000);
 
   it('the deadband is in engineering units, also for a scaled point (server filters raw values)', async () => {
     const d = new OpcuaDriver(
@@ -152,7 +153,7 @@ describe('OPC UA features against the simulator', () => {
     } finally {
       await d.close();
     }
-  });
+  }, 60_000);
 
   it('no point goes silent: one the server cannot filter reports unfiltered, one it lacks reports bad', async () => {
     const base = withFlow({ deadband: 5 });
