@@ -49,6 +49,8 @@ interface Session {
   broken: Map<string, string>;
   /** the server refused the subscription: this session polls instead */
   polling: boolean;
+  /** torn down or replaced: its late notifications are dropped */
+  retired?: boolean;
 }
 
 export class OpcuaDriver implements Driver {
@@ -287,7 +289,10 @@ export class OpcuaDriver implements Driver {
         continue;
       }
       m.item.on('changed', (dv) => {
-        if (this.current !== s) return;
+        // not `this.current !== s`: the session becomes current only after every item is
+        // created, and a constant value's one initial notification arriving meanwhile was dropped
+        // for good (the point was then never reported)
+        if (s.retired) return;
         const r = readingOf(this.device, p, dv, this.ctx.clock.now());
         if (!m.gate || m.gate.pass(r)) this.push(r);
       });
@@ -379,6 +384,7 @@ export class OpcuaDriver implements Driver {
     const s = this.current;
     this.current = undefined;
     if (!s) return;
+    s.retired = true;
     this.counters.reconnects++;
     await withTimeout(
       (async () => {
