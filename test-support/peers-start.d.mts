@@ -18,7 +18,17 @@ export interface StartedRedis {
 export function startRedis(
   bin: string,
   dir: string,
-  o?: WaitOptions & { logDir?: string; name?: string; cwd?: string; group?: boolean; graceMs?: number },
+  o?: WaitOptions & {
+    logDir?: string;
+    name?: string;
+    cwd?: string;
+    group?: boolean;
+    graceMs?: number;
+    /** a fixed port (to restart on the same one); default a free port */
+    port?: number;
+    /** append-only file, fsync on every write: the data survive a stop and restart */
+    durable?: boolean;
+  },
 ): Promise<StartedRedis>;
 
 export function influxdConfig(dir: string, port: number, rpc: number): string;

@@ -41,7 +41,7 @@ function waitHttp(what, proc, url, ok, o) {
 /** redis-server, nothing saved to disk (no RDB, no AOF), data dir = `dir`. */
 export async function startRedis(bin, dir, o = {}) {
   mkdirSync(dir, { recursive: true });
-  const port = await freePort();
+  const port = o.port ?? (await freePort());
   const proc = spawnLogged(
     bin,
     [
@@ -51,8 +51,8 @@ export async function startRedis(bin, dir, o = {}) {
       '127.0.0.1',
       '--save',
       '',
-      '--appendonly',
-      'no',
+      // durable: every write in the append-only file before Redis answers (survives a restart)
+      ...(o.durable ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
       '--dir',
       dir,
       '--daemonize',

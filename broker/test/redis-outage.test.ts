@@ -10,10 +10,10 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { peer } from '../../test-support/peers.js';
-import { freePort, type Spawned, spawnLogged, tempDir, waitFor } from '../../test-support/process.js';
+import { startRedis } from '../../test-support/peers-start.mjs';
+import { freePort, type Spawned, tempDir, waitFor } from '../../test-support/process.js';
 import type { RunningBroker } from '../src/index.js';
 import { collect, connect, endAll, startTestBroker, tcpUrl } from './helpers.js';
-import { ping } from './redis-fixture.js';
 
 const redisBin = peer('redis-server', 'redis-server');
 
@@ -28,15 +28,7 @@ class DurableRedis {
     return `redis://127.0.0.1:${this.port}`;
   }
   async start(): Promise<void> {
-    this.proc = spawnLogged(
-      redisBin.path,
-      [
-        ...['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', ''],
-        ...['--appendonly', 'yes', '--appendfsync', 'always', '--daemonize', 'no'],
-      ],
-      { dir: this.dir, name: 'redis' },
-    );
-    await waitFor('redis PING', async () => ((await ping(this.port)) ? true : undefined));
+    this.proc = (await startRedis(redisBin.path, this.dir, { port: this.port, durable: true })).proc;
   }
   signal(sig: 'SIGSTOP' | 'SIGCONT'): void {
     this.proc?.child.kill(sig);
