@@ -1,5 +1,5 @@
 /** Debian redis-server on a free loopback port in a temp dir, stopped by PID. */
-import { redisPing, startRedis as startRedisServer } from '../../test-support/peers-start.mjs';
+import { startRedis as startRedisServer } from '../../test-support/peers-start.mjs';
 import { tempDir } from '../../test-support/process.js';
 
 export interface RedisServer {
@@ -7,9 +7,6 @@ export interface RedisServer {
   port: number;
   stop(): Promise<void>;
 }
-
-/** True when a Redis server answers PING on the port. */
-export const ping = redisPing;
 
 export async function startRedis(bin: string): Promise<RedisServer> {
   const r = await startRedisServer(bin, tempDir('ganzhi-redis-'));
