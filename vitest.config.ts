@@ -6,6 +6,7 @@ const src = (ws: string) => fileURLToPath(new URL(`./${ws}/src/index.ts`, import
 export default defineConfig({
   resolve: {
     alias: {
+      '@ganzhi/runtime': src('runtime'),
       '@ganzhi/device-profiles': src('device-profiles'),
       '@ganzhi/durable-log': src('durable-log'),
       '@ganzhi/simulators': src('simulators'),

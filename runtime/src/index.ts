@@ -1,0 +1,3 @@
+export { type BackoffPolicy, backoffDelay } from './backoff.js';
+export { type Clock, ManualClock, sleep, systemClock, type TimerHandle } from './clock.js';
+export { type Random, seededRandom, systemRandom } from './random.js';
