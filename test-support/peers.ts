@@ -35,15 +35,19 @@ export function peer(bin: string, debianPackage: string): Peer {
   return { ok: false, path: '', why };
 }
 
-/** python3-pymodbus must be importable by Debian's /usr/bin/python3. */
+/**
+ * python3-pymodbus must be importable by Debian's /usr/bin/python3 — its client package too, which
+ * needs python3-serial-asyncio (only a Recommends of python3-pymodbus, so `--no-install-recommends`
+ * leaves it out and every `from pymodbus.client import …` fails).
+ */
 export function pymodbus(): Peer {
   const py = peer('/usr/bin/python3', 'python3');
   if (!py.ok) return py;
   try {
-    execFileSync('/usr/bin/python3', ['-c', 'import pymodbus'], { stdio: 'ignore' });
+    execFileSync('/usr/bin/python3', ['-c', 'import pymodbus.client, pymodbus.server'], { stdio: 'ignore' });
     return py;
   } catch {
-    const why = 'pymodbus not importable by /usr/bin/python3: install the Debian package python3-pymodbus';
+    const why = 'pymodbus.client not importable by /usr/bin/python3: install the Debian packages python3-pymodbus python3-serial-asyncio';
     if (inCi) throw new Error(`CI=true and a test peer is missing — ${why}`);
     console.warn(`skipping: ${why}`);
     return { ok: false, path: '', why };
