@@ -56,11 +56,15 @@ devices:
 `;
     const r = parseConfig(text, '/srv/gz/gateway.yaml', { env: {} });
     expect(r.problems).toEqual([]);
-    const opcua = r.devices[0]!.options.opcua as { pkiDir: string; identity: Record<string, string> };
-    expect(opcua.pkiDir).toBe('/srv/gz/pki');
-    expect(opcua.identity.certificateFile).toBe('/srv/gz/certs/agent.pem');
-    expect(opcua.identity.privateKeyFile).toBe('/etc/ganzhi/agent.key');
-    expect(r.devices[0]!.options.stateDir).toBe('/srv/gz/st');
+    const d = r.devices[0]!;
+    if (d.protocol !== 'opcua') throw new Error(`an OPC UA device, not ${d.protocol}`);
+    expect(d.opcua.pkiDir).toBe('/srv/gz/pki');
+    expect(d.opcua.identity).toEqual({
+      type: 'certificate',
+      certificateFile: '/srv/gz/certs/agent.pem',
+      privateKeyFile: '/etc/ganzhi/agent.key',
+    });
+    expect(d.opcua.trust).toBe('strict');
   });
 
   it('reports every problem at once with line and path', () => {

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DriverReading } from '../src/drivers/driver.js';
 import { createModbusDriver } from '../src/drivers/modbus/index.js';
 import type { ModbusDriver } from '../src/drivers/modbus/modbus-driver.js';
-import { context, spec } from './helpers.js';
+import { context, modbusSpec } from './helpers.js';
 import { startTestServer, type TestServer } from './support/tcp-server.js';
 
 const byPoint = (rs: DriverReading[]) => Object.fromEntries(rs.map((r) => [r.point, r]));
@@ -13,7 +13,10 @@ describe('Modbus TCP driver against modbus-serial ServerTCP', () => {
 
   beforeEach(async () => {
     server = await startTestServer();
-    driver = createModbusDriver(spec(`modbus-tcp://127.0.0.1:${server.port}`), context()) as ModbusDriver;
+    driver = createModbusDriver(
+      modbusSpec(`modbus-tcp://127.0.0.1:${server.port}`),
+      context(),
+    ) as ModbusDriver;
   });
   afterEach(async () => {
     await driver.close();

@@ -1,7 +1,8 @@
+import { systemClock } from '@ganzhi/runtime';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { systemClock } from '../clock.js';
-import { type Driver, type DriverReading, emptyCounters } from '../drivers/driver.js';
+import { emptyCounters } from '../drivers/device-status.js';
+import type { Driver, DriverReading } from '../drivers/driver.js';
 import { DeviceScheduler } from './scheduler.js';
 import { MemorySink } from './sink.js';
 
