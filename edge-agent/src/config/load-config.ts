@@ -158,7 +158,7 @@ export function parseConfig(text: string, file: string, opts: LoadOptions = {}):
         const owner = PROTOCOL_DEVICE_FIELDS.get(key);
         if (owner === undefined || owner === module.protocol) continue;
         problems.push(
-          at(here(key), `a ${owner} setting, but the endpoint ${endpoint.scheme}:// is ${module.protocol}`),
+          at(here(key), `for ${owner} devices, but the endpoint ${endpoint.scheme}:// is ${module.protocol}`),
         );
       }
       for (const w of module.warnings?.(d) ?? []) warnings.push(at(here(...w.path), w.message));
