@@ -14,6 +14,7 @@ export const OPCUA_SCHEMES = {
 
 export function parseOpcuaEndpoint(url: string): OpcuaEndpoint {
   // the URL is sent to the server (GetEndpoints, CreateSession) and shown on the status page
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the hint shows the reference syntax
   const u = parseEndpointUrl(url, 'use opcua.identity: { type: username, username, password: ${ENV:…} }');
   const scheme = u.protocol.replace(/:$/, '');
   if (scheme !== 'opc.tcp') throw endpointError(url, `not an OPC UA scheme "${scheme}"`);

@@ -49,13 +49,14 @@ export class ServerTrustManager extends OPCUACertificateManager {
   override checkCertificate(
     chain: Buffer | Buffer[],
     callback?: StatusCodeCallback,
-  ): Promise<StatusCode> | void {
+  ): Promise<StatusCode> | undefined {
     const p = this.decide(chain);
     if (!callback) return p;
     p.then(
       (s) => callback(null, s),
       (err: Error) => callback(err),
     );
+    return undefined;
   }
 
   private refuse(reason: string, code: StatusCode): StatusCode {
