@@ -12,7 +12,7 @@ import type { ModbusDeviceSpec } from '../src/drivers/modbus/options.js';
 import { parseOpcuaEndpoint } from '../src/drivers/opcua/endpoint.js';
 import type { OpcuaDeviceSpec, OpcuaSettings } from '../src/drivers/opcua/options.js';
 import { parseSerialEndpoint } from '../src/drivers/serial/endpoint.js';
-import type { SerialDeviceSpec } from '../src/drivers/serial/protocol.js';
+import type { SerialDeviceSpec } from '../src/drivers/serial/options.js';
 
 export const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 

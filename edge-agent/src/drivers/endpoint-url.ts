@@ -90,5 +90,29 @@ export function serialLine(u: URL, url: string, defaultBaud: number): SerialLine
   return { path, baudRate, parity, dataBits: dataBits as 5 | 6 | 7 | 8, stopBits };
 }
 
-/** The line key of a serial port: every scheme that opens the same device file shares it. */
-export const serialLineKey = (path: string): string => `serial:${path}`;
+/**
+ * Parses `url` with the parser its scheme names in `parsers` (credentials refused first, with
+ * `hint` saying where they belong); another scheme is an error naming `what` was expected.
+ */
+export function parseScheme<E>(
+  url: string,
+  what: string,
+  parsers: Record<string, (u: URL, scheme: string) => E>,
+  hint?: string,
+): E {
+  const u = parseEndpointUrl(url, hint);
+  const scheme = u.protocol.replace(/:$/, '');
+  const parse = parsers[scheme];
+  if (!parse) throw endpointError(url, `not ${what} scheme "${scheme}"`);
+  return parse(u, scheme);
+}
+
+/**
+ * The line an endpoint occupies: a serial port by its device file (whatever scheme opens it),
+ * a socket by scheme, host and port. Devices with the same key share one transport.
+ */
+export function transportKey(
+  e: { scheme: string } & ({ path: string } | { host: string; port: number }),
+): string {
+  return 'path' in e ? `serial:${e.path}` : `${e.scheme}://${e.host}:${e.port}`;
+}

@@ -4,14 +4,7 @@
  *   modbus-rtu:///dev/ttyUSB0?baud=9600&parity=N&stop=1&data=8    Modbus RTU on a serial line
  *   modbus-rtutcp://host:port                                     RTU frames over a TCP socket (serial server)
  */
-import {
-  endpointError,
-  hostPort,
-  parseEndpointUrl,
-  type SerialLineSettings,
-  serialLine,
-  serialLineKey,
-} from '../endpoint-url.js';
+import { hostPort, parseScheme, type SerialLineSettings, serialLine, transportKey } from '../endpoint-url.js';
 
 export type ModbusEndpoint =
   | { scheme: 'modbus-tcp'; host: string; port: number; url: string }
@@ -25,21 +18,12 @@ export const MODBUS_SCHEMES = {
 } as const satisfies Record<ModbusEndpoint['scheme'], string>;
 
 export function parseModbusEndpoint(url: string, defaultBaud: number): ModbusEndpoint {
-  const u = parseEndpointUrl(url);
-  const scheme = u.protocol.replace(/:$/, '');
-  switch (scheme) {
-    case 'modbus-tcp':
-      return { scheme, url, ...hostPort(u, url, 502) };
-    case 'modbus-rtutcp':
-      return { scheme, url, ...hostPort(u, url) };
-    case 'modbus-rtu':
-      return { scheme, url, ...serialLine(u, url, defaultBaud) };
-    default:
-      throw endpointError(url, `not a Modbus scheme "${scheme}"`);
-  }
+  return parseScheme<ModbusEndpoint>(url, 'a Modbus', {
+    'modbus-tcp': (u) => ({ scheme: 'modbus-tcp', url, ...hostPort(u, url, 502) }),
+    'modbus-rtutcp': (u) => ({ scheme: 'modbus-rtutcp', url, ...hostPort(u, url) }),
+    'modbus-rtu': (u) => ({ scheme: 'modbus-rtu', url, ...serialLine(u, url, defaultBaud) }),
+  });
 }
 
 /** Devices on one serial port, one RTU-over-TCP socket or one Modbus TCP host:port share one line. */
-export function modbusLineKey(e: ModbusEndpoint): string {
-  return e.scheme === 'modbus-rtu' ? serialLineKey(e.path) : `${e.scheme}://${e.host}:${e.port}`;
-}
+export const modbusLineKey = (e: ModbusEndpoint): string => transportKey(e);

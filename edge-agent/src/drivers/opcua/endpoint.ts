@@ -1,5 +1,5 @@
 /** OPC UA endpoints: `opc.tcp://host:port[/path]` (OPC UA binary; default port 4840). */
-import { endpointError, hostPort, parseEndpointUrl } from '../endpoint-url.js';
+import { hostPort, parseScheme, transportKey } from '../endpoint-url.js';
 
 export interface OpcuaEndpoint {
   scheme: 'opc.tcp';
@@ -14,11 +14,13 @@ export const OPCUA_SCHEMES = {
 
 export function parseOpcuaEndpoint(url: string): OpcuaEndpoint {
   // the URL is sent to the server (GetEndpoints, CreateSession) and shown on the status page
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: the hint shows the reference syntax
-  const u = parseEndpointUrl(url, 'use opcua.identity: { type: username, username, password: ${ENV:…} }');
-  const scheme = u.protocol.replace(/:$/, '');
-  if (scheme !== 'opc.tcp') throw endpointError(url, `not an OPC UA scheme "${scheme}"`);
-  return { scheme, url, ...hostPort(u, url, 4840) };
+  return parseScheme<OpcuaEndpoint>(
+    url,
+    'an OPC UA',
+    { 'opc.tcp': (u) => ({ scheme: 'opc.tcp', url, ...hostPort(u, url, 4840) }) },
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the hint shows the reference syntax
+    'use opcua.identity: { type: username, username, password: ${ENV:…} }',
+  );
 }
 
-export const opcuaLineKey = (e: OpcuaEndpoint): string => `${e.scheme}://${e.host}:${e.port}`;
+export const opcuaLineKey = (e: OpcuaEndpoint): string => transportKey(e);

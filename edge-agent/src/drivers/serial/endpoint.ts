@@ -3,14 +3,7 @@
  *   serial:///dev/ttyS0?baud=4800     a serial port
  *   serial-tcp://host:port            the same through a serial device server (raw TCP)
  */
-import {
-  endpointError,
-  hostPort,
-  parseEndpointUrl,
-  type SerialLineSettings,
-  serialLine,
-  serialLineKey,
-} from '../endpoint-url.js';
+import { hostPort, parseScheme, type SerialLineSettings, serialLine, transportKey } from '../endpoint-url.js';
 
 export type SerialEndpoint =
   | ({ scheme: 'serial'; url: string } & SerialLineSettings)
@@ -22,18 +15,11 @@ export const SERIAL_SCHEMES = {
 } as const satisfies Record<SerialEndpoint['scheme'], string>;
 
 export function parseSerialEndpoint(url: string, defaultBaud: number): SerialEndpoint {
-  const u = parseEndpointUrl(url);
-  const scheme = u.protocol.replace(/:$/, '');
-  switch (scheme) {
-    case 'serial':
-      return { scheme, url, ...serialLine(u, url, defaultBaud) };
-    case 'serial-tcp':
-      return { scheme, url, ...hostPort(u, url) };
-    default:
-      throw endpointError(url, `not a serial scheme "${scheme}"`);
-  }
+  return parseScheme<SerialEndpoint>(url, 'a serial', {
+    serial: (u) => ({ scheme: 'serial', url, ...serialLine(u, url, defaultBaud) }),
+    'serial-tcp': (u) => ({ scheme: 'serial-tcp', url, ...hostPort(u, url) }),
+  });
 }
 
-export function serialEndpointLineKey(e: SerialEndpoint): string {
-  return e.scheme === 'serial' ? serialLineKey(e.path) : `${e.scheme}://${e.host}:${e.port}`;
-}
+/** A talking serial device owns its line (a serial port, or a socket to a serial server). */
+export const serialEndpointLineKey = (e: SerialEndpoint): string => transportKey(e);

@@ -5,7 +5,7 @@ import { type Clock, systemClock } from '@ganzhi/runtime';
 import { SerialPort } from 'serialport';
 import type { Driver, DriverContext } from '../driver.js';
 import type { SerialEndpoint } from './endpoint.js';
-import type { SerialDeviceSpec } from './protocol.js';
+import type { SerialDeviceSpec } from './options.js';
 import { SerialDriver } from './serial-driver.js';
 
 export { checkFrame, nmeaChecksum, parseFrame, stxEtxChecksum } from './frame-parser.js';

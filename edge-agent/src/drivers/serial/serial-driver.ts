@@ -21,7 +21,7 @@ import {
 } from '../driver.js';
 import { frameFailure, parseFrame } from './frame-parser.js';
 import { createFramer, type Framer } from './framer.js';
-import type { SerialDeviceSpec } from './protocol.js';
+import type { SerialDeviceSpec } from './options.js';
 
 export type OpenStream = () => Promise<Duplex>;
 
