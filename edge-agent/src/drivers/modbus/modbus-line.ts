@@ -11,6 +11,7 @@ import { type BackoffPolicy, backoffDelay } from '@ganzhi/runtime';
 import ModbusSerial from 'modbus-serial';
 import type { ModbusRTU } from 'modbus-serial/ModbusRTU.js';
 import type { Logger } from 'pino';
+import { withTimeout } from '../timeout.js';
 import type { ModbusEndpoint } from './endpoint.js';
 import { classifyModbusError, LineDownError } from './fault.js';
 
@@ -170,7 +171,10 @@ export class ModbusLine {
         });
         break;
     }
-    return withTimeout(opening, connectTimeout, this.opts.clock);
+    // modbus-serial's own timeout error, so that classifyModbusError names it `timeout`
+    return withTimeout(this.opts.clock, opening, connectTimeout, () =>
+      Object.assign(new Error('Timed out'), { errno: 'ETIMEDOUT' }),
+    );
   }
 
   async close(): Promise<void> {
@@ -180,25 +184,6 @@ export class ModbusLine {
     this.client = undefined;
     if (c) await closeAndWait(c, this.opts.clock);
   }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, clock: Clock): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const h = clock.setTimeout(
-      () => reject(Object.assign(new Error('Timed out'), { errno: 'ETIMEDOUT' })),
-      ms,
-    );
-    p.then(
-      (v) => {
-        clock.clearTimeout(h);
-        resolve(v);
-      },
-      (err) => {
-        clock.clearTimeout(h);
-        reject(err);
-      },
-    );
-  });
 }
 
 function closeQuietly(c: ModbusRTU): void {

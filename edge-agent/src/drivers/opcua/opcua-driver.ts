@@ -13,7 +13,7 @@
  * (server-trust.ts); a refusal is the device's lastError, naming the certificate.
  */
 import { isOpcuaPoint, type OpcuaPoint } from '@ganzhi/device-profiles';
-import { backoffDelay, type Clock } from '@ganzhi/runtime';
+import { backoffDelay } from '@ganzhi/runtime';
 import {
   AttributeIds,
   type ClientSession,
@@ -31,6 +31,7 @@ import {
   type DriverReading,
   type DriverStatus,
 } from '../driver.js';
+import { withTimeout } from '../timeout.js';
 import { clientApplicationUri } from './application-uri.js';
 import { readingOf } from './data-value.js';
 import { IdentityError, loadIdentity, sessionFailure } from './identity.js';
@@ -219,12 +220,21 @@ export class OpcuaDriver implements Driver {
     client.on('close', lost('connection closed'));
     const timeout = Math.max(this.spec.timeoutMs, 3000);
     const { clock } = this.ctx;
-    await withTimeout(clock, client.connect(this.spec.endpoint.url), timeout, 'connect timeout', () =>
-      client.disconnect().catch(() => undefined),
+    await withTimeout(
+      clock,
+      client.connect(this.spec.endpoint.url),
+      timeout,
+      failure('connect timeout'),
+      () => client.disconnect().catch(() => undefined),
     );
     let session: ClientSession;
     try {
-      session = await withTimeout(clock, client.createSession(identity.info), timeout, 'session timeout');
+      session = await withTimeout(
+        clock,
+        client.createSession(identity.info),
+        timeout,
+        failure('session timeout'),
+      );
     } catch (err) {
       await client.disconnect().catch(() => undefined);
       throw sessionFailure(err, identity);
@@ -357,7 +367,7 @@ export class OpcuaDriver implements Driver {
           0,
         ),
         this.spec.timeoutMs,
-        'timeout',
+        failure('timeout'),
       );
       this.alive();
       return points.map((p, i) => readingOf(this.device, p, dvs[i]!, this.ctx.clock.now()));
@@ -394,7 +404,7 @@ export class OpcuaDriver implements Driver {
         await s.client.disconnect().catch(() => undefined);
       })(),
       2000,
-      'teardown timeout',
+      failure('teardown timeout'),
     ).catch(() => undefined);
   }
 
@@ -408,27 +418,4 @@ export class OpcuaDriver implements Driver {
   }
 }
 
-function withTimeout<T>(
-  clock: Clock,
-  p: Promise<T>,
-  ms: number,
-  message: string,
-  onTimeout?: () => unknown,
-): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = clock.setTimeout(() => {
-      onTimeout?.();
-      reject(new Error(message));
-    }, ms);
-    p.then(
-      (v) => {
-        clock.clearTimeout(t);
-        resolve(v);
-      },
-      (err) => {
-        clock.clearTimeout(t);
-        reject(err);
-      },
-    );
-  });
-}
+const failure = (message: string) => () => new Error(message);
