@@ -104,6 +104,7 @@ async function main() {
 
   async function phase(pollIntervalMs, warmupMs, windowMs) {
     const devices = addresses.map((address, i) => ({
+      protocol: 'modbus',
       id: `m-${i}`,
       profile,
       points: profile.points,
@@ -113,7 +114,6 @@ async function main() {
       retries: 1,
       pollIntervalMs,
       backoff: { failures: 3, initialMs: 5000, maxMs: 60_000 },
-      options: {},
     }));
     const agent = await agentLib.Agent.create({ devices, sink, logger });
     await agent.start();

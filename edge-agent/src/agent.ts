@@ -2,19 +2,14 @@
  * The acquisition runtime: one driver and one scheduler per device, drivers loaded lazily
  * by endpoint scheme, shared lines ref-counted, readings out through one ReadingSink.
  */
+import { type Clock, type Random, systemClock, systemRandom } from '@ganzhi/runtime';
 import type { Logger } from 'pino';
 import { ReportByException } from './acquisition/report-by-exception.js';
 import { DeviceScheduler } from './acquisition/scheduler.js';
 import type { ReadingSink } from './acquisition/sink.js';
-import { type Clock, type Random, systemClock } from './clock.js';
-import { DEFAULTS } from './config/config-schema.js';
-import {
-  createLineRegistry,
-  type DeviceSpec,
-  type Driver,
-  type DriverContext,
-  type DriverReading,
-} from './drivers/driver.js';
+import type { Driver, DriverContext, DriverReading } from './drivers/driver.js';
+import { createLineRegistry } from './drivers/lines.js';
+import type { DeviceSpec } from './drivers/protocols.js';
 import { DriverRegistry } from './drivers/registry.js';
 
 export interface AgentOptions {
@@ -42,7 +37,7 @@ export class Agent {
 
   /** Loads the drivers the devices need and builds one scheduler per device (does not start polling). */
   static async create(opts: AgentOptions): Promise<Agent> {
-    const a = new Agent({ ...opts, clock: opts.clock ?? systemClock, random: opts.random ?? Math.random });
+    const a = new Agent({ ...opts, clock: opts.clock ?? systemClock, random: opts.random ?? systemRandom });
     await a.build();
     return a;
   }
@@ -50,20 +45,20 @@ export class Agent {
   private async build(): Promise<void> {
     const { clock, random, logger, sink } = this.o;
     const registry = this.o.drivers ?? new DriverRegistry();
-    const ctx: DriverContext = { clock, random, logger, lines: createLineRegistry() };
+    const lines = createLineRegistry(logger);
     for (const spec of this.o.devices) {
       const factory = await registry.load(spec.endpoint.scheme);
-      const driver = factory(spec, { ...ctx, logger: logger.child({ device: spec.id }) });
+      // the device's logger carries `device`: what the driver logs never repeats it
+      const ctx: DriverContext = { clock, random, lines, logger: logger.child({ device: spec.id }) };
+      const driver = factory.create(spec, ctx);
       const last = new Map<string, DriverReading>();
-      const rbeCfg = spec.options.reportByException as
-        | { enabled: boolean; maxSilenceMs?: number }
-        | undefined;
-      const rbe = rbeCfg?.enabled
+      const rbeSpec = spec.reportByException;
+      const rbe = rbeSpec?.enabled
         ? new ReportByException({
             deadbands: new Map(
               spec.points.filter((p) => p.deadband !== undefined).map((p) => [p.name, p.deadband as number]),
             ),
-            maxSilenceMs: rbeCfg.maxSilenceMs ?? DEFAULTS.maxSilenceMs,
+            maxSilenceMs: rbeSpec.maxSilenceMs,
           })
         : undefined;
       const scheduler = new DeviceScheduler({
@@ -72,7 +67,7 @@ export class Agent {
         clock,
         random,
         sink,
-        logger,
+        logger: ctx.logger,
         ...(rbe ? { rbe } : {}),
         batch: {
           profile: spec.profile.id,

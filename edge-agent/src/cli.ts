@@ -7,6 +7,7 @@
  *   ganzhi-agent run --config FILE --stdout   poll the devices, readings as JSON lines on stdout
  *   ganzhi-agent schema                       print the config JSON Schema
  *   ganzhi-agent probe modbus|opcua|serial …  commissioning tools (see `ganzhi-agent probe --help`)
+ *   ganzhi-agent pki list|trust|reject …       OPC UA server certificates (see `ganzhi-agent pki --help`)
  */
 import { format, parseArgs } from 'node:util';
 import { formatProblem, sortProblems } from '@ganzhi/device-profiles';
@@ -23,7 +24,8 @@ const USAGE = `usage:
   ganzhi-agent schema
   ganzhi-agent probe modbus URL [--unit U] [--table holding|input|coil|discrete] [--range FROM:TO] [--profile ID] [--timeout MS]
   ganzhi-agent probe opcua opc.tcp://HOST:PORT [--browse NODE]
-  ganzhi-agent probe serial PATH|serial-tcp://HOST:PORT [--baud B] [--profile ID] [--seconds S]`;
+  ganzhi-agent probe serial PATH|serial-tcp://HOST:PORT [--baud B] [--profile ID] [--seconds S]
+  ganzhi-agent pki list|trust|reject … --config FILE`;
 
 /**
  * stdout carries data (JSON lines, probe output); libraries that print with console.*
@@ -50,6 +52,14 @@ async function main(argv: string[]): Promise<number> {
     case 'probe': {
       const { probe } = await import('./probe/probe-cli.js');
       return probe(rest);
+    }
+    case 'pki': {
+      const { pki } = await import('./pki/pki-cli.js');
+      return pki(
+        rest,
+        (l) => process.stdout.write(`${l}\n`),
+        (l) => process.stderr.write(`${l}\n`),
+      );
     }
     case '--help':
     case '-h':
@@ -81,6 +91,7 @@ class UsageError extends Error {}
 function validate(args: string[]): number {
   const { file } = configArg(args);
   const loaded = loadConfigFile(file);
+  for (const w of sortProblems(loaded.warnings)) process.stderr.write(`warning: ${formatProblem(w)}\n`);
   if (loaded.problems.length > 0) {
     for (const p of sortProblems(loaded.problems)) process.stderr.write(`${formatProblem(p)}\n`);
     process.stderr.write(`${loaded.problems.length} problem(s) in ${file}\n`);

@@ -1,19 +1,22 @@
-export { type RbeOptions, ReportByException } from './acquisition/report-by-exception.js';
-export { DeviceScheduler, type SchedulerOptions, type SchedulerStats } from './acquisition/scheduler.js';
-export {
-  type DeviceStatusEvent,
-  JsonLinesSink,
-  MemorySink,
-  type ReadingBatch,
-  type ReadingSink,
-} from './acquisition/sink.js';
+/**
+ * The edge agent's public surface: what another workspace, a bench or an embedding program
+ * needs — run a gateway from a config, or the acquisition runtime on its own with specs and a
+ * sink of its own. Everything else (drivers' internals, the uplink, the HTTP surface) is
+ * reached through these or through `ganzhi-agent` (cli.ts, the composition root).
+ */
+export type { DeviceStatusEvent, ReadingBatch, ReadingSink } from './acquisition/sink.js';
+export { JsonLinesSink, MemorySink } from './acquisition/sink.js';
 export { Agent, type AgentOptions, type DeviceRuntime } from './agent.js';
-export { type BackoffOptions, backoffDelay } from './backoff.js';
-export { type Clock, type Random, seededRandom, systemClock } from './clock.js';
-export { AgentConfig, configJsonSchema, DEFAULTS, DeviceConfig } from './config/config-schema.js';
-export { type Endpoint, type EndpointScheme, lineKey, parseEndpoint } from './config/endpoint.js';
-export { type LoadedConfig, loadConfigFile, parseConfig } from './config/load-config.js';
-export { resolveSecrets } from './config/secrets.js';
-export * from './drivers/driver.js';
-export { builtinDrivers, DriverRegistry } from './drivers/registry.js';
+export { AgentConfig, configJsonSchema } from './config/config-schema.js';
+export { type LoadedConfig, type LoadOptions, loadConfigFile, parseConfig } from './config/load-config.js';
+export type {
+  DeviceState,
+  Driver,
+  DriverCounters,
+  DriverReading,
+  DriverStatus,
+} from './drivers/driver.js';
+export { type DeviceSpec, type Endpoint, PROTOCOLS, parseEndpoint } from './drivers/protocols.js';
+export { DriverRegistry } from './drivers/registry.js';
 export { AgentError, type AgentErrorCode } from './errors.js';
+export { AGENT_VERSION, type GatewayHandle, type RunOptions, runGateway } from './run-gateway.js';

@@ -7,18 +7,19 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { DurableLog, FsyncPolicy } from '@ganzhi/durable-log';
 import { openSegmentLog } from '@ganzhi/durable-log';
+import { type Clock, systemClock, systemRandom } from '@ganzhi/runtime';
 import type { FastifyInstance } from 'fastify';
 import mqtt from 'mqtt';
 import type { Logger } from 'pino';
 import type { ReadingSink } from './acquisition/sink.js';
 import { Agent } from './agent.js';
-import { type Clock, systemClock } from './clock.js';
-import { DELIVERY_DEFAULTS } from './config/delivery-schema.js';
 import type { LoadedConfig } from './config/load-config.js';
+import { DELIVERY_DEFAULTS, type MqttConfig } from './delivery/delivery-schema.js';
 import { MqttSink } from './delivery/mqtt-sink.js';
 import { loadStreamId } from './delivery/stream-id.js';
 import { redactUrl, Uplink } from './delivery/uplink.js';
 import { AgentError } from './errors.js';
+import { HTTP_DEFAULTS } from './http/http-schema.js';
 import { buildHttp } from './http/server.js';
 
 export const AGENT_VERSION = '0.1.0';
@@ -48,15 +49,25 @@ function fsyncPolicy(f: 'always' | 'never' | number | undefined): FsyncPolicy {
   return { intervalMs: typeof f === 'number' ? f : DELIVERY_DEFAULTS.fsyncIntervalMs };
 }
 
-function readFile(baseDir: string, file: string | undefined, what: string): Buffer | undefined {
-  if (file === undefined) return undefined;
-  try {
-    return readFileSync(resolve(baseDir, file));
-  } catch (err) {
-    throw new AgentError('GZ_AGENT_CONFIG_INVALID', `delivery.mqtt.${what}: cannot read ${file}`, {
-      cause: err,
-    });
+/** The TLS files named in `delivery.mqtt` (relative to the config file), read. */
+function readTls(baseDir: string, m: MqttConfig): { ca?: Buffer; cert?: Buffer; key?: Buffer } {
+  const tls: { ca?: Buffer; cert?: Buffer; key?: Buffer } = {};
+  for (const [what, key] of [
+    ['caFile', 'ca'],
+    ['certFile', 'cert'],
+    ['keyFile', 'key'],
+  ] as const) {
+    const file = m[what];
+    if (file === undefined) continue;
+    try {
+      tls[key] = readFileSync(resolve(baseDir, file));
+    } catch (err) {
+      throw new AgentError('GZ_AGENT_CONFIG_INVALID', `delivery.mqtt.${what}: cannot read ${file}`, {
+        cause: err,
+      });
+    }
   }
+  return tls;
 }
 
 export async function runGateway(loaded: LoadedConfig, opts: RunOptions): Promise<GatewayHandle> {
@@ -86,35 +97,21 @@ export async function runGateway(loaded: LoadedConfig, opts: RunOptions): Promis
       fsync: fsyncPolicy(d.buffer?.fsync),
       onError: (err: Error) => logger.error({ err: err.message }, 'buffer background error'),
     });
-    const ca = readFile(baseDir, d.mqtt.caFile, 'caFile');
-    const cert = readFile(baseDir, d.mqtt.certFile, 'certFile');
-    const key = readFile(baseDir, d.mqtt.keyFile, 'keyFile');
     uplink = new Uplink(
       {
         district: cfg.district,
         gateway: cfg.gateway,
         stream: loadStreamId(bufferDir),
-        url: d.mqtt.url,
-        ...(d.mqtt.clientId !== undefined ? { clientId: d.mqtt.clientId } : {}),
-        ...(d.mqtt.username !== undefined ? { username: d.mqtt.username } : {}),
-        ...(d.mqtt.password !== undefined ? { password: d.mqtt.password } : {}),
-        ...(ca ? { ca } : {}),
-        ...(cert ? { cert } : {}),
-        ...(key ? { key } : {}),
-        ...(d.mqtt.rejectUnauthorized !== undefined ? { rejectUnauthorized: d.mqtt.rejectUnauthorized } : {}),
-        ...(d.mqtt.keepaliveS !== undefined ? { keepaliveS: d.mqtt.keepaliveS } : {}),
-        ...(d.mqtt.reconnect ? { reconnect: d.mqtt.reconnect } : {}),
-        ...(d.maxInflight !== undefined ? { maxInflight: d.maxInflight } : {}),
-        ...(d.maxPublishRate !== undefined ? { maxPublishRate: d.maxPublishRate } : {}),
-        ...(d.batch ? { batch: d.batch } : {}),
         agentVersion: AGENT_VERSION,
         devices: loaded.devices.map((dev) => ({ id: dev.id, profile: dev.profile })),
+        delivery: d,
+        tls: readTls(baseDir, d.mqtt),
       },
       {
         log,
         logger: logger.child({ component: 'uplink' }),
         clock,
-        random: Math.random,
+        random: systemRandom,
         connect: mqtt.connect,
       },
     );
@@ -127,23 +124,26 @@ export async function runGateway(loaded: LoadedConfig, opts: RunOptions): Promis
     sink = new MqttSink(uplink);
   }
 
+  for (const w of loaded.warnings) logger.warn({ path: w.path }, `config: ${w.message}`);
   const agent = await Agent.create({ devices: loaded.devices, sink, logger, clock });
 
   let http: FastifyInstance | undefined;
   let statusUrl: string | undefined;
   if (cfg.http?.enabled !== false) {
+    const host = cfg.http?.host ?? HTTP_DEFAULTS.host;
     http = buildHttp({
       gateway: cfg.gateway,
       district: cfg.district,
       version: AGENT_VERSION,
+      clock,
       startedAt: clock.now(),
       devices: () => agent.devices,
       ...(uplink ? { uplink } : {}),
       ...(log ? { log } : {}),
       bufferMaxBytes: d?.buffer?.maxBytes ?? DELIVERY_DEFAULTS.bufferMaxBytes,
+      allowedHosts: [host, ...(cfg.http?.allowedHosts ?? [])],
     });
-    const host = cfg.http?.host ?? DELIVERY_DEFAULTS.httpHost;
-    const port = opts.httpPort ?? cfg.http?.port ?? DELIVERY_DEFAULTS.httpPort;
+    const port = opts.httpPort ?? cfg.http?.port ?? HTTP_DEFAULTS.port;
     const addr = await http.listen({ host, port });
     statusUrl = `${addr.replace('0.0.0.0', '127.0.0.1')}/`;
   }

@@ -52,8 +52,12 @@ devices:
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     try {
       await waitFor(
-        'readings from both devices',
-        () => out.includes('"meter-1"') && out.includes('"meter-dead"') && out.split('\n').length > 20,
+        'readings from both devices, and the dead one backed off',
+        () =>
+          out.includes('"meter-1"') &&
+          out.includes('"meter-dead"') &&
+          out.split('\n').length > 20 &&
+          err.includes('device not answering'),
         15_000,
       );
     } finally {
@@ -74,5 +78,14 @@ devices:
     expect(lines.find((l) => l.type === 'status' && l.device === 'meter-dead')).toMatchObject({
       state: 'down',
     });
+    // each log line names its device (or line) once: the key is not repeated (issue 20)
+    const logs = err.trim().split('\n');
+    const backoff = logs.find((l) => l.includes('device not answering'));
+    expect(JSON.parse(backoff!)).toMatchObject({ device: 'meter-dead', level: 40 });
+    for (const l of logs) {
+      for (const key of ['device', 'line', 'component']) {
+        expect(l.split(`"${key}":`).length, l).toBeLessThanOrEqual(2);
+      }
+    }
   });
 });

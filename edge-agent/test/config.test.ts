@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: secret references are written ${ENV:NAME} on purpose
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -56,11 +57,15 @@ devices:
 `;
     const r = parseConfig(text, '/srv/gz/gateway.yaml', { env: {} });
     expect(r.problems).toEqual([]);
-    const opcua = r.devices[0]!.options.opcua as { pkiDir: string; identity: Record<string, string> };
-    expect(opcua.pkiDir).toBe('/srv/gz/pki');
-    expect(opcua.identity.certificateFile).toBe('/srv/gz/certs/agent.pem');
-    expect(opcua.identity.privateKeyFile).toBe('/etc/ganzhi/agent.key');
-    expect(r.devices[0]!.options.stateDir).toBe('/srv/gz/st');
+    const d = r.devices[0]!;
+    if (d.protocol !== 'opcua') throw new Error(`an OPC UA device, not ${d.protocol}`);
+    expect(d.opcua.pkiDir).toBe('/srv/gz/pki');
+    expect(d.opcua.identity).toEqual({
+      type: 'certificate',
+      certificateFile: '/srv/gz/certs/agent.pem',
+      privateKeyFile: '/etc/ganzhi/agent.key',
+    });
+    expect(d.opcua.trust).toBe('strict');
   });
 
   it('reports every problem at once with line and path', () => {
@@ -135,6 +140,85 @@ devices:
   });
 });
 
+describe('secrets and credentials in the config', () => {
+  const withSecrets = (endpoint: string) => `gateway: gw-1
+district: haidian
+devices:
+  - id: p1
+    profile: pump-station-opcua
+    endpoint: ${endpoint}
+    opcua:
+      securityMode: SignAndEncrypt
+      identity: { type: username, username: ops, password: pump-pw-inline }
+delivery:
+  mqtt: { url: "mqtts://hub:8883", username: gw-1, password: mqtt-pw-inline }
+`;
+
+  it('validate warns about each password written inline, naming its path and never its value', () => {
+    const dir = tempDir('ganzhi-agent-cfg-');
+    const file = join(dir, 'inline.yaml');
+    writeFileSync(file, withSecrets('opc.tcp://plc:4840'));
+    const r = spawnSync(process.execPath, [join(ws, 'dist/cli.js'), 'validate', '--config', file], {
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const warnings = r.stderr.split('\n').filter((l) => l.startsWith('warning: '));
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /:9:\d+ devices\[0\]\.opcua\.identity\.password: a secret written into the config file: use \$\{ENV:NAME\} or \$\{FILE:\/path\}/,
+      ),
+      expect.stringMatching(/:11:\d+ delivery\.mqtt\.password: a secret written into the config file/),
+    ]);
+    expect(r.stderr + r.stdout).not.toMatch(/pump-pw-inline|mqtt-pw-inline/);
+    // a reference is what is asked for: no warning
+    const refs = parseConfig(
+      withSecrets('opc.tcp://plc:4840')
+        .replace('pump-pw-inline', '"${ENV:PUMP_PW}"')
+        .replace('mqtt-pw-inline', '"${FILE:/run/credentials/mqtt}"'),
+      file,
+      { env: { PUMP_PW: 'x' } },
+    );
+    expect(refs.warnings.filter((w) => /secret/.test(w.message))).toEqual([]);
+  });
+
+  it('refuses credentials in an endpoint URL, pointing to opcua.identity, never echoing the password', () => {
+    const r = parseConfig(withSecrets('opc.tcp://ops:url-pw-secret@plc:4840'), 'gw.yaml', { env: {} });
+    expect(r.devices).toEqual([]);
+    const p = r.problems.find((x) => x.path === 'devices[0].endpoint');
+    expect(p?.message).toMatch(/credentials do not belong in the URL \(use opcua\.identity/);
+    expect(p?.message).toContain('opc.tcp://***@plc:4840');
+    expect(JSON.stringify(r.problems)).not.toContain('url-pw-secret');
+  });
+
+  it('refuses a protocol setting on a device of another protocol', () => {
+    const text = `gateway: gw-1
+district: haidian
+profileDirs: [${fixtures}profiles]
+devices:
+  - { id: m1, profile: test-meter, endpoint: "modbus-tcp://127.0.0.1:1502", opcua: { mode: poll } }
+  - { id: p1, profile: pump-station-opcua, endpoint: "opc.tcp://plc:4840", unitId: 3, modbus: { maxGap: 0 } }
+`;
+    const r = parseConfig(text, 'gw.yaml', { env: {} });
+    expect(r.problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
+      'devices[0].opcua: for opcua devices, but the endpoint modbus-tcp:// is modbus',
+      'devices[1].unitId: for modbus devices, but the endpoint opc.tcp:// is opcua',
+      'devices[1].modbus: for modbus devices, but the endpoint opc.tcp:// is opcua',
+    ]);
+  });
+
+  it('warns when an OPC UA server would be trusted without a check', () => {
+    const text = withSecrets('opc.tcp://plc:4840')
+      .replace('securityMode: SignAndEncrypt', 'securityMode: SignAndEncrypt\n      trust: auto-accept')
+      .replace('pump-pw-inline', '"${ENV:PW}"')
+      .replace('mqtt-pw-inline', '"${ENV:PW}"');
+    const r = parseConfig(text, 'gw.yaml', { env: { PW: 'x' } });
+    expect(r.problems).toEqual([]);
+    expect(r.warnings.map((w) => `${w.path}: ${w.message}`)).toEqual([
+      expect.stringMatching(/^devices\[0\]\.opcua\.trust: auto-accept trusts any server certificate/),
+    ]);
+  });
+});
+
 describe('config.sample.yaml', () => {
   it('validates against the builtin profiles once its secret is in the environment', () => {
     const file = join(ws, 'config.sample.yaml');
@@ -142,6 +226,7 @@ describe('config.sample.yaml', () => {
       env: { PUMP3_OPCUA_PASSWORD: 'x', GANZHI_MQTT_PASSWORD: 'y' },
     });
     expect(r.problems).toEqual([]);
+    expect(r.warnings).toEqual([]);
     expect(r.devices.map((d) => d.id)).toEqual([
       'meter-main',
       'aq-roof',

@@ -6,7 +6,7 @@ import { createModbusDriver } from '../src/drivers/modbus/index.js';
 import { nmeaChecksum } from '../src/drivers/serial/frame-parser.js';
 import { createSerialDriver } from '../src/drivers/serial/index.js';
 import { driverContract } from './driver-contract.js';
-import { context, spec, testProfile } from './helpers.js';
+import { context, modbusSpec, serialSpec, testProfile } from './helpers.js';
 import { startTestServer, type TestServer } from './support/tcp-server.js';
 
 let modbus: TestServer;
@@ -41,10 +41,12 @@ afterAll(async () => {
 const meter = testProfile();
 driverContract('modbus-tcp', () => ({
   units: Object.fromEntries(meter.points.map((p) => [p.name, p.unit])),
-  live: async () => createModbusDriver(spec(`modbus-tcp://127.0.0.1:${modbus.port}`), context()),
+  live: async () => createModbusDriver(modbusSpec(`modbus-tcp://127.0.0.1:${modbus.port}`), context()),
   dead: async () =>
     createModbusDriver(
-      spec(`modbus-tcp://127.0.0.1:${deadPort}`, { backoff: { failures: 1, initialMs: 1000, maxMs: 1000 } }),
+      modbusSpec(`modbus-tcp://127.0.0.1:${deadPort}`, {
+        backoff: { failures: 1, initialMs: 1000, maxMs: 1000 },
+      }),
       context(),
     ),
 }));
@@ -55,7 +57,7 @@ driverContract('serial-tcp', () => ({
   units: Object.fromEntries(gps.points.map((p) => [p.name, p.unit])),
   live: async () =>
     createSerialDriver(
-      spec(`serial-tcp://127.0.0.1:${serialPort}`, {
+      serialSpec(`serial-tcp://127.0.0.1:${serialPort}`, {
         profile: gpsFast,
         points: gps.points,
         pollIntervalMs: 20,
@@ -64,7 +66,7 @@ driverContract('serial-tcp', () => ({
     ),
   dead: async () =>
     createSerialDriver(
-      spec(`serial-tcp://127.0.0.1:${deadPort}`, { profile: gpsFast, points: gps.points }),
+      serialSpec(`serial-tcp://127.0.0.1:${deadPort}`, { profile: gpsFast, points: gps.points }),
       context(),
     ),
 }));

@@ -10,15 +10,15 @@
 import { writeFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { type Profile, ProfileRegistry, type SerialPoint, type Value } from '@ganzhi/device-profiles';
+import { seededRandom } from '@ganzhi/runtime';
 import { afterAll, describe, expect, it } from 'vitest';
-import { seededRandom } from '../src/clock.js';
 import type { DriverReading } from '../src/drivers/driver.js';
 import { parseFrame } from '../src/drivers/serial/frame-parser.js';
 import { createFramer } from '../src/drivers/serial/framer.js';
 import { SerialDriver } from '../src/drivers/serial/serial-driver.js';
 import { type Gen, gen, type ItemKind, nextItem, type SerialItem } from './fuzz/frame-gen.js';
 import { runModbusFuzz } from './fuzz/modbus-fuzz.js';
-import { context, spec } from './helpers.js';
+import { context, serialSpec } from './helpers.js';
 
 const SEED = process.env.GZ_FUZZ_SEED
   ? Number(process.env.GZ_FUZZ_SEED) >>> 0
@@ -150,7 +150,7 @@ describe.each<ProfileId>(['gps-nmea', 'weather-ascii'])(
         const g = gen(seededRandom(SEED ^ 0x5eed));
         const stream = new PassThrough();
         const d = new SerialDriver(
-          spec('serial-tcp://127.0.0.1:9', { id: 'fuzz', profile, points, pollIntervalMs: 60_000 }),
+          serialSpec('serial-tcp://127.0.0.1:9', { id: 'fuzz', profile, points, pollIntervalMs: 60_000 }),
           context(),
           async () => stream,
         );

@@ -12,7 +12,7 @@ import { Agent } from '../src/agent.js';
 import type { DriverReading } from '../src/drivers/driver.js';
 import { createModbusDriver } from '../src/drivers/modbus/index.js';
 import type { ModbusDriver } from '../src/drivers/modbus/modbus-driver.js';
-import { context, logger, spec } from './helpers.js';
+import { context, logger, modbusSpec } from './helpers.js';
 import { RtuSlave } from './support/rtu-slave.js';
 
 const byPoint = (rs: DriverReading[]) => Object.fromEntries(rs.map((r) => [r.point, r]));
@@ -39,7 +39,7 @@ describe.skipIf(!socat.ok)('Modbus RTU on a pty pair', () => {
 
   it('reads and decodes, and turns CRC errors, exceptions and silence into bad quality, then recovers', async () => {
     const d = createModbusDriver(
-      spec(`modbus-rtu://${pty.a}?baud=9600&parity=N`, { unitId: 3, timeoutMs: 200 }),
+      modbusSpec(`modbus-rtu://${pty.a}?baud=9600&parity=N`, { unitId: 3, timeoutMs: 200 }),
       context(),
     ) as ModbusDriver;
     try {
@@ -75,7 +75,7 @@ describe.skipIf(!socat.ok)('Modbus RTU on a pty pair', () => {
     const windowMs = 4000;
     const sink = new MemorySink();
     const devices = Array.from({ length: 10 }, (_, i) =>
-      spec(`modbus-rtu://${pty.a}?baud=9600`, {
+      modbusSpec(`modbus-rtu://${pty.a}?baud=9600`, {
         id: `meter-${i + 1}`,
         unitId: i + 1,
         timeoutMs: 100,
@@ -96,7 +96,7 @@ describe.skipIf(!socat.ok)('Modbus RTU on a pty pair', () => {
     const expected = windowMs / intervalMs;
     for (const rt of agent.devices) {
       const batches = sink.batches.filter((b) => b.device === rt.spec.id);
-      if (rt.spec.unitId === 5) {
+      if (rt.spec.protocol === 'modbus' && rt.spec.unitId === 5) {
         expect(
           batches.every((b) => b.readings.every((r) => r.quality === 'bad' && r.reason === 'timeout')),
         ).toBe(true);
@@ -137,8 +137,8 @@ describe('Modbus RTU over TCP', () => {
   it('reads two units over one socket, reports CRC errors, survives a dropped connection', async () => {
     const ctx = context();
     const url = `modbus-rtutcp://127.0.0.1:${portNo}`;
-    const d1 = createModbusDriver(spec(url, { id: 'a', unitId: 1 }), ctx);
-    const d2 = createModbusDriver(spec(url, { id: 'b', unitId: 2 }), ctx);
+    const d1 = createModbusDriver(modbusSpec(url, { id: 'a', unitId: 1 }), ctx);
+    const d2 = createModbusDriver(modbusSpec(url, { id: 'b', unitId: 2 }), ctx);
     try {
       const [r1, r2] = await Promise.all([d1.read(), d2.read()]);
       expect(byPoint(r1).voltage, JSON.stringify(r1)).toMatchObject({ value: 221 });

@@ -1,8 +1,9 @@
+import { ManualClock } from '@ganzhi/runtime';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DriverReading } from '../src/drivers/driver.js';
 import { createModbusDriver } from '../src/drivers/modbus/index.js';
 import type { ModbusDriver } from '../src/drivers/modbus/modbus-driver.js';
-import { context, spec } from './helpers.js';
+import { context, modbusSpec } from './helpers.js';
 import { startTestServer, type TestServer } from './support/tcp-server.js';
 
 const byPoint = (rs: DriverReading[]) => Object.fromEntries(rs.map((r) => [r.point, r]));
@@ -13,7 +14,10 @@ describe('Modbus TCP driver against modbus-serial ServerTCP', () => {
 
   beforeEach(async () => {
     server = await startTestServer();
-    driver = createModbusDriver(spec(`modbus-tcp://127.0.0.1:${server.port}`), context()) as ModbusDriver;
+    driver = createModbusDriver(
+      modbusSpec(`modbus-tcp://127.0.0.1:${server.port}`),
+      context(),
+    ) as ModbusDriver;
   });
   afterEach(async () => {
     await driver.close();
@@ -61,19 +65,29 @@ describe('Modbus TCP driver against modbus-serial ServerTCP', () => {
   });
 
   it('times out as bad "timeout", backs off after repeated failures, and recovers', async () => {
-    server.fault = 'timeout';
-    for (let i = 0; i < 3; i++) {
-      const rs = await driver.read();
-      expect(rs.every((x) => x.quality === 'bad' && x.reason === 'timeout')).toBe(true);
+    // the backoff period passes on a manual clock (the device's own timeouts stay real)
+    const clock = new ManualClock(Date.now());
+    const d = createModbusDriver(modbusSpec(`modbus-tcp://127.0.0.1:${server.port}`), context({ clock }));
+    try {
+      server.fault = 'timeout';
+      for (let i = 0; i < 3; i++) {
+        const rs = await d.read();
+        expect(rs.every((x) => x.quality === 'bad' && x.reason === 'timeout')).toBe(true);
+        clock.advance(1000);
+      }
+      expect(d.status().state).toBe('down');
+      const skipped = await d.read();
+      expect(skipped.every((x) => x.reason === 'backoff')).toBe(true);
+      server.fault = 'none';
+      // backoff.initialMs 2000 × (1 ± 0.1 jitter, random 0.5 → ×1.0): still skipped just before it ends
+      clock.advance(999);
+      expect((await d.read()).every((x) => x.reason === 'backoff')).toBe(true);
+      clock.advance(1);
+      const ok = await d.read();
+      expect(ok.every((x) => x.quality === 'good')).toBe(true);
+    } finally {
+      await d.close();
     }
-    expect(driver.status().state).toBe('down');
-    const skipped = await driver.read();
-    expect(skipped.every((x) => x.reason === 'backoff')).toBe(true);
-    server.fault = 'none';
-    const d2 = driver as unknown as { backedOffUntil: number };
-    d2.backedOffUntil = 0; // the backoff period elapsing is tested with a fake clock elsewhere
-    const ok = await driver.read();
-    expect(ok.every((x) => x.quality === 'good')).toBe(true);
   });
 
   it('survives the connection being dropped and reconnects', async () => {

@@ -11,9 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../test-support/process.js';
 import { MemorySink } from '../src/acquisition/sink.js';
 import { Agent } from '../src/agent.js';
-import type { DeviceSpec, DriverReading } from '../src/drivers/driver.js';
+import type { DriverReading } from '../src/drivers/driver.js';
 import { OpcuaDriver } from '../src/drivers/opcua/opcua-driver.js';
-import { context, spec } from './helpers.js';
+import type { OpcuaDeviceSpec, OpcuaSettings } from '../src/drivers/opcua/options.js';
+import { context, opcuaSpec } from './helpers.js';
 import { startFreezeProxy } from './support/freeze-proxy.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -42,18 +43,13 @@ const deviceSpec = (
   id: string,
   profile: Profile,
   url: string,
-  opcua: Record<string, unknown> = {},
-): DeviceSpec =>
-  spec(url, {
-    id,
-    profile,
-    points: profile.points,
-    pollIntervalMs: 200,
-    timeoutMs: 2000,
-    options: {
-      opcua: { pkiDir: `${pki}/client`, namespaceUri: `urn:ganzhi:pump-station/${id}`, ...opcua },
-    },
-  });
+  opcua: Partial<OpcuaSettings> = {},
+): OpcuaDeviceSpec =>
+  opcuaSpec(
+    url,
+    { pkiDir: `${pki}/client`, namespaceUri: `urn:ganzhi:pump-station/${id}`, ...opcua },
+    { id, profile, points: profile.points, pollIntervalMs: 200, timeoutMs: 2000 },
+  );
 
 /**
  * Subscribes and plays STEPS on `flow` and on `pump_head`, which has no deadband

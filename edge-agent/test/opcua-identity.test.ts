@@ -16,7 +16,7 @@ import { peer } from '../../test-support/peers.js';
 import { tempDir } from '../../test-support/process.js';
 import type { DriverReading } from '../src/drivers/driver.js';
 import { OpcuaDriver } from '../src/drivers/opcua/opcua-driver.js';
-import { context, spec } from './helpers.js';
+import { context, opcuaSpec } from './helpers.js';
 
 const openssl = peer('openssl', 'openssl');
 const profile = ProfileRegistry.builtin().get('pump-station-opcua')!;
@@ -82,23 +82,18 @@ describe.skipIf(!openssl.ok)('OPC UA X509 user identity', () => {
 
   const driver = (identity: { cert: string; key: string }, id = 'ps-1', pkiDir = join(dir, 'client-pki')) =>
     new OpcuaDriver(
-      spec(server.endpointUrl, {
-        id,
-        profile,
-        points: profile.points,
-        pollIntervalMs: 200,
-        timeoutMs: 3000,
-        options: {
-          opcua: {
-            mode: 'poll',
-            securityMode: 'SignAndEncrypt',
-            securityPolicy: 'Basic256Sha256',
-            namespaceUri: 'urn:ganzhi:pump-station/ps-1',
-            pkiDir,
-            identity: { type: 'certificate', certificateFile: identity.cert, privateKeyFile: identity.key },
-          },
+      opcuaSpec(
+        server.endpointUrl,
+        {
+          mode: 'poll',
+          securityMode: 'SignAndEncrypt',
+          securityPolicy: 'Basic256Sha256',
+          namespaceUri: 'urn:ganzhi:pump-station/ps-1',
+          pkiDir,
+          identity: { type: 'certificate', certificateFile: identity.cert, privateKeyFile: identity.key },
         },
-      }),
+        { id, profile, points: profile.points, pollIntervalMs: 200, timeoutMs: 3000 },
+      ),
       context(),
     );
 
@@ -209,21 +204,17 @@ describe.skipIf(!openssl.ok)('OPC UA X509 user identity', () => {
 
   it('a wrong password names the user, not the password', async () => {
     const d = new OpcuaDriver(
-      spec(server.endpointUrl, {
-        id: 'ps-1',
-        profile,
-        points: profile.points,
-        timeoutMs: 3000,
-        options: {
-          opcua: {
-            mode: 'poll',
-            securityMode: 'SignAndEncrypt',
-            namespaceUri: 'urn:ganzhi:pump-station/ps-1',
-            pkiDir: join(dir, 'client-pki'),
-            identity: { type: 'username', username: 'ops', password: 'wrong-pw' },
-          },
+      opcuaSpec(
+        server.endpointUrl,
+        {
+          mode: 'poll',
+          securityMode: 'SignAndEncrypt',
+          namespaceUri: 'urn:ganzhi:pump-station/ps-1',
+          pkiDir: join(dir, 'client-pki'),
+          identity: { type: 'username', username: 'ops', password: 'wrong-pw' },
         },
-      }),
+        { id: 'ps-1', profile, points: profile.points, timeoutMs: 3000 },
+      ),
       context(),
     );
     try {

@@ -20,7 +20,7 @@ import { connectClient, readProperty, resolveNsu } from '../../simulators/test/o
 import { tempDir, waitFor } from '../../test-support/process.js';
 import type { DriverReading } from '../src/drivers/driver.js';
 import { OpcuaDriver } from '../src/drivers/opcua/opcua-driver.js';
-import { context, fixtures, spec } from './helpers.js';
+import { context, fixtures, opcuaSpec } from './helpers.js';
 
 const loaded = loadProfileFile(`${fixtures}profiles/opcua-scaled.yaml`);
 if (!loaded.profile) throw new Error(JSON.stringify(loaded.problems));
@@ -73,20 +73,21 @@ afterAll(async () => {
 
 const driverFor = (device: SimDevice) =>
   new OpcuaDriver(
-    spec(server.endpointUrl, {
-      id: device.id,
-      profile: device.profile,
-      points: device.profile.points,
-      pollIntervalMs: 100,
-      timeoutMs: 2000,
-      options: {
-        opcua: {
-          mode: 'poll',
-          pkiDir: `${pki}/client`,
-          namespaceUri: simNamespaceUri(device, device.profile.opcua?.namespaceUri ?? ''),
-        },
+    opcuaSpec(
+      server.endpointUrl,
+      {
+        mode: 'poll',
+        pkiDir: `${pki}/client`,
+        namespaceUri: simNamespaceUri(device, device.profile.opcua?.namespaceUri ?? ''),
       },
-    }),
+      {
+        id: device.id,
+        profile: device.profile,
+        points: device.profile.points,
+        pollIntervalMs: 100,
+        timeoutMs: 2000,
+      },
+    ),
     context(),
   );
 

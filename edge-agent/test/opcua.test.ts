@@ -11,8 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, waitFor } from '../../test-support/process.js';
 import type { DriverReading } from '../src/drivers/driver.js';
 import { OpcuaDriver } from '../src/drivers/opcua/opcua-driver.js';
+import type { OpcuaSettings } from '../src/drivers/opcua/options.js';
 import { driverContract } from './driver-contract.js';
-import { context, spec } from './helpers.js';
+import { context, opcuaSpec } from './helpers.js';
 import { startFreezeProxy } from './support/freeze-proxy.js';
 
 type Status = 'good' | 'uncertain' | 'bad';
@@ -85,15 +86,12 @@ afterAll(async () => {
   await server?.close();
 });
 
-const deviceSpec = (opcua: Record<string, unknown>, pollIntervalMs = 200, url?: string) =>
-  spec(url ?? server!.endpointUrl, {
-    id: 'ps-1',
-    profile,
-    points: profile.points,
-    pollIntervalMs,
-    timeoutMs: 2000,
-    options: { opcua: { pkiDir: `${pki}/client`, namespaceUri: 'urn:ganzhi:pump-station/ps-1', ...opcua } },
-  });
+const deviceSpec = (opcua: Partial<OpcuaSettings>, pollIntervalMs = 200, url?: string) =>
+  opcuaSpec(
+    url ?? server!.endpointUrl,
+    { pkiDir: `${pki}/client`, namespaceUri: 'urn:ganzhi:pump-station/ps-1', ...opcua },
+    { id: 'ps-1', profile, points: profile.points, pollIntervalMs, timeoutMs: 2000 },
+  );
 
 driverContract('opc.tcp', () => ({
   units: Object.fromEntries(profile.points.map((p) => [p.name, p.unit])),

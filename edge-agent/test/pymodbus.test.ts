@@ -6,7 +6,7 @@ import { pymodbus } from '../../test-support/peers.js';
 import { freePort, type Spawned, spawnLogged, tempDir, waitFor } from '../../test-support/process.js';
 import type { DriverReading } from '../src/drivers/driver.js';
 import { createModbusDriver } from '../src/drivers/modbus/index.js';
-import { context, spec } from './helpers.js';
+import { context, modbusSpec } from './helpers.js';
 
 const py = pymodbus();
 const script = fileURLToPath(new URL('./support/pymodbus_server.py', import.meta.url));
@@ -37,7 +37,10 @@ describe.skipIf(!py.ok)('python3-pymodbus peer', () => {
   });
 
   it('reads and decodes the registers pymodbus holds', async () => {
-    const d = createModbusDriver(spec(`modbus-tcp://127.0.0.1:${port}`, { timeoutMs: 2000 }), context());
+    const d = createModbusDriver(
+      modbusSpec(`modbus-tcp://127.0.0.1:${port}`, { timeoutMs: 2000 }),
+      context(),
+    );
     try {
       const r = Object.fromEntries((await d.read()).map((x: DriverReading) => [x.point, x]));
       expect(r.voltage, server.log()).toMatchObject({ value: 230.5, quality: 'good' });

@@ -4,7 +4,7 @@ import { ProfileRegistry } from '@ganzhi/device-profiles';
 import { describe, expect, it } from 'vitest';
 import { stxEtxChecksum } from '../src/drivers/serial/frame-parser.js';
 import { SerialDriver } from '../src/drivers/serial/serial-driver.js';
-import { context, spec } from './helpers.js';
+import { context, serialSpec } from './helpers.js';
 
 const profile = ProfileRegistry.builtin().get('weather-ascii')!;
 const body = (press: string) => `Q,021,000.01,090,${press},041,+022.0,+008.5,+05.1,0004,`;
@@ -15,7 +15,12 @@ const tick = () => new Promise((r) => setImmediate(r));
 
 async function driverOn(stream: PassThrough): Promise<SerialDriver> {
   const d = new SerialDriver(
-    spec('serial-tcp://127.0.0.1:9', { id: 'wx', profile, points: profile.points, pollIntervalMs: 60_000 }),
+    serialSpec('serial-tcp://127.0.0.1:9', {
+      id: 'wx',
+      profile,
+      points: profile.points,
+      pollIntervalMs: 60_000,
+    }),
     context(),
     async () => stream,
   );

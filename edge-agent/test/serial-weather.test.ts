@@ -12,7 +12,7 @@ import { waitFor } from '../../test-support/process.js';
 import { type PtyPair, ptyPair, socatPeer } from '../../test-support/socat.js';
 import type { Driver, DriverReading } from '../src/drivers/driver.js';
 import { createSerialDriver, type SerialDriver } from '../src/drivers/serial/index.js';
-import { context, spec } from './helpers.js';
+import { context, serialSpec } from './helpers.js';
 
 const INTERVAL = 30;
 
@@ -99,7 +99,7 @@ describe('weather station (weather-ascii) → serial driver over raw TCP (serial
     });
     const profile = weatherProfile();
     const d = createSerialDriver(
-      spec(`serial-tcp://127.0.0.1:${listening.port}`, {
+      serialSpec(`serial-tcp://127.0.0.1:${listening.port}`, {
         id: 'wx',
         profile,
         points: profile.points,
@@ -128,7 +128,7 @@ describe('weather station (weather-ascii) → serial driver over raw TCP (serial
     // the profile as it was: checksum none, STX kept in the line, so the prefix holds it
     const unchecked: Profile = { ...p, serial: { ...p.serial!, checksum: 'none', prefix: '\x02Q' } };
     const d = createSerialDriver(
-      spec(`serial-tcp://127.0.0.1:${listening.port}`, {
+      serialSpec(`serial-tcp://127.0.0.1:${listening.port}`, {
         id: 'wx',
         profile: unchecked,
         points: unchecked.points,
@@ -164,7 +164,7 @@ describe.skipIf(!socat.ok)(
       const dev = await startSerialPortDevice({ device: sim, path: pty.a, intervalMs: INTERVAL });
       const profile = weatherProfile();
       const d = createSerialDriver(
-        spec(`serial://${pty.b}?baud=9600`, {
+        serialSpec(`serial://${pty.b}?baud=9600`, {
           id: 'wx',
           profile,
           points: profile.points,

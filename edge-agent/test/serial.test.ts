@@ -8,7 +8,7 @@ import { type PtyPair, ptyPair, socatPeer } from '../../test-support/socat.js';
 import type { Driver, DriverReading } from '../src/drivers/driver.js';
 import { nmeaChecksum } from '../src/drivers/serial/frame-parser.js';
 import { createSerialDriver } from '../src/drivers/serial/index.js';
-import { context, spec } from './helpers.js';
+import { context, serialSpec } from './helpers.js';
 
 const sentence = (body: string) => `$${body}*${nmeaChecksum(body)}\r\n`;
 const GGA = (alt: number) =>
@@ -57,7 +57,7 @@ describe.skipIf(!socat.ok)('serial driver on a pty', () => {
   it('decodes sentences through garbage and partial lines; only corrupted sentences → bad "checksum"', async () => {
     const profile = gpsProfile();
     const d = createSerialDriver(
-      spec(`serial://${pty.a}?baud=9600`, { profile, points: profile.points, pollIntervalMs: 50 }),
+      serialSpec(`serial://${pty.a}?baud=9600`, { profile, points: profile.points, pollIntervalMs: 50 }),
       context(),
     );
     await d.connect();
@@ -113,7 +113,7 @@ describe('serial driver over TCP (serial-tcp://)', () => {
   it('reports a dropped connection as bad quality and reconnects by itself', async () => {
     const profile = gpsProfile();
     const d = createSerialDriver(
-      spec(`serial-tcp://127.0.0.1:${port}`, { profile, points: profile.points, pollIntervalMs: 50 }),
+      serialSpec(`serial-tcp://127.0.0.1:${port}`, { profile, points: profile.points, pollIntervalMs: 50 }),
       context({ random: () => 0 }),
     );
     const talker = setInterval(() => {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PtyPair, ptyPair, socatPeer } from '../../test-support/socat.js';
 import type { Driver, DriverReading } from '../src/drivers/driver.js';
 import { createModbusDriver } from '../src/drivers/modbus/index.js';
-import { context, spec } from './helpers.js';
+import { context, modbusSpec } from './helpers.js';
 
 const profile = ProfileRegistry.builtin().get('eastron-sdm630')!;
 const socat = socatPeer();
@@ -73,7 +73,14 @@ devices:
     it(`${id}: ground truth, faults with their reasons, recovery`, async () => {
       const dev = sim.devices.get(id)!;
       const d = createModbusDriver(
-        spec(urls[id]!, { id, unitId: unit, profile, points: profile.points, timeoutMs: 250, retries: 0 }),
+        modbusSpec(urls[id]!, {
+          id,
+          unitId: unit,
+          profile,
+          points: profile.points,
+          timeoutMs: 250,
+          retries: 0,
+        }),
         context({ random: () => 0 }),
       );
       try {

@@ -5,11 +5,11 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { type DataBatch, decodeDataBatch, type Profile, type Reading } from '@ganzhi/device-profiles';
 import { createMemoryLog } from '@ganzhi/durable-log';
+import { systemClock } from '@ganzhi/runtime';
 import { Aedes } from 'aedes';
 import mqtt, { type MqttClient } from 'mqtt';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { systemClock } from '../src/clock.js';
 import { Uplink } from '../src/delivery/uplink.js';
 
 const profile: Profile = {
@@ -95,10 +95,9 @@ function makeUplink(port: number, log = createMemoryLog()): Uplink {
       district: 'dongcheng',
       gateway: 'gw-01',
       stream: 'teststream',
-      url: `mqtt://127.0.0.1:${port}`,
-      reconnect: { initialMs: 50, maxMs: 200 },
       agentVersion: '0.0.0-test',
       devices: [{ id: 'm1', profile }],
+      delivery: { mqtt: { url: `mqtt://127.0.0.1:${port}`, reconnect: { initialMs: 50, maxMs: 200 } } },
     },
     {
       log,

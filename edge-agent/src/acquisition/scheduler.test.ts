@@ -1,11 +1,16 @@
+import { ManualClock, sleep } from '@ganzhi/runtime';
 import pino from 'pino';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { systemClock } from '../clock.js';
-import { type Driver, type DriverReading, emptyCounters } from '../drivers/driver.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { emptyCounters } from '../drivers/device-status.js';
+import type { Driver, DriverReading } from '../drivers/driver.js';
 import { DeviceScheduler } from './scheduler.js';
 import { MemorySink } from './sink.js';
 
-/** FAKE driver: each read takes `durationMs` (on the fake clock) and yields one reading. */
+let clock: ManualClock;
+/** Moves the manual clock on 1 ms at a time, letting each cycle's continuations run. */
+const advance = (ms: number) => clock.advanceAsync(ms, 1);
+
+/** FAKE driver: each read takes `durationMs` (on the manual clock) and yields one reading. */
 function fakeDriver(durationMs: () => number) {
   let inFlight = 0;
   const stats = { maxInFlight: 0, reads: 0 };
@@ -16,9 +21,9 @@ function fakeDriver(durationMs: () => number) {
       inFlight++;
       stats.maxInFlight = Math.max(stats.maxInFlight, inFlight);
       stats.reads++;
-      await new Promise((r) => setTimeout(r, durationMs()));
+      await sleep(clock, durationMs());
       inFlight--;
-      return [{ device: 'd1', point: 'p', value: stats.reads, unit: '1', ts: Date.now(), quality: 'good' }];
+      return [{ device: 'd1', point: 'p', value: stats.reads, unit: '1', ts: clock.now(), quality: 'good' }];
     },
     status: () => ({ state: 'up', since: 0, counters: emptyCounters() }),
     close: async () => undefined,
@@ -30,10 +35,7 @@ const batch = { profile: 'p', profileVersion: '1.0.0', model: 'm', measurement: 
 
 describe('DeviceScheduler', () => {
   beforeEach(() => {
-    vi.useFakeTimers({ now: 1_000_000 });
-  });
-  afterEach(() => {
-    vi.useRealTimers();
+    clock = new ManualClock(1_000_000);
   });
 
   it('starts at a jittered offset and then keeps the interval', async () => {
@@ -42,18 +44,18 @@ describe('DeviceScheduler', () => {
     const s = new DeviceScheduler({
       driver,
       intervalMs: 1000,
-      clock: systemClock,
+      clock,
       random: () => 0.3,
       sink,
       batch,
       logger: pino({ level: 'silent' }),
     });
     s.start();
-    await vi.advanceTimersByTimeAsync(299);
+    await advance(299);
     expect(sink.batches).toHaveLength(0);
-    await vi.advanceTimersByTimeAsync(20);
+    await advance(20);
     expect(sink.batches).toHaveLength(1);
-    await vi.advanceTimersByTimeAsync(10_000);
+    await advance(10_000);
     expect(sink.batches).toHaveLength(11);
     // grid, not drift: cycle k starts at start + 300 + k*1000 whatever the read took
     expect(sink.batches.map((b) => b.readings[0]!.ts - 1_000_000)).toEqual(
@@ -61,7 +63,7 @@ describe('DeviceScheduler', () => {
     );
     expect(s.stats.overruns).toBe(0);
     const stopping = s.stop();
-    await vi.advanceTimersByTimeAsync(3000);
+    await advance(3000);
     await stopping;
   });
 
@@ -72,22 +74,22 @@ describe('DeviceScheduler', () => {
     const s = new DeviceScheduler({
       driver,
       intervalMs: 1000,
-      clock: systemClock,
+      clock,
       random: () => 0,
       sink,
       batch,
       logger: pino({ level: 'silent' }),
     });
     s.start();
-    await vi.advanceTimersByTimeAsync(10_000);
+    await advance(10_000);
     expect(stats.maxInFlight).toBe(1);
     expect(stats.reads).toBe(4); // t=0, 3000, 6000, 9000
     expect(s.stats.overruns).toBe(3);
     slow = false;
-    await vi.advanceTimersByTimeAsync(5_000);
+    await advance(5_000);
     expect(s.stats.overruns).toBe(4); // the cycle started at 9000 ended at 11500
     const stopping = s.stop();
-    await vi.advanceTimersByTimeAsync(3000);
+    await advance(3000);
     await stopping;
   });
 
@@ -97,19 +99,19 @@ describe('DeviceScheduler', () => {
     const s = new DeviceScheduler({
       driver,
       intervalMs: 1000,
-      clock: systemClock,
+      clock,
       random: () => 0,
       sink,
       batch,
       logger: pino({ level: 'silent' }),
     });
     s.start();
-    await vi.advanceTimersByTimeAsync(100);
+    await advance(100);
     const stopped = s.stop();
-    await vi.advanceTimersByTimeAsync(500);
+    await advance(500);
     await stopped;
     expect(sink.batches).toHaveLength(1);
-    await vi.advanceTimersByTimeAsync(5000);
+    await advance(5000);
     expect(stats.reads).toBe(1);
   });
 });

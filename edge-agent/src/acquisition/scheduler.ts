@@ -4,8 +4,9 @@
  * start + k·interval. A cycle that outlasts its interval is counted as an overrun and the
  * missed grid slots are skipped — cycles never stack.
  */
+
+import type { Clock, Random } from '@ganzhi/runtime';
 import type { Logger } from 'pino';
-import type { Clock, Random } from '../clock.js';
 import type { Driver, DriverReading } from '../drivers/driver.js';
 import type { ReportByException } from './report-by-exception.js';
 import type { ReadingBatch, ReadingSink } from './sink.js';
@@ -17,6 +18,7 @@ export interface SchedulerOptions {
   random: Random;
   sink: ReadingSink;
   batch: Omit<ReadingBatch, 'readings' | 'device'>;
+  /** the device's logger (carries `device`) */
   logger: Logger;
   rbe?: ReportByException;
   /** called with every cycle's readings before report-by-exception (status page: last values) */
@@ -74,7 +76,7 @@ export class DeviceScheduler {
       if (out.length > 0) await sink.write({ ...this.o.batch, device: driver.device, readings: out });
       await this.reportStatus();
     } catch (err) {
-      if (!this.stopped) this.o.logger.error({ err, device: driver.device }, 'poll cycle failed');
+      if (!this.stopped) this.o.logger.error({ err }, 'poll cycle failed');
     }
     const end = clock.now();
     this.nextAt += intervalMs;

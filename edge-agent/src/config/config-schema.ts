@@ -3,11 +3,17 @@
  * definition — it validates at start-up, gives the TypeScript types, and is emitted as
  * edge-agent/schema/config.schema.json for editors (`ganzhi-agent schema`).
  *
+ * It is composed, not written out: a device entry is the fields every device has plus the
+ * fields each protocol owns (drivers/<protocol>/options.ts, through the protocol table), and
+ * the `delivery` and `http` sections are their owners' schemas.
+ *
  * Any string value may be `${ENV:NAME}` or `${FILE:/path}` (whole value), resolved at load:
  * secrets never need to be written into the file.
  */
-import { type Static, Type } from '@sinclair/typebox';
-import { DeliveryConfig, HttpConfig } from './delivery-schema.js';
+import { type Static, type TProperties, Type } from '@sinclair/typebox';
+import { DeliveryConfig } from '../delivery/delivery-schema.js';
+import { protocolModules } from '../drivers/protocols.js';
+import { HttpConfig } from '../http/http-schema.js';
 
 const Id = (description: string) =>
   Type.String({
@@ -60,125 +66,50 @@ export const PointOverride = Type.Object(
   { additionalProperties: false },
 );
 
-export const ModbusOverride = Type.Object(
-  {
-    maxRegistersPerRead: Type.Optional(Type.Integer({ minimum: 1, maximum: 125 })),
-    maxBitsPerRead: Type.Optional(Type.Integer({ minimum: 1, maximum: 2000 })),
-    maxGap: Type.Optional(Type.Integer({ minimum: 0 })),
-    defaultOrder: Type.Optional(
-      Type.Union([Type.Literal('ABCD'), Type.Literal('BADC'), Type.Literal('CDAB'), Type.Literal('DCBA')]),
-    ),
-  },
-  { additionalProperties: false, description: 'overrides of the profile’s Modbus read-plan settings' },
+/** What every device entry has, whatever its protocol. */
+const COMMON_DEVICE_FIELDS = {
+  id: Id('device instance id, unique in this gateway; becomes the InfluxDB "device" tag'),
+  profile: Type.String({ minLength: 1, description: 'device profile id (see `ganzhi-profiles list`)' }),
+  endpoint: Type.String({
+    minLength: 1,
+    description: protocolModules.flatMap((m) => Object.values<string>(m.schemes)).join(' | '),
+  }),
+  pollIntervalMs: Type.Optional(Ms('poll interval; default defaults.pollIntervalMs', 10)),
+  timeoutMs: Type.Optional(Ms('response timeout per request; default defaults.timeoutMs')),
+  retries: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: 10,
+      description: 'extra attempts per request; default defaults.retries',
+    }),
+  ),
+  enabled: Type.Optional(
+    Type.Boolean({ description: 'false: keep the entry but do not poll; default true' }),
+  ),
+  points: Type.Optional(
+    Type.Array(Type.String(), {
+      minItems: 1,
+      description: 'read only these points of the profile; default all',
+    }),
+  ),
+  pointOverrides: Type.Optional(Type.Record(Type.String(), PointOverride, { description: 'per point name' })),
+  backoff: Type.Optional(BackoffConfig),
+  reportByException: Type.Optional(ReportByExceptionConfig),
+};
+
+/** The config keys each protocol adds to a device entry, by key (a key belongs to one protocol). */
+export const PROTOCOL_DEVICE_FIELDS: ReadonlyMap<string, string> = new Map(
+  protocolModules.flatMap((m) => Object.keys(m.deviceFields).map((k) => [k, m.protocol] as const)),
 );
 
-export const OpcuaOptions = Type.Object(
-  {
-    securityMode: Type.Optional(
-      Type.Union([Type.Literal('None'), Type.Literal('Sign'), Type.Literal('SignAndEncrypt')], {
-        description: 'default None',
-      }),
-    ),
-    securityPolicy: Type.Optional(
-      Type.Union(
-        [
-          Type.Literal('None'),
-          Type.Literal('Basic256Sha256'),
-          Type.Literal('Aes128_Sha256_RsaOaep'),
-          Type.Literal('Aes256_Sha256_RsaPss'),
-        ],
-        { description: 'default Basic256Sha256 when securityMode is not None' },
-      ),
-    ),
-    identity: Type.Optional(
-      Type.Union([
-        Type.Object({ type: Type.Literal('anonymous') }, { additionalProperties: false }),
-        Type.Object(
-          {
-            type: Type.Literal('username'),
-            username: Type.String(),
-            // biome-ignore lint/suspicious/noTemplateCurlyInString: the description shows the reference syntax
-            password: Type.String({ description: 'use ${ENV:NAME} or ${FILE:/path}' }),
-          },
-          { additionalProperties: false },
-        ),
-        Type.Object(
-          {
-            type: Type.Literal('certificate'),
-            certificateFile: Type.String(),
-            privateKeyFile: Type.String(),
-          },
-          { additionalProperties: false },
-        ),
-      ]),
-    ),
-    pkiDir: Type.Optional(
-      Type.String({ description: 'client certificate store; default <stateDir>/pki/opcua' }),
-    ),
-    namespaceUri: Type.Optional(
-      Type.String({
-        description:
-          "the URI this server uses for the profile's namespace, when it differs (e.g. one server hosting several stations)",
-      }),
-    ),
-    mode: Type.Optional(
-      Type.Union([Type.Literal('subscribe'), Type.Literal('poll')], {
-        description: 'subscribe (monitored items, default) or poll (Read service each interval)',
-      }),
-    ),
-    samplingIntervalMs: Type.Optional(Ms('monitored-item sampling interval; default the poll interval', 0)),
-    queueSize: Type.Optional(
-      Type.Integer({ minimum: 1, description: 'monitored-item queue size; default 10' }),
-    ),
-    watchdogMs: Type.Optional(
-      Ms(
-        'no keep-alive, notification or successful read for this long → rebuild the session; default max(3 s, 12 × min(poll interval, 1 s)); a polled session at least 2 × poll interval + timeout',
-      ),
-    ),
-  },
-  { additionalProperties: false },
-);
+const protocolFields: TProperties = Object.assign({}, ...protocolModules.map((m) => m.deviceFields));
 
 export const DeviceConfig = Type.Object(
+  { ...COMMON_DEVICE_FIELDS, ...protocolFields },
   {
-    id: Id('device instance id, unique in this gateway; becomes the InfluxDB "device" tag'),
-    profile: Type.String({ minLength: 1, description: 'device profile id (see `ganzhi-profiles list`)' }),
-    endpoint: Type.String({
-      minLength: 1,
-      description:
-        'modbus-tcp://host:port | modbus-rtu:///dev/ttyUSB0?baud=9600&parity=N | modbus-rtutcp://host:port | ' +
-        'opc.tcp://host:port | serial:///dev/ttyS0?baud=4800 | serial-tcp://host:port',
-    }),
-    unitId: Type.Optional(
-      Type.Integer({ minimum: 0, maximum: 255, description: 'Modbus unit (slave) id; default 1' }),
-    ),
-    pollIntervalMs: Type.Optional(Ms('poll interval; default defaults.pollIntervalMs', 10)),
-    timeoutMs: Type.Optional(Ms('response timeout per request; default defaults.timeoutMs')),
-    retries: Type.Optional(
-      Type.Integer({
-        minimum: 0,
-        maximum: 10,
-        description: 'extra attempts per request; default defaults.retries',
-      }),
-    ),
-    enabled: Type.Optional(
-      Type.Boolean({ description: 'false: keep the entry but do not poll; default true' }),
-    ),
-    points: Type.Optional(
-      Type.Array(Type.String(), {
-        minItems: 1,
-        description: 'read only these points of the profile; default all',
-      }),
-    ),
-    pointOverrides: Type.Optional(
-      Type.Record(Type.String(), PointOverride, { description: 'per point name' }),
-    ),
-    modbus: Type.Optional(ModbusOverride),
-    opcua: Type.Optional(OpcuaOptions),
-    backoff: Type.Optional(BackoffConfig),
-    reportByException: Type.Optional(ReportByExceptionConfig),
+    additionalProperties: false,
+    description: 'one field device; the protocol-specific keys must fit its endpoint’s protocol',
   },
-  { additionalProperties: false },
 );
 
 export const DefaultsConfig = Type.Object(
@@ -213,16 +144,15 @@ export const AgentConfig = Type.Object(
 );
 
 export type AgentConfig = Static<typeof AgentConfig>;
-export type DeviceConfig = Static<typeof DeviceConfig>;
+/** A device entry: the common fields; protocol fields are read by their protocol module. */
+export type DeviceConfig = Static<typeof DeviceConfig> & Record<string, unknown>;
 export type DefaultsConfig = Static<typeof DefaultsConfig>;
-export type OpcuaOptions = Static<typeof OpcuaOptions>;
 export type PointOverride = Static<typeof PointOverride>;
 
 export const DEFAULTS = {
   pollIntervalMs: 1000,
   timeoutMs: 1000,
   retries: 1,
-  unitId: 1,
   backoff: { failures: 3, initialMs: 5000, maxMs: 60_000 },
   maxSilenceMs: 60_000,
 } as const;

@@ -1,8 +1,12 @@
 /**
  * Loads and checks a gateway config: YAML with line numbers, the TypeBox schema, secret
  * references, and the checks a schema cannot make (profile ids exist, point names exist in
- * the profile, endpoints parse and fit the profile's protocol, ids unique, one serial line
- * with one set of line settings). Every problem is reported at once.
+ * the profile, endpoints parse and fit the profile's protocol, protocol settings fit the
+ * endpoint, ids unique, one line with one set of line settings). Every problem is reported at
+ * once. What is protocol-specific comes from the protocol table (drivers/protocols.ts).
+ *
+ * Warnings (allowed but risky: a password written into the file, an OPC UA server trusted
+ * without a check) name the path, never a value.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -19,15 +23,27 @@ import {
   RESERVED_DEVICE_IDS,
   validateAgainst,
 } from '@ganzhi/device-profiles';
-import type { DeviceSpec } from '../drivers/driver.js';
-import { AgentConfig, DEFAULTS, type DeviceConfig, type PointOverride } from './config-schema.js';
-import { type Endpoint, lineKey, parseEndpoint, SCHEME_PROTOCOL } from './endpoint.js';
-import { resolveSecrets } from './secrets.js';
+import type { DeviceSpecBase, ReportByExceptionSpec } from '../drivers/driver.js';
+import type { LineClaim, ProtocolModule } from '../drivers/protocol.js';
+import { type DeviceSpec, type Endpoint, parseEndpoint, protocolOfScheme } from '../drivers/protocols.js';
+import {
+  AgentConfig,
+  DEFAULTS,
+  type DeviceConfig,
+  type PointOverride,
+  PROTOCOL_DEVICE_FIELDS,
+} from './config-schema.js';
+import { inlineSecrets, resolveSecrets } from './secrets.js';
 
 export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
   /** profiles to resolve against; default builtin + the config's profileDirs */
   registry?: ProfileLookup;
+  /**
+   * `keep`: leave `${ENV:…}`/`${FILE:…}` references unresolved (for tools that need the
+   * config's layout but none of its secrets, e.g. `ganzhi-agent pki`); default `resolve`
+   */
+  secrets?: 'resolve' | 'keep';
 }
 
 export interface ProfileLookup {
@@ -41,9 +57,19 @@ export interface LoadedConfig {
   /** enabled devices, resolved; empty when there are problems */
   devices: DeviceSpec[];
   problems: Problem[];
+  /** allowed but risky: each names its path, never a value */
+  warnings: Problem[];
 }
 
 type Locate = (path: readonly (string | number)[]) => { line: number; column: number } | undefined;
+type Path = (string | number)[];
+
+interface Usable {
+  d: DeviceConfig;
+  profile: Profile;
+  endpoint: Endpoint;
+  module: ProtocolModule;
+}
 
 export function loadConfigFile(file: string, opts: LoadOptions = {}): LoadedConfig {
   let text: string;
@@ -51,7 +77,12 @@ export function loadConfigFile(file: string, opts: LoadOptions = {}): LoadedConf
     text = readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as { code?: string }).code ?? 'unreadable';
-    return { file, devices: [], problems: [{ file, path: '', message: `cannot read config (${code})` }] };
+    return {
+      file,
+      devices: [],
+      problems: [{ file, path: '', message: `cannot read config (${code})` }],
+      warnings: [],
+    };
   }
   return parseConfig(text, file, opts);
 }
@@ -59,40 +90,36 @@ export function loadConfigFile(file: string, opts: LoadOptions = {}): LoadedConf
 export function parseConfig(text: string, file: string, opts: LoadOptions = {}): LoadedConfig {
   const doc = parseYamlDocument(text, file);
   if (doc.problems.length > 0 || doc.value === undefined) {
-    return { file, devices: [], problems: doc.problems };
+    return { file, devices: [], problems: doc.problems, warnings: [] };
   }
   const locate: Locate = doc.locate;
-  const at = (path: (string | number)[], message: string): Problem => {
+  const at = (path: Path, message: string): Problem => {
     const loc = locate(path);
     return { file, ...(loc ? { line: loc.line, column: loc.column } : {}), path: formatPath(path), message };
   };
+  const warnings = inlineSecrets(doc.value).map((path) =>
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the message shows the reference syntax
+    at(path, 'a secret written into the config file: use ${ENV:NAME} or ${FILE:/path} instead'),
+  );
   const problems = validateAgainst(AgentConfig, doc.value, file, locate);
   const baseDir = dirname(resolve(file));
-  const secrets = resolveSecrets(doc.value, { env: opts.env ?? process.env, baseDir });
-  problems.push(...secrets.problems.map((p) => at(p.path, p.message)));
-  if (problems.length > 0 && !isObject(doc.value)) return { file, devices: [], problems };
-  const config = secrets.value as AgentConfig;
-
-  let registry = opts.registry;
-  if (!registry) {
-    const dirs = (Array.isArray(config.profileDirs) ? config.profileDirs : [])
-      .filter((d): d is string => typeof d === 'string')
-      .map((d) => resolve(baseDir, d));
-    // A builtin profile that fails to load is the package's defect, not the config's: the
-    // devices using it are reported as having an unknown profile.
-    const builtin = ProfileRegistry.load([builtinProfilesDir]).registry;
-    const extra = dirs.length > 0 ? ProfileRegistry.load(dirs) : undefined;
-    if (extra) problems.push(...extra.problems);
-    registry = combined(builtin, extra?.registry);
+  let config = doc.value as AgentConfig;
+  if (opts.secrets !== 'keep') {
+    const secrets = resolveSecrets(doc.value, { env: opts.env ?? process.env, baseDir });
+    problems.push(...secrets.problems.map((p) => at(p.path, p.message)));
+    config = secrets.value as AgentConfig;
   }
+  if (problems.length > 0 && !isObject(doc.value)) return { file, devices: [], problems, warnings };
+  const registry = opts.registry ?? profileRegistry(config, baseDir, problems);
 
-  const usable: { d: DeviceConfig; profile: Profile; endpoint: Endpoint }[] = [];
+  const usable: Usable[] = [];
   const ids = new Map<string, number>();
-  const lines = new Map<string, { settings: string; index: number; units: Map<number, number> }>();
-  const list = Array.isArray(config.devices) ? config.devices : [];
-  list.forEach((d, i) => {
-    if (!isObject(d)) return;
-    const here = (...p: (string | number)[]) => ['devices', i, ...p];
+  const lines = new Map<string, LineClaim & { index: number; units: Map<number, number> }>();
+  const list: unknown[] = Array.isArray(config.devices) ? config.devices : [];
+  list.forEach((entry, i) => {
+    if (!isObject(entry)) return;
+    const d = entry as DeviceConfig;
+    const here = (...p: Path): Path => ['devices', i, ...p];
     if (typeof d.id === 'string') {
       const prev = ids.get(d.id);
       if (prev !== undefined)
@@ -117,7 +144,8 @@ export function parseConfig(text: string, file: string, opts: LoadOptions = {}):
         problems.push(at(here('endpoint'), (err as Error).message));
       }
     }
-    if (endpoint && profile && SCHEME_PROTOCOL[endpoint.scheme] !== profile.protocol) {
+    const module = endpoint ? protocolOfScheme(endpoint.scheme) : undefined;
+    if (endpoint && module && profile && module.protocol !== profile.protocol) {
       problems.push(
         at(
           here('endpoint'),
@@ -125,41 +153,17 @@ export function parseConfig(text: string, file: string, opts: LoadOptions = {}):
         ),
       );
     }
-    if (d.opcua && endpoint && endpoint.scheme !== 'opc.tcp') {
-      problems.push(at(here('opcua'), 'opcua options need an opc.tcp:// endpoint'));
-    }
-    if (endpoint && (endpoint.scheme === 'serial' || endpoint.scheme === 'serial-tcp')) {
-      // a talking serial device owns its line
-      const key = lineKey(endpoint);
-      const other = lines.get(key);
-      if (other) problems.push(at(here('endpoint'), `this line is already used by devices[${other.index}]`));
-      else lines.set(key, { settings: 'exclusive', index: i, units: new Map() });
-    }
-    if (endpoint && (endpoint.scheme === 'modbus-rtu' || endpoint.scheme === 'modbus-rtutcp')) {
-      const key = lineKey(endpoint);
-      const settings =
-        endpoint.scheme === 'modbus-rtu'
-          ? `${endpoint.baudRate}/${endpoint.parity}/${endpoint.dataBits}/${endpoint.stopBits}`
-          : '';
-      const line = lines.get(key) ?? { settings, index: i, units: new Map<number, number>() };
-      lines.set(key, line);
-      if (line.settings === 'exclusive') {
-        problems.push(at(here('endpoint'), `this line is already used by devices[${line.index}]`));
-      } else if (line.settings !== settings) {
+    if (endpoint && module) {
+      for (const key of Object.keys(d)) {
+        const owner = PROTOCOL_DEVICE_FIELDS.get(key);
+        if (owner === undefined || owner === module.protocol) continue;
         problems.push(
-          at(
-            here('endpoint'),
-            `line settings differ from devices[${line.index}] on the same line (${line.settings})`,
-          ),
+          at(here(key), `for ${owner} devices, but the endpoint ${endpoint.scheme}:// is ${module.protocol}`),
         );
       }
-      const unit = d.unitId ?? DEFAULTS.unitId;
-      const other = line.units.get(unit);
-      if (other !== undefined) {
-        problems.push(
-          at(here('unitId'), `unit id ${unit} is already used on this line by devices[${other}]`),
-        );
-      } else line.units.set(unit, i);
+      for (const w of module.warnings?.(d) ?? []) warnings.push(at(here(...w.path), w.message));
+      const claim = module.lineClaim?.(endpoint, d);
+      if (claim) checkLine(claim, i, lines, (p, m) => problems.push(at(here(...p), m)));
     }
     if (profile) {
       const names = new Set(profile.points.map((p) => p.name));
@@ -174,61 +178,88 @@ export function parseConfig(text: string, file: string, opts: LoadOptions = {}):
         }
       }
     }
-    if (profile && endpoint && d.enabled !== false) usable.push({ d, profile, endpoint });
+    if (profile && endpoint && module && d.enabled !== false) usable.push({ d, profile, endpoint, module });
   });
-  if (problems.length > 0) return { file, config, devices: [], problems };
-  const devices = usable.map(({ d, profile, endpoint }) => toSpec(config, d, profile, endpoint, baseDir));
-  return { file, config, devices, problems };
+  if (problems.length > 0) return { file, config, devices: [], problems, warnings };
+  const stateDir = resolve(baseDir, config.stateDir ?? 'state');
+  const devices = usable.map(({ d, profile, endpoint, module }) =>
+    module.resolve(commonSpec(config, d, profile), endpoint, d, { baseDir, stateDir }),
+  ) as DeviceSpec[];
+  return { file, config, devices, problems, warnings };
 }
 
-function toSpec(
+/** Devices on one line: an exclusive claim conflicts with any other; shared ones must agree. */
+function checkLine(
+  claim: LineClaim,
+  index: number,
+  lines: Map<string, LineClaim & { index: number; units: Map<number, number> }>,
+  problem: (path: Path, message: string) => void,
+): void {
+  const other = lines.get(claim.key);
+  if (!other) {
+    const units = new Map<number, number>();
+    if (claim.unit) units.set(claim.unit.value, index);
+    lines.set(claim.key, { ...claim, index, units });
+    return;
+  }
+  if (claim.mode === 'exclusive' || other.mode === 'exclusive') {
+    problem(['endpoint'], `this line is already used by devices[${other.index}]`);
+    return;
+  }
+  if ((other.settings ?? '') !== (claim.settings ?? '')) {
+    problem(
+      ['endpoint'],
+      `line settings differ from devices[${other.index}] on the same line (${other.settings})`,
+    );
+  }
+  if (claim.unit) {
+    const prev = other.units.get(claim.unit.value);
+    if (prev !== undefined) {
+      problem(
+        [claim.unit.key],
+        `unit id ${claim.unit.value} is already used on this line by devices[${prev}]`,
+      );
+    } else other.units.set(claim.unit.value, index);
+  }
+}
+
+/** The part of a device's spec every protocol has: defaults applied, points chosen and overridden. */
+function commonSpec(
   config: AgentConfig,
   d: DeviceConfig,
   profile: Profile,
-  endpoint: Endpoint,
-  baseDir: string,
-): DeviceSpec {
+): Omit<DeviceSpecBase, 'protocol' | 'endpoint'> {
   const defaults = config.defaults ?? {};
   const wanted = d.points ? new Set(d.points) : undefined;
   const points: Point[] = profile.points
     .filter((p) => !wanted || wanted.has(p.name))
     .map((p) => applyOverride(p, d.pointOverrides?.[p.name]));
-  const effective: Profile = {
-    ...profile,
-    ...(profile.protocol === 'modbus' || d.modbus ? { modbus: { ...profile.modbus, ...d.modbus } } : {}),
-    points,
-  };
+  const rbe = d.reportByException ?? defaults.reportByException;
+  const reportByException: ReportByExceptionSpec | undefined = rbe
+    ? { enabled: rbe.enabled, maxSilenceMs: rbe.maxSilenceMs ?? DEFAULTS.maxSilenceMs }
+    : undefined;
   return {
     id: d.id,
-    profile: effective,
+    profile: { ...profile, points },
     points,
-    endpoint,
-    unitId: d.unitId ?? DEFAULTS.unitId,
     pollIntervalMs: d.pollIntervalMs ?? defaults.pollIntervalMs ?? DEFAULTS.pollIntervalMs,
     timeoutMs: d.timeoutMs ?? defaults.timeoutMs ?? DEFAULTS.timeoutMs,
     retries: d.retries ?? defaults.retries ?? DEFAULTS.retries,
     backoff: { ...DEFAULTS.backoff, ...defaults.backoff, ...d.backoff },
-    options: {
-      ...(d.opcua ? { opcua: resolveOpcuaPaths(d.opcua, baseDir) } : {}),
-      reportByException: d.reportByException ?? defaults.reportByException,
-      stateDir: resolve(baseDir, config.stateDir ?? 'state'),
-    },
+    ...(reportByException ? { reportByException } : {}),
   };
 }
 
-/** File paths in an OPC UA section are relative to the config file, as stateDir is. */
-function resolveOpcuaPaths<T extends { pkiDir?: string; identity?: object }>(o: T, baseDir: string): T {
-  const out: T = { ...o };
-  if (o.pkiDir !== undefined) out.pkiDir = resolve(baseDir, o.pkiDir);
-  const id = o.identity as { type?: string; certificateFile?: string; privateKeyFile?: string } | undefined;
-  if (id?.type === 'certificate' && id.certificateFile !== undefined && id.privateKeyFile !== undefined) {
-    out.identity = {
-      ...id,
-      certificateFile: resolve(baseDir, id.certificateFile),
-      privateKeyFile: resolve(baseDir, id.privateKeyFile),
-    };
-  }
-  return out;
+function profileRegistry(config: AgentConfig, baseDir: string, problems: Problem[]): ProfileLookup {
+  const dirs = (Array.isArray(config.profileDirs) ? config.profileDirs : [])
+    .filter((d): d is string => typeof d === 'string')
+    .map((d) => resolve(baseDir, d));
+  // A builtin profile that fails to load is the package's defect, not the config's: the
+  // devices using it are reported as having an unknown profile.
+  const builtin = ProfileRegistry.load([builtinProfilesDir]).registry;
+  const extra = dirs.length > 0 ? ProfileRegistry.load(dirs) : undefined;
+  if (extra) problems.push(...extra.problems);
+  return combined(builtin, extra?.registry);
 }
 
 function applyOverride(p: Point, o: PointOverride | undefined): Point {

@@ -1,6 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: secret references are written ${ENV:NAME} on purpose
 import { describe, expect, it } from 'vitest';
-import { resolveSecrets } from './secrets.js';
+import { inlineSecrets, resolveSecrets } from './secrets.js';
 
 describe('resolveSecrets', () => {
   it('replaces whole-value ENV and FILE references, leaves other strings alone', () => {
@@ -35,6 +35,25 @@ describe('resolveSecrets', () => {
     expect(r.problems).toEqual([
       { path: ['x', 'pw'], message: 'environment variable MISSING is not set' },
       { path: ['y'], message: 'secret file /tmp/ganzhi-none/nope cannot be read (ENOENT)' },
+    ]);
+  });
+});
+
+describe('inlineSecrets', () => {
+  it('finds secrets written into the config by path, and leaves references, names and empties alone', () => {
+    const config = {
+      delivery: { mqtt: { username: 'gw', password: 'hunter2' } },
+      devices: [
+        { opcua: { identity: { type: 'username', username: 'ops', password: '${ENV:PW}' } } },
+        { opcua: { identity: { type: 'username', username: 'ops', password: 'plain-pw' } } },
+        { opcua: { identity: { type: 'certificate', privateKeyFile: '/etc/key.pem' } } },
+      ],
+      other: { apiToken: 'abc', secret: '${FILE:/run/s}', password: '' },
+    };
+    expect(inlineSecrets(config)).toEqual([
+      ['delivery', 'mqtt', 'password'],
+      ['devices', 1, 'opcua', 'identity', 'password'],
+      ['other', 'apiToken'],
     ]);
   });
 });

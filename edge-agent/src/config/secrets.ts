@@ -8,6 +8,9 @@ import { isAbsolute, resolve } from 'node:path';
 
 const REF = /^\$\{(ENV|FILE):([^}]+)\}$/;
 
+/** Keys whose values are secrets: they belong in the environment or a file, not in the config. */
+const SECRET_KEY = /^(password|passphrase|secret|token)$|(Password|Secret|Token)$/;
+
 export interface SecretProblem {
   path: (string | number)[];
   message: string;
@@ -55,4 +58,25 @@ export function resolveSecrets(
     return v;
   };
   return { value: walk(value, []), problems };
+}
+
+/**
+ * Secret values written into the config itself (not `${ENV:…}` / `${FILE:…}`): each one's path,
+ * for a warning that names where it is — never the value.
+ */
+export function inlineSecrets(value: unknown): (string | number)[][] {
+  const found: (string | number)[][] = [];
+  const walk = (v: unknown, path: (string | number)[]): void => {
+    if (Array.isArray(v)) {
+      for (const [i, x] of v.entries()) walk(x, [...path, i]);
+      return;
+    }
+    if (!v || typeof v !== 'object') return;
+    for (const [k, x] of Object.entries(v)) {
+      if (SECRET_KEY.test(k) && typeof x === 'string' && x !== '' && !REF.test(x)) found.push([...path, k]);
+      else walk(x, [...path, k]);
+    }
+  };
+  walk(value, []);
+  return found;
 }

@@ -19,11 +19,11 @@ import {
   type Reading,
 } from '@ganzhi/device-profiles';
 import type { DurableLog } from '@ganzhi/durable-log';
+import { backoffDelay, type Clock, type Random, sleep } from '@ganzhi/runtime';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { backoffDelay } from '../backoff.js';
-import type { Clock, Random } from '../clock.js';
 import { type BatchLimits, buildRecords, DEFAULT_BATCH_LIMITS, unframeRecord } from './batcher.js';
+import type { DeliveryConfig } from './delivery-schema.js';
 
 export interface UplinkDevice {
   id: string;
@@ -34,25 +34,15 @@ export interface UplinkOptions {
   district: string;
   gateway: string;
   stream: string;
-  /** mqtt://, mqtts://, ws://, wss:// */
-  url: string;
-  clientId?: string;
-  username?: string;
-  password?: string;
-  /** TLS material, already read from files */
-  ca?: Buffer;
-  cert?: Buffer;
-  key?: Buffer;
-  rejectUnauthorized?: boolean;
-  keepaliveS?: number;
-  reconnect?: { initialMs: number; maxMs: number };
-  /** batches in flight (published, not yet PUBACKed); default 64 */
-  maxInflight?: number;
-  /** batches published per second at most; default 1000 */
-  maxPublishRate?: number;
-  batch?: Partial<BatchLimits>;
   agentVersion: string;
   devices: UplinkDevice[];
+  /**
+   * The config's `delivery` section, secrets resolved: the broker (`mqtt`), and the limits
+   * (`maxInflight` default 64 batches awaiting PUBACK, `maxPublishRate` default 1000/s, `batch`).
+   */
+  delivery: DeliveryConfig;
+  /** TLS material read from `delivery.mqtt.caFile`, `certFile`, `keyFile` */
+  tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
 }
 
 export interface UplinkDeps {
@@ -104,18 +94,18 @@ export class Uplink {
     private readonly deps: UplinkDeps,
   ) {
     this.devices = new Map(opts.devices.map((d) => [d.id, d]));
-    this.limits = { ...DEFAULT_BATCH_LIMITS, ...opts.batch };
+    this.limits = { ...DEFAULT_BATCH_LIMITS, ...opts.delivery.batch };
     this.readPos = deps.log.firstUnacked;
     this.tokens = this.rate;
     this.lastRefill = deps.clock.now();
   }
 
   private get rate(): number {
-    return this.opts.maxPublishRate ?? 1000;
+    return this.opts.delivery.maxPublishRate ?? 1000;
   }
 
   private get maxInflight(): number {
-    return this.opts.maxInflight ?? 64;
+    return this.opts.delivery.maxInflight ?? 64;
   }
 
   /**
@@ -170,30 +160,29 @@ export class Uplink {
 
   start(): void {
     const o = this.opts;
+    const m = o.delivery.mqtt;
     const connectedAt = this.deps.clock.now();
     const will = encodeGatewayState({ v: 1, state: 'offline', ts: connectedAt });
     const options: IClientOptions = {
-      clientId: o.clientId ?? `gz-${o.district}-${o.gateway}`,
+      clientId: m.clientId ?? `gz-${o.district}-${o.gateway}`,
       protocolVersion: 4,
       clean: true,
-      keepalive: o.keepaliveS ?? 30,
-      reconnectPeriod: o.reconnect?.initialMs ?? 1000,
+      keepalive: m.keepaliveS ?? 30,
+      reconnectPeriod: m.reconnect?.initialMs ?? 1000,
       connectTimeout: 10_000,
       will: { topic: gatewayTopic(o.district, o.gateway, 'state'), payload: will, qos: 1, retain: true },
-      ...(o.username !== undefined ? { username: o.username } : {}),
-      ...(o.password !== undefined ? { password: o.password } : {}),
-      ...(o.ca ? { ca: o.ca } : {}),
-      ...(o.cert ? { cert: o.cert } : {}),
-      ...(o.key ? { key: o.key } : {}),
-      rejectUnauthorized: o.rejectUnauthorized ?? true,
+      ...(m.username !== undefined ? { username: m.username } : {}),
+      ...(m.password !== undefined ? { password: m.password } : {}),
+      ...o.tls,
+      rejectUnauthorized: m.rejectUnauthorized ?? true,
     };
-    const client = this.deps.connect(o.url, options);
+    const client = this.deps.connect(m.url, options);
     this.client = client;
     // capped exponential backoff with jitter: set the period before MQTT.js schedules the reconnect
     client.prependListener('close', () => {
       this.counters.connected = false;
       this.failures++;
-      const r = o.reconnect ?? { initialMs: 1000, maxMs: 60_000 };
+      const r = m.reconnect ?? { initialMs: 1000, maxMs: 60_000 };
       client.options.reconnectPeriod = backoffDelay(this.failures, r, this.deps.random);
     });
     client.on('connect', () => this.onConnect());
@@ -206,7 +195,7 @@ export class Uplink {
     this.failures = 0;
     this.counters.connected = true;
     this.counters.lastConnectedAt = this.deps.clock.now();
-    this.deps.logger.info({ url: redactUrl(this.opts.url) }, 'uplink connected');
+    this.deps.logger.info({ url: redactUrl(this.opts.delivery.mqtt.url) }, 'uplink connected');
     const o = this.opts;
     this.publishRetained(
       gatewayTopic(o.district, o.gateway, 'state'),
@@ -310,7 +299,7 @@ export class Uplink {
     const deadline = this.deps.clock.now() + graceMs;
     while (this.client?.connected && this.backlog() > 0 && this.deps.clock.now() < deadline) {
       this.pump();
-      await new Promise((r) => setTimeout(r, 20));
+      await sleep(this.deps.clock, 20);
     }
     this.stopping = true;
     if (this.refillTimer !== undefined) this.deps.clock.clearTimeout(this.refillTimer);
@@ -318,15 +307,20 @@ export class Uplink {
     if (!c) return;
     if (c.connected) {
       const o = this.opts;
-      await new Promise<void>((resolve) => {
-        c.publish(
-          gatewayTopic(o.district, o.gateway, 'state'),
-          encodeGatewayState({ v: 1, state: 'offline', ts: this.deps.clock.now() }),
-          { qos: 1, retain: true },
-          () => resolve(),
-        );
-        setTimeout(resolve, 1000).unref();
-      });
+      // the offline state is confirmed by the broker, or given up on after 1 s
+      const done = new AbortController();
+      await Promise.race([
+        new Promise<void>((resolve) => {
+          c.publish(
+            gatewayTopic(o.district, o.gateway, 'state'),
+            encodeGatewayState({ v: 1, state: 'offline', ts: this.deps.clock.now() }),
+            { qos: 1, retain: true },
+            () => resolve(),
+          );
+        }),
+        sleep(this.deps.clock, 1000, done.signal),
+      ]);
+      done.abort();
     }
     await new Promise<void>((resolve) => c.end(true, {}, () => resolve()));
   }

@@ -6,11 +6,14 @@
  * streams) return what arrived since the previous call plus bad-quality readings for
  * outages. `read()` never rejects for a device fault: faults become bad-quality readings
  * with a reason. It rejects only when the driver was closed.
+ *
+ * What a driver is given is its protocol's device spec (`DeviceSpecBase` plus the protocol's
+ * own endpoint and options, see drivers/protocols.ts); drivers never read the config file.
  */
 import type { Point, Profile, Reading } from '@ganzhi/device-profiles';
+import type { Clock, Random } from '@ganzhi/runtime';
 import type { Logger } from 'pino';
-import type { Clock, Random } from '../clock.js';
-import type { Endpoint } from '../config/endpoint.js';
+import type { LineRegistry } from './lines.js';
 
 /** A reading plus the raw protocol words it was decoded from (for the status page and probe). */
 export interface DriverReading extends Reading {
@@ -26,23 +29,36 @@ export interface SlaveBackoff {
   maxMs: number;
 }
 
-/** Everything a driver needs to know about one device instance (resolved from the config). */
-export interface DeviceSpec {
+export interface ReportByExceptionSpec {
+  enabled: boolean;
+  /** heartbeat: every point is reported at least this often */
+  maxSilenceMs: number;
+}
+
+/** What every endpoint has: its scheme (which picks the protocol) and the URL as configured. */
+export interface EndpointBase {
+  scheme: string;
+  url: string;
+}
+
+/** What every device instance has, whatever its protocol (resolved from the config). */
+export interface DeviceSpecBase {
+  /** the profile protocol; discriminates the device spec union (drivers/protocols.ts) */
+  protocol: string;
   id: string;
   profile: Profile;
   /** the points to read (the configured subset, with per-device overrides applied) */
   points: Point[];
-  endpoint: Endpoint;
-  unitId: number;
+  endpoint: EndpointBase;
   timeoutMs: number;
   retries: number;
   pollIntervalMs: number;
   backoff: SlaveBackoff;
-  /** protocol-specific options from the config (e.g. opcua security), already secret-resolved */
-  options: Record<string, unknown>;
+  reportByException?: ReportByExceptionSpec;
 }
 
 export interface DriverContext {
+  /** this device's logger (already carries `device`) */
   logger: Logger;
   clock: Clock;
   random: Random;
@@ -77,43 +93,15 @@ export interface Driver {
   close(): Promise<void>;
 }
 
-export type DriverFactory = (spec: DeviceSpec, ctx: DriverContext) => Driver;
-
-/** Shared transports, keyed by line (see lineKey); ref-counted by the drivers using them. */
-export interface LineRegistry {
-  acquire<T extends { close(): Promise<void> }>(key: string, create: () => T): T;
-  release(key: string): Promise<void>;
+/**
+ * Makes a protocol's driver for one device. (A method, so that a protocol's factory of its own
+ * spec type stands in the protocol table beside the others.)
+ */
+export interface DriverFactory<S extends DeviceSpecBase = DeviceSpecBase> {
+  create(spec: S, ctx: DriverContext): Driver;
 }
 
-export function createLineRegistry(): LineRegistry {
-  const lines = new Map<string, { value: { close(): Promise<void> }; refs: number }>();
-  return {
-    acquire<T extends { close(): Promise<void> }>(key: string, create: () => T): T {
-      let entry = lines.get(key);
-      if (!entry) {
-        entry = { value: create(), refs: 0 };
-        lines.set(key, entry);
-      }
-      entry.refs++;
-      return entry.value as T;
-    },
-    async release(key: string): Promise<void> {
-      const entry = lines.get(key);
-      if (!entry) return;
-      entry.refs--;
-      if (entry.refs <= 0) {
-        lines.delete(key);
-        await entry.value.close();
-      }
-    },
-  };
+/** A bad-quality reading of a point: the form every outage and refusal takes. */
+export function badReading(device: string, point: Point, ts: number, reason: string): DriverReading {
+  return { device, point: point.name, value: null, unit: point.unit, ts, quality: 'bad', reason };
 }
-
-export const emptyCounters = (): DriverCounters => ({
-  cycles: 0,
-  requests: 0,
-  errors: 0,
-  timeouts: 0,
-  reconnects: 0,
-  skipped: 0,
-});

@@ -1,34 +1,34 @@
 /**
- * Drivers by endpoint scheme. Each driver folder is imported only when a config uses it,
- * so a gateway with Modbus devices only never loads node-opcua (~130 MB).
+ * Drivers by endpoint scheme, from the protocol table. A protocol's driver is imported only
+ * when a config uses it, so a gateway with Modbus devices only never loads node-opcua (~130 MB).
  */
-import type { EndpointScheme } from '../config/endpoint.js';
 import { AgentError } from '../errors.js';
 import type { DriverFactory } from './driver.js';
+import { protocolModules } from './protocols.js';
 
 export type DriverLoader = () => Promise<DriverFactory>;
 
-export const builtinDrivers: Record<EndpointScheme, DriverLoader> = {
-  'modbus-tcp': async () => (await import('./modbus/index.js')).createModbusDriver,
-  'modbus-rtu': async () => (await import('./modbus/index.js')).createModbusDriver,
-  'modbus-rtutcp': async () => (await import('./modbus/index.js')).createModbusDriver,
-  'opc.tcp': async () => (await import('./opcua/index.js')).createOpcuaDriver,
-  serial: async () => (await import('./serial/index.js')).createSerialDriver,
-  'serial-tcp': async () => (await import('./serial/index.js')).createSerialDriver,
-};
-
 export class DriverRegistry {
   private readonly loaded = new Map<string, Promise<DriverFactory>>();
-  constructor(private readonly loaders: Record<string, DriverLoader> = builtinDrivers) {}
+  private readonly loaders: Map<string, DriverLoader>;
+
+  /** `loaders` by scheme replace the protocol table's (tests inject drivers this way). */
+  constructor(loaders?: Record<string, DriverLoader>) {
+    this.loaders = new Map(
+      loaders
+        ? Object.entries(loaders)
+        : protocolModules.flatMap((m) => Object.keys(m.schemes).map((s) => [s, () => m.load()] as const)),
+    );
+  }
 
   schemes(): string[] {
-    return Object.keys(this.loaders);
+    return [...this.loaders.keys()];
   }
 
   load(scheme: string): Promise<DriverFactory> {
     let p = this.loaded.get(scheme);
     if (!p) {
-      const loader = this.loaders[scheme];
+      const loader = this.loaders.get(scheme);
       if (!loader) {
         return Promise.reject(
           new AgentError('GZ_AGENT_DRIVER_UNKNOWN', `no driver for endpoint scheme "${scheme}"`),

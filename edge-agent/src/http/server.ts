@@ -1,17 +1,20 @@
 /**
  * The agent's local HTTP surface (fastify, loopback by default): health, readiness,
- * Prometheus metrics, the devices API and the status page.
+ * Prometheus metrics, the devices API and the status page. Requests that name another host
+ * are refused (host-check.ts).
  */
 import Fastify, { type FastifyInstance } from 'fastify';
+import { installHostCheck } from './host-check.js';
 import { renderMetrics } from './metrics.js';
 import { type AgentSources, deviceViews, uplinkView } from './snapshot.js';
 import { STATUS_PAGE } from './status-page.js';
 
 export function buildHttp(src: AgentSources): FastifyInstance {
   const app = Fastify({ logger: false });
+  installHostCheck(app, src.allowedHosts ?? []);
   app.get('/healthz', async () => ({
     status: 'ok',
-    uptimeS: Math.round((Date.now() - src.startedAt) / 1000),
+    uptimeS: Math.round((src.clock.now() - src.startedAt) / 1000),
   }));
   app.get('/readyz', async (_req, reply) => {
     const u = uplinkView(src);

@@ -3,6 +3,7 @@
  * (no per-poll work for it).
  */
 import type { DurableLog } from '@ganzhi/durable-log';
+import type { Clock } from '@ganzhi/runtime';
 import type { DeviceRuntime } from '../agent.js';
 import type { Uplink } from '../delivery/uplink.js';
 
@@ -22,7 +23,8 @@ export interface DeviceView {
   profile: string;
   model: string;
   endpoint: string;
-  unitId: number;
+  /** Modbus devices: the unit id on the line */
+  unitId?: number;
   state: string;
   since: number;
   lastError?: string;
@@ -35,12 +37,15 @@ export interface AgentSources {
   gateway: string;
   district: string;
   version: string;
+  clock: Clock;
   startedAt: number;
   devices: () => readonly DeviceRuntime[];
   uplink?: Uplink;
   log?: DurableLog;
   /** configured log bound, for the fill gauge */
   bufferMaxBytes?: number;
+  /** host names requests may carry besides loopback names and IP addresses (DNS rebinding) */
+  allowedHosts?: readonly string[];
 }
 
 function addressOf(p: DeviceRuntime['spec']['points'][number]): string | undefined {
@@ -73,7 +78,7 @@ export function deviceViews(src: AgentSources): DeviceView[] {
       profile: d.spec.profile.id,
       model: `${d.spec.profile.manufacturer} ${d.spec.profile.model}`,
       endpoint: d.spec.endpoint.url,
-      unitId: d.spec.unitId,
+      ...(d.spec.protocol === 'modbus' ? { unitId: d.spec.unitId } : {}),
       state: st.state,
       since: st.since,
       pollIntervalMs: d.spec.pollIntervalMs,

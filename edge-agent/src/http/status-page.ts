@@ -51,7 +51,7 @@ function render(s) {
   } else $('buffer').textContent = 'Readings go to standard output (no buffer).';
   $('devices').innerHTML = s.devices.map((d) =>
     '<section class="card device" data-device="' + esc(d.id) + '"><div><b>' + esc(d.id) + '</b> <span class="badge ' + esc(d.state) + ' state">' + esc(d.state) + '</span> ' +
-    '<span class="muted">' + esc(d.model) + ' · ' + esc(d.endpoint) + ' unit ' + d.unitId + ' · every ' + d.pollIntervalMs + ' ms · cycles ' + d.counters.cycles +
+    '<span class="muted">' + esc(d.model) + ' · ' + esc(d.endpoint) + (d.unitId !== undefined ? ' unit ' + d.unitId : '') + ' · every ' + d.pollIntervalMs + ' ms · cycles ' + d.counters.cycles +
     ' · errors ' + d.counters.errors + ' · timeouts ' + d.counters.timeouts + ' · overruns ' + d.counters.overruns + '</span>' +
     (d.lastError ? ' <span class="badge bad">' + esc(d.lastError) + '</span>' : '') + '</div>' +
     '<table><thead><tr><th>point</th><th>value</th><th>unit</th><th>quality</th><th>raw</th><th>address</th><th>age</th></tr></thead><tbody>' +

@@ -1,12 +1,13 @@
 /** `ganzhi-agent probe modbus`: raw registers with every plausible decoding, or a profile's points decoded. */
 import { isModbusPoint, type ModbusTable, type Profile, planReads } from '@ganzhi/device-profiles';
+import { systemClock, systemRandom } from '@ganzhi/runtime';
 import type { Logger } from 'pino';
-import { systemClock } from '../clock.js';
-import { type Endpoint, parseEndpoint } from '../config/endpoint.js';
-import { createLineRegistry, type DeviceSpec } from '../drivers/driver.js';
+import { createLineRegistry } from '../drivers/lines.js';
+import { type ModbusEndpoint, parseModbusEndpoint } from '../drivers/modbus/endpoint.js';
 import { classifyModbusError } from '../drivers/modbus/fault.js';
 import { ModbusDriver } from '../drivers/modbus/modbus-driver.js';
-import { type ModbusEndpoint, ModbusLine } from '../drivers/modbus/modbus-line.js';
+import { ModbusLine } from '../drivers/modbus/modbus-line.js';
+import type { ModbusDeviceSpec } from '../drivers/modbus/options.js';
 import { decodings, formatFloat, renderDecodings } from './decodings.js';
 
 export interface ModbusProbeOptions {
@@ -27,11 +28,7 @@ const SHORT: Record<string, string> = { tcp: 'modbus-tcp', rtu: 'modbus-rtu', rt
 export function modbusEndpoint(url: string): ModbusEndpoint {
   const m = /^([a-z-]+):\/\//.exec(url);
   const scheme = m ? (SHORT[m[1]!] ?? m[1]!) : '';
-  const e: Endpoint = parseEndpoint(m ? `${scheme}${url.slice(m[1]!.length)}` : url);
-  if (e.scheme !== 'modbus-tcp' && e.scheme !== 'modbus-rtu' && e.scheme !== 'modbus-rtutcp') {
-    throw new Error(`not a Modbus endpoint: ${url}`);
-  }
-  return e;
+  return parseModbusEndpoint(m ? `${scheme}${url.slice(m[1]!.length)}` : url, 9600);
 }
 
 export async function probeModbus(o: ModbusProbeOptions): Promise<number> {
@@ -39,7 +36,7 @@ export async function probeModbus(o: ModbusProbeOptions): Promise<number> {
   const line = new ModbusLine({
     endpoint,
     clock: systemClock,
-    random: Math.random,
+    random: systemRandom,
     logger: o.logger,
     connectTimeoutMs: Math.max(o.timeoutMs, 2000),
   });
@@ -95,7 +92,8 @@ async function probeProfile(
   profile: Profile,
 ): Promise<number> {
   const points = profile.points.filter(isModbusPoint);
-  const spec: DeviceSpec = {
+  const spec: ModbusDeviceSpec = {
+    protocol: 'modbus',
     id: 'probe',
     profile,
     points,
@@ -105,9 +103,13 @@ async function probeProfile(
     retries: 0,
     pollIntervalMs: 1000,
     backoff: { failures: 1000, initialMs: 1000, maxMs: 1000 },
-    options: {},
   };
-  const ctx = { logger: o.logger, clock: systemClock, random: Math.random, lines: createLineRegistry() };
+  const ctx = {
+    logger: o.logger,
+    clock: systemClock,
+    random: systemRandom,
+    lines: createLineRegistry(o.logger),
+  };
   const driver = new ModbusDriver(spec, line, ctx, async () => undefined);
   const plan = planReads(points, profile.modbus ?? {});
   o.out(

@@ -1,6 +1,6 @@
 /** `ganzhi-agent probe serial`: framed lines with checksum status, and a profile's values when given. */
 import { isSerialPoint, type Profile, type SerialLine } from '@ganzhi/device-profiles';
-import { parseEndpoint } from '../config/endpoint.js';
+import { parseSerialEndpoint } from '../drivers/serial/endpoint.js';
 import { checkFrame, ETX, parseFrame, STX } from '../drivers/serial/frame-parser.js';
 import { createFramer } from '../drivers/serial/framer.js';
 import { openSerialStream } from '../drivers/serial/index.js';
@@ -37,7 +37,7 @@ export function guessChecksum(frame: string): SerialLine['checksum'] {
 
 export async function probeSerial(o: SerialProbeOptions): Promise<number> {
   const url = /^[a-z-]+:\/\//.test(o.target) ? o.target : `serial://${o.target}?baud=${o.baud}`;
-  const endpoint = parseEndpoint(url, o.baud);
+  const endpoint = parseSerialEndpoint(url, o.baud);
   const line: SerialLine = o.profile?.serial ?? {
     framing: { kind: 'line', terminator: '\r\n' },
     checksum: 'none',

@@ -9,11 +9,11 @@
  * afterwards, with the servers answering correctly, every driver recovers to all-good.
  */
 import type { Profile } from '@ganzhi/device-profiles';
+import { seededRandom } from '@ganzhi/runtime';
 import { expect } from 'vitest';
-import { seededRandom } from '../../src/clock.js';
 import type { Driver, DriverReading } from '../../src/drivers/driver.js';
 import { createModbusDriver } from '../../src/drivers/modbus/index.js';
-import { context, spec } from '../helpers.js';
+import { context, modbusSpec } from '../helpers.js';
 import { type Answer, coilBit, type FaultServer, startFaultServer } from './modbus-fault-server.js';
 
 const COILS = 16;
@@ -92,7 +92,7 @@ export async function runModbusFuzz(o: {
     for (let i = 0; i < nLines; i++)
       servers.push(await startFaultServer(seededRandom(o.seed + i * 7919), serial));
     const specs = servers.map((s) =>
-      spec(`modbus-tcp://127.0.0.1:${s.port}`, {
+      modbusSpec(`modbus-tcp://127.0.0.1:${s.port}`, {
         id: `fz-${s.port}`,
         profile: fuzzProfile,
         points: fuzzProfile.points,

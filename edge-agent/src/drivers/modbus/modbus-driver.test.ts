@@ -1,12 +1,13 @@
 import type { Profile } from '@ganzhi/device-profiles';
+import { ManualClock } from '@ganzhi/runtime';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { Clock } from '../../clock.js';
-import { parseEndpoint } from '../../config/endpoint.js';
-import { createLineRegistry, type DeviceSpec } from '../driver.js';
+import { createLineRegistry } from '../lines.js';
+import { parseModbusEndpoint } from './endpoint.js';
 import { LineDownError } from './fault.js';
 import { ModbusDriver } from './modbus-driver.js';
 import type { ModbusLine } from './modbus-line.js';
+import type { ModbusDeviceSpec } from './options.js';
 
 const profile: Profile = {
   id: 'p',
@@ -42,32 +43,25 @@ function fakeLine(mode: { fail?: 'timeout' | 'down' }) {
 }
 
 function setup(mode: { fail?: 'timeout' | 'down' }, retries = 2) {
-  let now = 0;
-  const clock: Clock & { set(t: number): void } = {
-    now: () => now,
-    set: (t) => {
-      now = t;
-    },
-    setTimeout: () => 0,
-    clearTimeout: () => undefined,
-  };
-  const spec: DeviceSpec = {
+  const clock = new ManualClock(0);
+  const spec: ModbusDeviceSpec = {
+    protocol: 'modbus',
     id: 'd',
     profile,
     points: profile.points,
-    endpoint: parseEndpoint('modbus-rtu:///dev/null'),
+    endpoint: parseModbusEndpoint('modbus-rtu:///dev/null', 9600),
     unitId: 4,
     timeoutMs: 100,
     retries,
     pollIntervalMs: 1000,
     backoff: { failures: 3, initialMs: 5000, maxMs: 20_000 },
-    options: {},
   };
+  const logger = pino({ level: 'silent' });
   const { line, calls } = fakeLine(mode);
   const d = new ModbusDriver(
     spec,
     line,
-    { clock, random: () => 0.5, logger: pino({ level: 'silent' }), lines: createLineRegistry() },
+    { clock, random: () => 0.5, logger, lines: createLineRegistry(logger) },
     async () => undefined,
   );
   return { d, clock, calls };

@@ -18,39 +18,36 @@ import {
   type ReadRequest,
   splitRequest,
 } from '@ganzhi/device-profiles';
+import { backoffDelay } from '@ganzhi/runtime';
 import type { ModbusRTU } from 'modbus-serial/ModbusRTU.js';
-import { backoffDelay } from '../../backoff.js';
+import { DeviceStatusTracker } from '../device-status.js';
 import {
-  type DeviceSpec,
-  type DeviceState,
+  badReading,
   type Driver,
   type DriverContext,
   type DriverReading,
   type DriverStatus,
-  emptyCounters,
 } from '../driver.js';
 import { classifyModbusError, type ModbusFault } from './fault.js';
 import type { ModbusLine } from './modbus-line.js';
+import type { ModbusDeviceSpec } from './options.js';
 
 export class ModbusDriver implements Driver {
   readonly device: string;
   private plan: ReadRequest[];
-  private readonly counters = emptyCounters();
-  private state: DeviceState = 'unknown';
-  private since: number;
-  private lastError: string | undefined;
+  private readonly tracker: DeviceStatusTracker;
   private failedCycles = 0;
   private backedOffUntil = 0;
   private closed = false;
 
   constructor(
-    private readonly spec: DeviceSpec,
+    private readonly spec: ModbusDeviceSpec,
     private readonly line: ModbusLine,
     private readonly ctx: DriverContext,
     private readonly releaseLine: () => Promise<void>,
   ) {
     this.device = spec.id;
-    this.since = ctx.clock.now();
+    this.tracker = new DeviceStatusTracker(ctx.clock.now());
     const points = spec.points.filter(isModbusPoint);
     this.plan = planReads(points, spec.profile.modbus ?? {});
   }
@@ -65,21 +62,16 @@ export class ModbusDriver implements Driver {
   }
 
   status(): DriverStatus {
-    return {
-      state: this.state,
-      since: this.since,
-      ...(this.lastError ? { lastError: this.lastError } : {}),
-      counters: { ...this.counters },
-    };
+    return this.tracker.snapshot();
   }
 
   async read(): Promise<DriverReading[]> {
     if (this.closed) throw new Error('driver closed');
     const { clock } = this.ctx;
     const started = clock.now();
-    this.counters.cycles++;
+    this.tracker.counters.cycles++;
     if (started < this.backedOffUntil) {
-      this.counters.skipped++;
+      this.tracker.counters.skipped++;
       return this.badAll('backoff', started);
     }
     const out: DriverReading[] = [];
@@ -109,7 +101,6 @@ export class ModbusDriver implements Driver {
             this.plan = this.plan.flatMap((p) => (p === req ? parts : [p]));
             this.ctx.logger.info(
               {
-                device: this.device,
                 table: req.table,
                 address: req.address,
                 count: req.count,
@@ -123,11 +114,11 @@ export class ModbusDriver implements Driver {
         }
         failed++;
         out.push(...this.badRequest(req, f.reason, clock.now()));
-        this.lastError = f.reason;
+        this.tracker.lastError = f.reason;
         continue;
       }
       failed++;
-      this.lastError = f.reason;
+      this.tracker.lastError = f.reason;
       out.push(...this.badRequest(req, f.reason, clock.now()));
       if (f.kind === 'timeout' || f.kind === 'line') abort = f.reason;
     }
@@ -148,28 +139,21 @@ export class ModbusDriver implements Driver {
         this.backedOffUntil = now + wait;
         if (this.failedCycles === threshold) {
           this.ctx.logger.warn(
-            { device: this.device, reason: this.lastError, backoffMs: wait },
+            { reason: this.tracker.lastError, backoffMs: wait },
             'device not answering; backing off',
           );
         }
       }
-      this.setState('down', now);
+      this.tracker.setState('down', now);
       return;
     }
     if (this.failedCycles >= this.spec.backoff.failures) {
-      this.ctx.logger.info({ device: this.device }, 'device answering again');
+      this.ctx.logger.info('device answering again');
     }
     this.failedCycles = 0;
     this.backedOffUntil = 0;
-    this.setState(failed > 0 ? 'degraded' : 'up', now);
-    if (failed === 0) this.lastError = undefined;
-  }
-
-  private setState(s: DeviceState, now: number): void {
-    if (s !== this.state) {
-      this.state = s;
-      this.since = now;
-    }
+    this.tracker.setState(failed > 0 ? 'degraded' : 'up', now);
+    if (failed === 0) this.tracker.lastError = undefined;
   }
 
   private async execute(
@@ -180,7 +164,7 @@ export class ModbusDriver implements Driver {
   > {
     let fault: ModbusFault = { kind: 'timeout', reason: 'timeout' };
     for (let i = 0; i < attempts; i++) {
-      this.counters.requests++;
+      this.tracker.counters.requests++;
       try {
         const data = await this.line.transaction(this.spec.unitId, this.spec.timeoutMs, (c) =>
           readTable(c, req),
@@ -188,8 +172,8 @@ export class ModbusDriver implements Driver {
         return { ok: true, data, ts: this.ctx.clock.now() };
       } catch (err) {
         fault = classifyModbusError(err);
-        this.counters.errors++;
-        if (fault.kind === 'timeout') this.counters.timeouts++;
+        this.tracker.counters.errors++;
+        if (fault.kind === 'timeout') this.tracker.counters.timeouts++;
         if (fault.kind === 'exception' || fault.kind === 'line') break;
       }
     }
@@ -208,15 +192,7 @@ export class ModbusDriver implements Driver {
   }
 
   private badRequest(req: ReadRequest, reason: string, ts: number): DriverReading[] {
-    return req.items.map(({ point }) => ({
-      device: this.device,
-      point: point.name,
-      value: null,
-      unit: point.unit,
-      ts,
-      quality: 'bad' as const,
-      reason,
-    }));
+    return req.items.map(({ point }) => badReading(this.device, point, ts, reason));
   }
 
   private badAll(reason: string, ts: number): DriverReading[] {
@@ -238,16 +214,7 @@ function readingOf(
   words: number[],
 ): DriverReading {
   if (typeof value === 'number' && !Number.isFinite(value)) {
-    return {
-      device,
-      point: point.name,
-      value: null,
-      unit: point.unit,
-      ts,
-      quality: 'bad',
-      reason: 'not a number',
-      raw: words,
-    };
+    return { ...badReading(device, point, ts, 'not a number'), raw: words };
   }
   const r: DriverReading = {
     device,

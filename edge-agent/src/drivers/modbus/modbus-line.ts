@@ -5,24 +5,25 @@
  * failure reconnects with capped exponential backoff and jitter; while it waits, queued
  * transactions fail at once with the reason, so a dead line costs no bus time.
  */
+
+import type { Clock, Random } from '@ganzhi/runtime';
+import { type BackoffPolicy, backoffDelay } from '@ganzhi/runtime';
 import ModbusSerial from 'modbus-serial';
 import type { ModbusRTU } from 'modbus-serial/ModbusRTU.js';
 import type { Logger } from 'pino';
-import { type BackoffOptions, backoffDelay } from '../../backoff.js';
-import type { Clock, Random } from '../../clock.js';
-import type { Endpoint } from '../../config/endpoint.js';
+import { withTimeout } from '../timeout.js';
+import type { ModbusEndpoint } from './endpoint.js';
 import { classifyModbusError, LineDownError } from './fault.js';
 
 const ModbusClient = (ModbusSerial as unknown as { default: typeof ModbusRTU }).default ?? ModbusSerial;
-
-export type ModbusEndpoint = Extract<Endpoint, { scheme: 'modbus-tcp' | 'modbus-rtu' | 'modbus-rtutcp' }>;
 
 export interface ModbusLineOptions {
   endpoint: ModbusEndpoint;
   clock: Clock;
   random: Random;
+  /** the line's logger (carries `line`: see LineRegistry) */
   logger: Logger;
-  reconnect?: BackoffOptions;
+  reconnect?: BackoffPolicy;
   /** how long a connection attempt may take; default 3000 ms */
   connectTimeoutMs?: number;
 }
@@ -44,7 +45,7 @@ export class ModbusLine {
   private closed = false;
   /** consecutive timeouts on the line without a response in between (TCP: half-open socket?) */
   private silentTimeouts = 0;
-  private readonly reconnect: BackoffOptions;
+  private readonly reconnect: BackoffPolicy;
 
   constructor(private readonly opts: ModbusLineOptions) {
     this.reconnect = opts.reconnect ?? { initialMs: 1000, maxMs: 60_000 };
@@ -101,7 +102,7 @@ export class ModbusLine {
 
   private drop(why: string): void {
     if (!this.client) return;
-    this.opts.logger.warn({ line: this.opts.endpoint.url, why }, 'modbus line dropped');
+    this.opts.logger.warn({ why }, 'modbus line dropped');
     this.counters.drops++;
     const c = this.client;
     this.client = undefined;
@@ -119,15 +120,14 @@ export class ModbusLine {
       );
     }
     const client = new ModbusClient();
-    client.on('error', (err) => this.opts.logger.debug({ err, line: this.opts.endpoint.url }, 'line error'));
+    client.on('error', (err) => this.opts.logger.debug({ err }, 'line error'));
     client.on('close', () => {
       if (this.client === client) this.client = undefined;
     });
     try {
       await this.open(client);
       this.counters.connects++;
-      if (this.failures > 0)
-        this.opts.logger.info({ line: this.opts.endpoint.url }, 'modbus line reconnected');
+      if (this.failures > 0) this.opts.logger.info('modbus line reconnected');
       this.failures = 0;
       this.retryAt = 0;
       this.client = client;
@@ -141,7 +141,7 @@ export class ModbusLine {
       this.retryAt = this.opts.clock.now() + backoffDelay(this.failures, this.reconnect, this.opts.random);
       if (this.failures === 1 || this.failures % 20 === 0) {
         this.opts.logger.warn(
-          { line: this.opts.endpoint.url, failures: this.failures, reason: this.lastError },
+          { failures: this.failures, reason: this.lastError },
           'modbus line connect failed',
         );
       }
@@ -171,7 +171,10 @@ export class ModbusLine {
         });
         break;
     }
-    return withTimeout(opening, connectTimeout, this.opts.clock);
+    // modbus-serial's own timeout error, so that classifyModbusError names it `timeout`
+    return withTimeout(this.opts.clock, opening, connectTimeout, () =>
+      Object.assign(new Error('Timed out'), { errno: 'ETIMEDOUT' }),
+    );
   }
 
   async close(): Promise<void> {
@@ -179,27 +182,8 @@ export class ModbusLine {
     await this.tail;
     const c = this.client;
     this.client = undefined;
-    if (c) await closeAndWait(c);
+    if (c) await closeAndWait(c, this.opts.clock);
   }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, clock: Clock): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const h = clock.setTimeout(
-      () => reject(Object.assign(new Error('Timed out'), { errno: 'ETIMEDOUT' })),
-      ms,
-    );
-    p.then(
-      (v) => {
-        clock.clearTimeout(h);
-        resolve(v);
-      },
-      (err) => {
-        clock.clearTimeout(h);
-        reject(err);
-      },
-    );
-  });
 }
 
 function closeQuietly(c: ModbusRTU): void {
@@ -210,16 +194,17 @@ function closeQuietly(c: ModbusRTU): void {
   }
 }
 
-function closeAndWait(c: ModbusRTU): Promise<void> {
+/** Closes the client and waits for it, but not beyond 1 s (a serial port may never confirm). */
+function closeAndWait(c: ModbusRTU, clock: Clock): Promise<void> {
   return new Promise((resolve) => {
-    const t = setTimeout(resolve, 1000);
+    const t = clock.setTimeout(resolve, 1000);
     try {
       c.close(() => {
-        clearTimeout(t);
+        clock.clearTimeout(t);
         resolve();
       });
     } catch {
-      clearTimeout(t);
+      clock.clearTimeout(t);
       resolve();
     }
   });

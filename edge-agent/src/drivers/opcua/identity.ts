@@ -7,7 +7,7 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type UserIdentityInfo, UserTokenType } from 'node-opcua';
-import type { OpcuaOptions } from '../../config/config-schema.js';
+import type { OpcuaIdentity } from './options.js';
 
 export interface SessionIdentity {
   info: UserIdentityInfo;
@@ -32,7 +32,8 @@ const readText = (what: string, path: string): string => {
   }
 };
 
-export function loadIdentity(id: OpcuaOptions['identity']): SessionIdentity {
+/** The session identity; `now` (the gateway clock) checks a certificate's validity. */
+export function loadIdentity(id: OpcuaIdentity | undefined, now: number): SessionIdentity {
   if (!id || id.type === 'anonymous') return { info: { type: UserTokenType.Anonymous }, label: 'anonymous' };
   if (id.type === 'username') {
     return {
@@ -64,7 +65,6 @@ export function loadIdentity(id: OpcuaOptions['identity']): SessionIdentity {
       `identity: privateKeyFile ${id.privateKeyFile} is not the key of ${label} in ${id.certificateFile}`,
     );
   }
-  const now = Date.now();
   if (Date.parse(cert.validTo) < now || Date.parse(cert.validFrom) > now) {
     throw new IdentityError(
       `identity: ${label} is valid only from ${cert.validFrom} to ${cert.validTo} (gateway clock ${new Date(now).toISOString()})`,

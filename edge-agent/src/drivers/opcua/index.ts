@@ -1,9 +1,10 @@
-/** The OPC UA driver. Imported lazily by the registry: node-opcua costs ~130 MB when loaded. */
+/** The OPC UA driver. Imported lazily through the protocol table: node-opcua costs ~130 MB when loaded. */
 import { format } from 'node:util';
 import { setErrorLogger, setWarningLogger } from 'node-opcua';
 import type { Logger } from 'pino';
-import type { DeviceSpec, Driver, DriverContext } from '../driver.js';
+import type { Driver, DriverContext } from '../driver.js';
 import { OpcuaDriver } from './opcua-driver.js';
+import type { OpcuaDeviceSpec } from './options.js';
 
 export { qualityOf, readingOf } from './data-value.js';
 export { resolveNodeId } from './node-id.js';
@@ -21,7 +22,7 @@ function routeLibraryLogs(logger: Logger): void {
   setErrorLogger((_ctx, ...args) => log.error(format(...args)));
 }
 
-export function createOpcuaDriver(spec: DeviceSpec, ctx: DriverContext): Driver {
+export function createOpcuaDriver(spec: OpcuaDeviceSpec, ctx: DriverContext): Driver {
   routeLibraryLogs(ctx.logger);
   return new OpcuaDriver(spec, ctx);
 }

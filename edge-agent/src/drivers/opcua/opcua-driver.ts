@@ -8,34 +8,37 @@
  * alive. When nothing arrives for `watchdogMs`, or the channel or subscription dies, the
  * session is torn down and rebuilt with capped exponential backoff; meanwhile every cycle
  * yields bad-quality readings with the reason — an outage is never silence.
+ *
+ * The server's certificate is checked by the device's trust mode at every connection attempt
+ * (server-trust.ts); a refusal is the device's lastError, naming the certificate.
  */
-import { join } from 'node:path';
 import { isOpcuaPoint, type OpcuaPoint } from '@ganzhi/device-profiles';
+import { backoffDelay } from '@ganzhi/runtime';
 import {
   AttributeIds,
   type ClientSession,
   type ClientSubscription,
   MessageSecurityMode,
-  OPCUACertificateManager,
   OPCUAClient,
   SecurityPolicy,
 } from 'node-opcua';
-import { backoffDelay } from '../../backoff.js';
-import type { OpcuaOptions } from '../../config/config-schema.js';
+import { DeviceStatusTracker } from '../device-status.js';
 import {
-  type DeviceSpec,
+  badReading,
   type DeviceState,
   type Driver,
   type DriverContext,
   type DriverReading,
   type DriverStatus,
-  emptyCounters,
 } from '../driver.js';
+import { withTimeout } from '../timeout.js';
 import { clientApplicationUri } from './application-uri.js';
 import { readingOf } from './data-value.js';
 import { IdentityError, loadIdentity, sessionFailure } from './identity.js';
 import { monitorPoint } from './monitored-point.js';
 import { resolveNodeId } from './node-id.js';
+import type { OpcuaDeviceSpec, OpcuaSettings } from './options.js';
+import { ServerTrustManager } from './server-trust.js';
 
 const MAX_QUEUE = 10_000;
 
@@ -56,8 +59,8 @@ interface Session {
 export class OpcuaDriver implements Driver {
   readonly device: string;
   private readonly points: OpcuaPoint[];
-  private readonly opts: OpcuaOptions;
-  private readonly counters = emptyCounters();
+  private readonly opts: OpcuaSettings;
+  private readonly tracker: DeviceStatusTracker;
   private current: Session | undefined;
   private connecting: Promise<void> | undefined;
   private outage: string | undefined = 'not connected';
@@ -67,20 +70,18 @@ export class OpcuaDriver implements Driver {
   private retryAt = 0;
   private watchdog: unknown;
   private closed = false;
-  private state: DeviceState = 'unknown';
-  private since: number;
-  private certificateManager: OPCUACertificateManager | undefined;
+  private certificateManager: ServerTrustManager | undefined;
   readonly watchdogMs: number;
   private readonly publishingMs: number;
 
   constructor(
-    private readonly spec: DeviceSpec,
+    private readonly spec: OpcuaDeviceSpec,
     private readonly ctx: DriverContext,
   ) {
     this.device = spec.id;
     this.points = spec.points.filter(isOpcuaPoint);
-    this.opts = (spec.options.opcua as OpcuaOptions | undefined) ?? {};
-    this.since = ctx.clock.now();
+    this.opts = spec.opcua;
+    this.tracker = new DeviceStatusTracker(ctx.clock.now());
     this.publishingMs = Math.max(50, Math.min(this.spec.pollIntervalMs, 1000));
     // a server sends a keep-alive after 3 empty publishing intervals
     this.watchdogMs = this.opts.watchdogMs ?? Math.max(3000, 4 * 3 * this.publishingMs);
@@ -145,22 +146,25 @@ export class OpcuaDriver implements Driver {
       this.failures = 0;
       this.outage = undefined;
       this.alive();
-      this.ctx.logger.info({ device: this.device }, 'opcua session established');
+      this.ctx.logger.info('opcua session established');
     } catch (err) {
       this.failures++;
-      this.counters.errors++;
+      this.tracker.counters.errors++;
       const message = (err as Error).message?.split('\n')[0] ?? String(err);
-      // identity problems already say so (and never carry key material)
-      const reason = err instanceof IdentityError ? message : `connection: ${message}`;
+      const refusal = this.certificateManager?.refusal;
+      // identity and certificate problems already say so (and never carry key material)
+      const reason =
+        err instanceof IdentityError
+          ? message
+          : refusal !== undefined
+            ? `certificate: ${refusal}`
+            : `connection: ${message}`;
       this.outage = reason;
       this.retryAt =
         this.ctx.clock.now() +
         backoffDelay(this.failures, { initialMs: 1000, maxMs: 60_000 }, this.ctx.random);
       if (this.failures === 1 || this.failures % 20 === 0) {
-        this.ctx.logger.warn(
-          { device: this.device, reason, failures: this.failures },
-          'opcua connect failed',
-        );
+        this.ctx.logger.warn({ reason, failures: this.failures }, 'opcua connect failed');
       }
       await this.teardown();
     }
@@ -169,21 +173,21 @@ export class OpcuaDriver implements Driver {
   private down(reason: string): void {
     if (this.outage || this.closed) return;
     this.outage = reason;
-    this.counters.errors++;
+    this.tracker.counters.errors++;
     this.retryAt = this.ctx.clock.now();
-    this.ctx.logger.warn({ device: this.device, reason }, 'opcua session lost; rebuilding');
+    this.ctx.logger.warn({ reason }, 'opcua session lost; rebuilding');
     void this.rebuild();
   }
 
-  private pkiDir(): string {
-    return this.opts.pkiDir ?? join(String(this.spec.options.stateDir ?? 'state'), 'pki', 'opcua');
-  }
-
-  private certificates(): OPCUACertificateManager {
+  private certificates(): ServerTrustManager {
     if (!this.certificateManager) {
-      this.certificateManager = new OPCUACertificateManager({
-        rootFolder: this.pkiDir(),
-        automaticallyAcceptUnknownCertificate: true,
+      this.certificateManager = new ServerTrustManager({
+        pkiDir: this.opts.pkiDir,
+        mode: this.opts.trust,
+        device: this.device,
+        endpoint: this.spec.endpoint.url,
+        clock: this.ctx.clock,
+        logger: this.ctx.logger,
       });
     }
     return this.certificateManager;
@@ -191,13 +195,15 @@ export class OpcuaDriver implements Driver {
 
   private async open(): Promise<Session> {
     // read first: a missing or mismatched certificate/key fails before any network traffic
-    const identity = loadIdentity(this.opts.identity);
+    const identity = loadIdentity(this.opts.identity, this.ctx.clock.now());
+    const certificates = this.certificates();
+    certificates.refusal = undefined;
     const mode = this.opts.securityMode ?? 'None';
     const policy = this.opts.securityPolicy ?? (mode === 'None' ? 'None' : 'Basic256Sha256');
     const client = OPCUAClient.create({
       applicationName: 'ganzhi-agent',
       // shared by all devices of the gateway: the URI in the shared client certificate
-      applicationUri: clientApplicationUri(this.pkiDir()),
+      applicationUri: clientApplicationUri(this.opts.pkiDir),
       endpointMustExist: false,
       securityMode: MessageSecurityMode[mode],
       securityPolicy: SecurityPolicy[policy],
@@ -205,7 +211,7 @@ export class OpcuaDriver implements Driver {
       connectionStrategy: { maxRetry: 0, initialDelay: 200, maxDelay: 1000 },
       keepSessionAlive: true,
       requestedSessionTimeout: Math.max(10_000, 4 * this.watchdogMs),
-      clientCertificateManager: this.certificates(),
+      clientCertificateManager: certificates,
     });
     const lost = (why: string) => () => {
       if (this.current?.client === client) this.down(why);
@@ -213,12 +219,22 @@ export class OpcuaDriver implements Driver {
     client.on('connection_lost', lost('connection lost'));
     client.on('close', lost('connection closed'));
     const timeout = Math.max(this.spec.timeoutMs, 3000);
-    await withTimeout(client.connect(this.spec.endpoint.url), timeout, 'connect timeout', () =>
-      client.disconnect().catch(() => undefined),
+    const { clock } = this.ctx;
+    await withTimeout(
+      clock,
+      client.connect(this.spec.endpoint.url),
+      timeout,
+      failure('connect timeout'),
+      () => client.disconnect().catch(() => undefined),
     );
     let session: ClientSession;
     try {
-      session = await withTimeout(client.createSession(identity.info), timeout, 'session timeout');
+      session = await withTimeout(
+        clock,
+        client.createSession(identity.info),
+        timeout,
+        failure('session timeout'),
+      );
     } catch (err) {
       await client.disconnect().catch(() => undefined);
       throw sessionFailure(err, identity);
@@ -250,7 +266,7 @@ export class OpcuaDriver implements Driver {
       } catch (err) {
         // e.g. BadServiceUnsupported, BadTooManySubscriptions: fall back to the Read service
         this.ctx.logger.warn(
-          { device: this.device, reason: (err as Error).message?.split('\n')[0] },
+          { reason: (err as Error).message?.split('\n')[0] },
           'opcua subscription refused; polling instead',
         );
         await s.subscription?.terminate().catch(() => undefined);
@@ -304,19 +320,19 @@ export class OpcuaDriver implements Driver {
     this.queue.push(r);
     if (this.queue.length > MAX_QUEUE) {
       this.queue.splice(0, this.queue.length - MAX_QUEUE);
-      this.counters.skipped++;
+      this.tracker.counters.skipped++;
     }
   }
 
   async read(): Promise<DriverReading[]> {
     if (this.closed) throw new Error('driver closed');
     const now = this.ctx.clock.now();
-    this.counters.cycles++;
+    this.tracker.counters.cycles++;
     const s = this.current;
     let out: DriverReading[];
     if (this.outage || !s) {
       const reason = this.outage ?? 'not connected';
-      out = this.points.map((p) => bad(this.device, p, now, reason));
+      out = this.points.map((p) => badReading(this.device, p, now, reason));
       // values that arrived before the outage still go out, first
       out = [...this.drain(), ...out];
     } else if (s.polling) {
@@ -327,7 +343,7 @@ export class OpcuaDriver implements Driver {
     if (s && !this.outage) {
       for (const [name, reason] of s.broken) {
         const p = this.points.find((x) => x.name === name);
-        if (p) out.push(bad(this.device, p, now, reason));
+        if (p) out.push(badReading(this.device, p, now, reason));
       }
     }
     this.updateState(out, now);
@@ -342,42 +358,36 @@ export class OpcuaDriver implements Driver {
 
   private async poll(s: Session, now: number): Promise<DriverReading[]> {
     const points = this.points.filter((p) => s.nodes.has(p.name));
-    this.counters.requests++;
+    this.tracker.counters.requests++;
     try {
       const dvs = await withTimeout(
+        this.ctx.clock,
         s.session.read(
           points.map((p) => ({ nodeId: s.nodes.get(p.name)!, attributeId: AttributeIds.Value })),
           0,
         ),
         this.spec.timeoutMs,
-        'timeout',
+        failure('timeout'),
       );
       this.alive();
       return points.map((p, i) => readingOf(this.device, p, dvs[i]!, this.ctx.clock.now()));
     } catch (err) {
-      this.counters.errors++;
+      this.tracker.counters.errors++;
       const reason = (err as Error).message === 'timeout' ? 'timeout' : `read: ${(err as Error).message}`;
-      if (reason === 'timeout') this.counters.timeouts++;
-      return this.points.map((p) => bad(this.device, p, now, reason));
+      if (reason === 'timeout') this.tracker.counters.timeouts++;
+      return this.points.map((p) => badReading(this.device, p, now, reason));
     }
   }
 
   private updateState(out: DriverReading[], now: number): void {
     const badCount = out.filter((r) => r.quality === 'bad').length;
     const s: DeviceState = this.outage ? 'down' : badCount > 0 ? 'degraded' : 'up';
-    if (s !== this.state) {
-      this.state = s;
-      this.since = now;
-    }
+    this.tracker.setState(s, now);
   }
 
   status(): DriverStatus {
-    return {
-      state: this.state,
-      since: this.since,
-      ...(this.outage ? { lastError: this.outage } : {}),
-      counters: { ...this.counters },
-    };
+    this.tracker.lastError = this.outage;
+    return this.tracker.snapshot();
   }
 
   private async teardown(): Promise<void> {
@@ -385,15 +395,16 @@ export class OpcuaDriver implements Driver {
     this.current = undefined;
     if (!s) return;
     s.retired = true;
-    this.counters.reconnects++;
+    this.tracker.counters.reconnects++;
     await withTimeout(
+      this.ctx.clock,
       (async () => {
         await s.subscription?.terminate().catch(() => undefined);
         await s.session.close().catch(() => undefined);
         await s.client.disconnect().catch(() => undefined);
       })(),
       2000,
-      'teardown timeout',
+      failure('teardown timeout'),
     ).catch(() => undefined);
   }
 
@@ -407,25 +418,4 @@ export class OpcuaDriver implements Driver {
   }
 }
 
-function bad(device: string, p: OpcuaPoint, ts: number, reason: string): DriverReading {
-  return { device, point: p.name, value: null, unit: p.unit, ts, quality: 'bad', reason };
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, message: string, onTimeout?: () => unknown): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => {
-      onTimeout?.();
-      reject(new Error(message));
-    }, ms);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (err) => {
-        clearTimeout(t);
-        reject(err);
-      },
-    );
-  });
-}
+const failure = (message: string) => () => new Error(message);

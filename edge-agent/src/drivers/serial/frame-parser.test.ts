@@ -1,6 +1,6 @@
 import type { SerialLine, SerialPoint } from '@ganzhi/device-profiles';
+import { seededRandom } from '@ganzhi/runtime';
 import { describe, expect, it } from 'vitest';
-import { seededRandom } from '../../clock.js';
 import { checkFrame, nmeaChecksum, parseFrame, stxEtxChecksum } from './frame-parser.js';
 import { createFramer } from './framer.js';
 

@@ -1,8 +1,11 @@
+/** The serial driver. Imported lazily through the protocol table: it loads serialport. */
 import { createConnection } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { type Clock, systemClock } from '@ganzhi/runtime';
 import { SerialPort } from 'serialport';
-import type { Endpoint } from '../../config/endpoint.js';
-import type { DeviceSpec, Driver, DriverContext } from '../driver.js';
+import type { Driver, DriverContext } from '../driver.js';
+import type { SerialEndpoint } from './endpoint.js';
+import type { SerialDeviceSpec } from './options.js';
 import { SerialDriver } from './serial-driver.js';
 
 export { checkFrame, nmeaChecksum, parseFrame, stxEtxChecksum } from './frame-parser.js';
@@ -10,8 +13,12 @@ export { createFramer } from './framer.js';
 export { SerialDriver } from './serial-driver.js';
 
 /** Opens the byte stream of a serial:// or serial-tcp:// endpoint. */
-export function openSerialStream(e: Endpoint, timeoutMs = 3000): Promise<Duplex> {
-  if (e.scheme === 'serial' || e.scheme === 'modbus-rtu') {
+export function openSerialStream(
+  e: SerialEndpoint,
+  timeoutMs = 3000,
+  clock: Clock = systemClock,
+): Promise<Duplex> {
+  if (e.scheme === 'serial') {
     const port = new SerialPort({
       path: e.path,
       baudRate: e.baudRate,
@@ -22,27 +29,24 @@ export function openSerialStream(e: Endpoint, timeoutMs = 3000): Promise<Duplex>
     });
     return new Promise((resolve, reject) => port.open((err) => (err ? reject(err) : resolve(port))));
   }
-  if (e.scheme === 'serial-tcp') {
-    return new Promise((resolve, reject) => {
-      const s = createConnection({ host: e.host, port: e.port });
-      const t = setTimeout(() => {
-        s.destroy();
-        reject(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' }));
-      }, timeoutMs);
-      s.once('connect', () => {
-        clearTimeout(t);
-        s.removeAllListeners('error');
-        resolve(s);
-      });
-      s.once('error', (err) => {
-        clearTimeout(t);
-        reject(err);
-      });
+  return new Promise((resolve, reject) => {
+    const s = createConnection({ host: e.host, port: e.port });
+    const t = clock.setTimeout(() => {
+      s.destroy();
+      reject(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' }));
+    }, timeoutMs);
+    s.once('connect', () => {
+      clock.clearTimeout(t);
+      s.removeAllListeners('error');
+      resolve(s);
     });
-  }
-  return Promise.reject(new Error(`not a serial endpoint: ${e.url}`));
+    s.once('error', (err) => {
+      clock.clearTimeout(t);
+      reject(err);
+    });
+  });
 }
 
-export function createSerialDriver(spec: DeviceSpec, ctx: DriverContext): Driver {
-  return new SerialDriver(spec, ctx, () => openSerialStream(spec.endpoint, spec.timeoutMs));
+export function createSerialDriver(spec: SerialDeviceSpec, ctx: DriverContext): Driver {
+  return new SerialDriver(spec, ctx, () => openSerialStream(spec.endpoint, spec.timeoutMs, ctx.clock));
 }

@@ -9,18 +9,19 @@
  */
 import type { Duplex } from 'node:stream';
 import { isSerialPoint, type SerialLine, type SerialPoint } from '@ganzhi/device-profiles';
-import { backoffDelay } from '../../backoff.js';
+import { backoffDelay } from '@ganzhi/runtime';
+import { DeviceStatusTracker } from '../device-status.js';
 import {
-  type DeviceSpec,
+  badReading,
   type DeviceState,
   type Driver,
   type DriverContext,
   type DriverReading,
   type DriverStatus,
-  emptyCounters,
 } from '../driver.js';
 import { frameFailure, parseFrame } from './frame-parser.js';
 import { createFramer, type Framer } from './framer.js';
+import type { SerialDeviceSpec } from './options.js';
 
 export type OpenStream = () => Promise<Duplex>;
 
@@ -34,7 +35,7 @@ export class SerialDriver implements Driver {
   private readonly points: SerialPoint[];
   private readonly line: SerialLine;
   private readonly latest = new Map<string, Latest>();
-  private readonly counters = emptyCounters();
+  private readonly tracker: DeviceStatusTracker;
   private stream: Duplex | undefined;
   private framer: Framer;
   private failures = 0;
@@ -42,13 +43,10 @@ export class SerialDriver implements Driver {
   private closed = false;
   private connectedAt = 0;
   private lastGoodFrame = 0;
-  private lastError: string | undefined = 'not connected';
-  private state: DeviceState = 'unknown';
-  private since: number;
   readonly frames = { ok: 0, checksumFailed: 0 };
 
   constructor(
-    private readonly spec: DeviceSpec,
+    private readonly spec: SerialDeviceSpec,
     private readonly ctx: DriverContext,
     private readonly open: OpenStream,
   ) {
@@ -56,7 +54,7 @@ export class SerialDriver implements Driver {
     this.points = spec.points.filter(isSerialPoint);
     this.line = spec.profile.serial ?? { framing: { kind: 'line' }, checksum: 'none' };
     this.framer = createFramer(this.line.framing);
-    this.since = ctx.clock.now();
+    this.tracker = new DeviceStatusTracker(ctx.clock.now(), 'not connected');
   }
 
   private get staleMs(): number {
@@ -75,7 +73,7 @@ export class SerialDriver implements Driver {
       this.framer = createFramer(this.line.framing);
       this.connectedAt = this.ctx.clock.now();
       this.failures = 0;
-      this.lastError = undefined;
+      this.tracker.lastError = undefined;
       s.on('data', (chunk: Buffer) => this.onData(chunk));
       s.on('error', (err: Error) =>
         this.onDown(`connection: ${(err as { code?: string }).code ?? err.message}`),
@@ -94,15 +92,15 @@ export class SerialDriver implements Driver {
       this.stream.destroy();
       this.stream = undefined;
     }
-    this.lastError = reason;
+    this.tracker.lastError = reason;
     if (this.closed || this.reconnectTimer !== undefined) return;
     this.failures++;
-    this.counters.errors++;
+    this.tracker.counters.errors++;
     const delay = backoffDelay(this.failures, { initialMs: 1000, maxMs: 60_000 }, this.ctx.random);
-    if (this.failures === 1) this.ctx.logger.warn({ device: this.device, reason }, 'serial connection lost');
+    if (this.failures === 1) this.ctx.logger.warn({ reason }, 'serial connection lost');
     this.reconnectTimer = this.ctx.clock.setTimeout(() => {
       this.reconnectTimer = undefined;
-      this.counters.reconnects++;
+      this.tracker.counters.reconnects++;
       this.connect().catch(() => undefined);
     }, delay);
   }
@@ -113,22 +111,16 @@ export class SerialDriver implements Driver {
       const parsed = parseFrame(frame, this.line, this.points);
       if (parsed.checksum === 'failed') {
         this.frames.checksumFailed++;
-        this.counters.errors++;
-        this.lastError = frameFailure(parsed.reason ?? 'refused');
+        this.tracker.counters.errors++;
+        this.tracker.lastError = frameFailure(parsed.reason ?? 'refused');
         // the points of a refused frame turn bad, unless a good value arrived since the last read
         for (const { point, result } of parsed.values) {
           const prev = this.latest.get(point.name);
           if (result.ok || (prev?.fresh && prev.reading.quality !== 'bad')) continue;
-          const reading: DriverReading = {
-            device: this.device,
-            point: point.name,
-            value: null,
-            unit: point.unit,
-            ts: now,
-            quality: 'bad',
-            reason: result.reason,
-          };
-          this.latest.set(point.name, { reading, fresh: true });
+          this.latest.set(point.name, {
+            reading: badReading(this.device, point, now, result.reason),
+            fresh: true,
+          });
         }
         continue;
       }
@@ -153,7 +145,7 @@ export class SerialDriver implements Driver {
   async read(): Promise<DriverReading[]> {
     if (this.closed) throw new Error('driver closed');
     const now = this.ctx.clock.now();
-    this.counters.cycles++;
+    this.tracker.counters.cycles++;
     const out: DriverReading[] = [];
     const quietSince = Math.max(this.lastGoodFrame, this.connectedAt);
     for (const p of this.points) {
@@ -165,36 +157,22 @@ export class SerialDriver implements Driver {
       }
       const last = l?.reading.ts ?? quietSince;
       if (now - last >= this.staleMs || !this.stream) {
-        const reason = !this.stream ? (this.lastError ?? 'not connected') : (this.lastError ?? 'no data');
-        out.push({
-          device: this.device,
-          point: p.name,
-          value: null,
-          unit: p.unit,
-          ts: now,
-          quality: 'bad',
-          reason,
-        });
+        const reason = !this.stream
+          ? (this.tracker.lastError ?? 'not connected')
+          : (this.tracker.lastError ?? 'no data');
+        out.push(badReading(this.device, p, now, reason));
       }
     }
     const good = out.filter((r) => r.quality !== 'bad').length;
     const bad = out.length - good;
     const s: DeviceState = !this.stream || (bad > 0 && good === 0) ? 'down' : bad > 0 ? 'degraded' : 'up';
-    if (s !== this.state) {
-      this.state = s;
-      this.since = now;
-    }
-    if (good > 0 && this.stream) this.lastError = undefined;
+    this.tracker.setState(s, now);
+    if (good > 0 && this.stream) this.tracker.lastError = undefined;
     return out;
   }
 
   status(): DriverStatus {
-    return {
-      state: this.state,
-      since: this.since,
-      ...(this.lastError ? { lastError: this.lastError } : {}),
-      counters: { ...this.counters },
-    };
+    return this.tracker.snapshot();
   }
 
   async close(): Promise<void> {
@@ -205,9 +183,13 @@ export class SerialDriver implements Driver {
     if (s) {
       s.removeAllListeners('data');
       await new Promise<void>((resolve) => {
-        s.once('close', () => resolve());
+        // a serial port may never confirm: wait at most 500 ms
+        const t = this.ctx.clock.setTimeout(resolve, 500);
+        s.once('close', () => {
+          this.ctx.clock.clearTimeout(t);
+          resolve();
+        });
         s.destroy();
-        setTimeout(resolve, 500).unref();
       });
     }
   }

@@ -1,6 +1,6 @@
 /**
- * The gateway config's `delivery` and `http` sections: where readings go (MQTT, with the
- * durable buffer in front) and the local status surface.
+ * The gateway config's `delivery` section: where readings go (MQTT, with the durable buffer in
+ * front). Delivery owns it; the config schema composes it (config/config-schema.ts).
  */
 import { type Static, Type } from '@sinclair/typebox';
 
@@ -92,24 +92,11 @@ export const DeliveryConfig = Type.Object(
   { additionalProperties: false },
 );
 
-export const HttpConfig = Type.Object(
-  {
-    host: Type.Optional(Type.String({ description: 'default 127.0.0.1 (loopback only)' })),
-    port: Type.Optional(
-      Type.Integer({ minimum: 0, maximum: 65535, description: 'default 8080; 0 = any free port' }),
-    ),
-    enabled: Type.Optional(Type.Boolean({ description: 'default true' })),
-  },
-  { additionalProperties: false },
-);
-
 export type DeliveryConfig = Static<typeof DeliveryConfig>;
-export type HttpConfig = Static<typeof HttpConfig>;
+export type MqttConfig = Static<typeof MqttConfig>;
 
 export const DELIVERY_DEFAULTS = {
   bufferMaxBytes: 512 * 1024 * 1024,
   bufferMaxAgeMs: 7 * 24 * 3600 * 1000,
   fsyncIntervalMs: 1000,
-  httpHost: '127.0.0.1',
-  httpPort: 8080,
 } as const;

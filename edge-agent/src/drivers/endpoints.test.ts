@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lineKey, parseEndpoint } from './endpoint.js';
+import { lineKey, parseEndpoint } from './protocols.js';
 
 describe('parseEndpoint', () => {
   it('parses every scheme', () => {
@@ -31,6 +31,30 @@ describe('parseEndpoint', () => {
     expect(() => parseEndpoint('modbus-rtutcp://host')).toThrow(/port/);
     expect(() => parseEndpoint('mqtt://host:1883')).toThrow(/unknown scheme "mqtt"/);
     expect(() => parseEndpoint('not a url')).toThrow(/not a URL/);
+  });
+
+  it('refuses credentials in the URL (they would be shown and sent), never echoing the password', () => {
+    const attempt = (url: string): string => {
+      try {
+        parseEndpoint(url);
+      } catch (err) {
+        return (err as Error).message;
+      }
+      throw new Error(`${url} was accepted`);
+    };
+    const opcua = attempt('opc.tcp://ops:s3cret-pw@plc:4840/UA');
+    expect(opcua).toMatch(/credentials do not belong in the URL .*opcua\.identity/);
+    expect(opcua).toContain('opc.tcp://***@plc:4840/UA');
+    for (const url of [
+      'opc.tcp://ops:s3cret-pw@plc:4840/UA',
+      'opc.tcp://s3cret-pw@plc:4840',
+      'modbus-tcp://admin:s3cret-pw@10.0.0.5:502',
+      'serial-tcp://x:s3cret-pw@host:9000',
+      'mqtt://x:s3cret-pw@host:1883',
+      'opc.tcp://ops:s3cret-pw@plc:notaport',
+    ]) {
+      expect(attempt(url)).not.toContain('s3cret-pw');
+    }
   });
 
   it('gives devices on one serial line the same line key whatever their options', () => {
