@@ -1,6 +1,8 @@
 // Public API of @ganzhi/simulators (re-exports only).
+// The clock lives in @ganzhi/runtime; re-exported because tests of other workspaces build
+// SimDevices with it.
+export { type Clock, ManualClock, systemClock } from '@ganzhi/runtime';
 export { buildControlApp, type ControlTarget, ERRORS as CONTROL_ERRORS } from './control/app.js';
-export { type Clock, ManualClock, systemClock } from './device/clock.js';
 export { clampToRegister, encodeModbusValue } from './device/codec.js';
 export { defaultSignal, isTotal } from './device/defaults.js';
 export { coerce, quantise, serialText } from './device/quantise.js';
@@ -39,6 +41,6 @@ export { type SerialDeviceOptions, startSerialPortDevice, startSerialTcpDevice }
 export { formatNmeaAngle, parseNmeaAngle } from './serial/format.js';
 export { type SerialFrames, serialFrames } from './serial/frames.js';
 export { nmeaChecksum, nmeaSentence } from './serial/nmea.js';
-export { deriveSeed, hashString, mulberry32, normalAt, uniformAt } from './signals/prng.js';
+export { deriveSeed, hashString, normalAt, uniformAt } from './signals/prng.js';
 export { createSignal, type Signal, type SignalContext, type SignalValue } from './signals/signal.js';
 export { type SignalKind, SignalSpec } from './signals/spec.js';

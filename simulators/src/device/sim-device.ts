@@ -17,7 +17,7 @@ import { EXCEPTION, type ModbusUnit } from '../modbus/pdu.js';
 import { deriveSeed } from '../signals/prng.js';
 import { createSignal, type Signal, type SignalValue } from '../signals/signal.js';
 import type { SignalSpec } from '../signals/spec.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '@ganzhi/runtime';
 import { decodeRaw, encodeModbusValue, registerCount, setBit, toEngineering } from './codec.js';
 import { defaultSignal } from './defaults.js';
 import { coerce, quantise } from './quantise.js';

@@ -3,7 +3,8 @@
  * for: what to do with a Modbus frame, a value, a serial line. Probabilities draw from a
  * seeded generator, so a run with the same seed and the same request order repeats.
  */
-import { deriveSeed, mulberry32 } from '../signals/prng.js';
+import { seededRandom } from '@ganzhi/runtime';
+import { deriveSeed } from '../signals/prng.js';
 import type { FaultKind, FaultSpec } from './spec.js';
 
 export interface ActiveFault {
@@ -58,7 +59,7 @@ export class FaultState {
       start,
       end,
       hits: 0,
-      rng: mulberry32(deriveSeed(this.seed, `fault:${id}`)),
+      rng: seededRandom(deriveSeed(this.seed, `fault:${id}`)),
     };
     this.faults.push(f);
     return f;

@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import { type Listening, startTcpListener } from '../net/tcp-listener.js';
-import { mulberry32 } from '../signals/prng.js';
+import { seededRandom } from '@ganzhi/runtime';
 import { answer, later, type UnitTable } from './answer.js';
 
 export type { Listening } from '../net/tcp-listener.js';
@@ -30,7 +30,7 @@ export function allRefusing(units: UnitTable): boolean {
 }
 
 export async function startModbusTcpServer(opts: ModbusTcpOptions): Promise<Listening> {
-  const noise = mulberry32(opts.seed ?? 1);
+  const noise = seededRandom(opts.seed ?? 1);
   const l = await startTcpListener({
     ...(opts.host ? { host: opts.host } : {}),
     port: opts.port,

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { type Clock, systemClock } from '../device/clock.js';
+import { type Clock, systemClock } from '@ganzhi/runtime';
 import { SimDevice } from '../device/sim-device.js';
 import type { ModbusDevice } from '../modbus/answer.js';
 import { startModbusRtuSerialServer } from '../modbus/rtu-serial-server.js';
