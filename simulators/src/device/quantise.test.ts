@@ -1,7 +1,7 @@
 import { type OpcuaDataType, type OpcuaPoint, toEngineering } from '@ganzhi/device-profiles';
+import { seededRandom } from '@ganzhi/runtime';
 import { describe, expect, it } from 'vitest';
 import { servedValue } from '../opcua/data-types.js';
-import { seededRandom } from '@ganzhi/runtime';
 import { quantise } from './quantise.js';
 
 const opcua = (dataType: OpcuaDataType, over: Partial<OpcuaPoint> = {}): OpcuaPoint => ({

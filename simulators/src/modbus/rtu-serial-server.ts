@@ -4,10 +4,11 @@
  * out as soon as the request's last byte is in (modbus-serial's ServerSerial waits a 30 ms
  * timer per request instead).
  */
+
+import { seededRandom } from '@ganzhi/runtime';
 import type { Logger } from 'pino';
 import { SerialPort } from 'serialport';
 import { simError } from '../errors.js';
-import { seededRandom } from '@ganzhi/runtime';
 import type { UnitTable } from './answer.js';
 import { RtuDeframer } from './rtu-deframer.js';
 import { rtuStream } from './rtu-station.js';

@@ -3,9 +3,10 @@
  * servers in the field (Moxa NPort, USR-TCP232 …) in transparent mode expose a meter bus.
  * One port is one bus: many unit ids.
  */
+
+import { seededRandom } from '@ganzhi/runtime';
 import type { Logger } from 'pino';
 import { type Listening, startTcpListener } from '../net/tcp-listener.js';
-import { seededRandom } from '@ganzhi/runtime';
 import type { UnitTable } from './answer.js';
 import { RtuDeframer } from './rtu-deframer.js';
 import { rtuStream } from './rtu-station.js';

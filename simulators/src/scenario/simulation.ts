@@ -6,8 +6,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Logger } from 'pino';
 import { type Clock, systemClock } from '@ganzhi/runtime';
+import type { Logger } from 'pino';
 import { SimDevice } from '../device/sim-device.js';
 import type { ModbusDevice } from '../modbus/answer.js';
 import { startModbusRtuSerialServer } from '../modbus/rtu-serial-server.js';

@@ -4,12 +4,12 @@
  * server in TCP-server mode).
  */
 import type { Socket } from 'node:net';
+import { seededRandom } from '@ganzhi/runtime';
 import type { Logger } from 'pino';
 import type { SerialPort } from 'serialport';
 import type { SimDevice } from '../device/sim-device.js';
 import { closeSerialPort, openSerialPort } from '../modbus/rtu-serial-server.js';
 import { type Listening, startTcpListener } from '../net/tcp-listener.js';
-import { seededRandom } from '@ganzhi/runtime';
 import { serialFrames } from './frames.js';
 
 export interface SerialDeviceOptions {

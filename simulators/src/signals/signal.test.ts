@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import { seededRandom } from '@ganzhi/runtime';
+import { describe, expect, it } from 'vitest';
 import { uniformAt } from './prng.js';
 import { createSignal } from './signal.js';
 
