@@ -73,6 +73,8 @@ interface Segment {
   from: number;
   spec: SignalSpec;
   signal: Signal;
+  /** given by the scenario, the control API or a write (not a profile default) */
+  explicit: boolean;
 }
 
 interface PointState {
@@ -154,12 +156,10 @@ export class SimDevice implements SimPointSource, ModbusUnit {
     }
     this.model = compiled.model.relations.size > 0 ? compiled.model : undefined;
     for (const p of this.profile.points) {
-      const spec = opts.signals?.[p.name] ?? defaultSignal(p, deriveSeed(this.seed, this.id));
-      this.points.set(p.name, {
-        point: p,
-        segments: [this.segment(p, spec, this.origin, -Infinity)],
-        served: 0,
-      });
+      const given = opts.signals?.[p.name];
+      const spec = given ?? defaultSignal(p, deriveSeed(this.seed, this.id));
+      const first = this.segment(p, spec, this.origin, given !== undefined, -Infinity);
+      this.points.set(p.name, { point: p, segments: [first], served: 0 });
     }
     this.map = buildRegisterMap(this.profile);
     this.engine = new ModelEngine({
@@ -168,17 +168,18 @@ export class SimDevice implements SimPointSource, ModbusUnit {
       origin: this.origin,
       faults: this.faults,
       signalAt: (name, t) => this.signalAt(name, t),
+      overridden: (name, t) => this.segmentAt(name, t).explicit,
     });
     for (const f of opts.faults ?? []) this.faults.add(f);
   }
 
-  private segment(point: Point, spec: SignalSpec, origin: number, from = origin): Segment {
+  private segment(point: Point, spec: SignalSpec, origin: number, explicit: boolean, from = origin): Segment {
     const signal = createSignal(spec, {
       seed: deriveSeed(this.seed, `${this.id}/${point.name}`),
       origin,
       ...(this.baseDir ? { baseDir: this.baseDir } : {}),
     });
-    return { from, spec, signal };
+    return { from, spec, signal, explicit };
   }
 
   private state(name: string): PointState {
@@ -187,37 +188,43 @@ export class SimDevice implements SimPointSource, ModbusUnit {
     return ps;
   }
 
-  /** The point's signal value at t, from the segment of its history in force then. */
-  private signalAt(name: string, t: number): SignalValue {
+  /** The segment of a point's signal history in force at t. */
+  private segmentAt(name: string, t: number): Segment {
     const segs = this.state(name).segments;
-    let seg = segs[0] as Segment;
     for (let i = segs.length - 1; i > 0; i--) {
       const s = segs[i] as Segment;
-      if (s.from <= t) {
-        seg = s;
-        break;
-      }
+      if (s.from <= t) return s;
     }
-    return seg.signal.at(t);
+    return segs[0] as Segment;
+  }
+
+  private signalAt(name: string, t: number): SignalValue {
+    return this.segmentAt(name, t).signal.at(t);
   }
 
   now(): number {
     return this.clock.now();
   }
 
-  /** The relation that computes a point, or undefined for an input point. */
-  relationOf(name: string): string | undefined {
-    return this.model?.relations.get(name)?.source;
+  /**
+   * The relation that computes a point now, or undefined for an input point — and for a derived
+   * point given a signal of its own (see setSignal).
+   */
+  relationOf(name: string, t = this.clock.now()): string | undefined {
+    return this.engine.relationInForce(name, t)?.source;
   }
 
   /**
    * Replaces a point's signal from `origin` on (default now; control API, writes); the past
    * keeps the signals it had, counts and faults stay. The new signal starts at `origin`: a
-   * counter set to start at 1000 reads 1000 at once.
+   * counter set to start at 1000 reads 1000 at once. A derived point whose relation reads
+   * `self`/`initial` takes the signal as that input; any other derived point given a signal
+   * (here or in the scenario) follows the signal instead of its relation from then on, and the
+   * points computed from it follow it.
    */
   setSignal(name: string, spec: SignalSpec, origin = this.clock.now()): void {
     const ps = this.state(name);
-    const next = this.segment(ps.point, spec, origin);
+    const next = this.segment(ps.point, spec, origin, true);
     ps.segments = [...ps.segments.filter((s, i) => i === 0 || s.from < origin), next];
     this.engine.changed(origin);
   }
@@ -230,7 +237,7 @@ export class SimDevice implements SimPointSource, ModbusUnit {
   truth(now = this.clock.now()): Record<string, PointTruth> {
     const out: Record<string, PointTruth> = {};
     for (const [name, ps] of this.points) {
-      const rel = this.relationOf(name);
+      const rel = this.relationOf(name, now);
       out[name] = {
         value: this.produce(ps, now, 'clean').value,
         unit: ps.point.unit,

@@ -6,7 +6,9 @@
  * - An input point (no relation) follows its signal history (the scenario's signal, then
  *   whatever a write or the control API set, each from its time on).
  * - A derived point evaluates its relation over the other points' values at the same t (a
- *   *snapshot*); `self` is its own signal at t, `initial` its signal at the start.
+ *   *snapshot*); `self` is its own signal at t, `initial` its signal at the start. A derived
+ *   point given a signal explicitly (scenario, control API, write) follows that signal instead,
+ *   unless its relation reads self/initial — then the signal is that input.
  * - integral() and follow() advance on a fixed grid (stepMs) from the start, each step from the
  *   device's *physical* history (values with the faults certain to apply), so the value at t is
  *   a pure function of (seed, origin, signal and fault history, t); caches keep forward time
@@ -23,6 +25,7 @@
 import {
   type CallExpr,
   type CompiledModel,
+  type CompiledRelation,
   type EvalScope,
   evalExpr,
   evalRelation,
@@ -45,6 +48,8 @@ export interface EngineOptions {
   faults: FaultState;
   /** a point's signal value at t (its signal history) */
   signalAt(point: string, t: number): SignalValue;
+  /** true when the point's signal in force at t was given explicitly (scenario, control API, write) */
+  overridden?(point: string, t: number): boolean;
 }
 
 /** every this many grid steps a stateful series keeps a checkpoint to rewind to */
@@ -122,7 +127,7 @@ class Snapshot {
 
   private compute(name: string): Value {
     const point = this.eng.points.get(name) as Point;
-    const rel = this.eng.model?.relations.get(name);
+    const rel = this.eng.relationInForce(name, this.t);
     let v: SignalValue = rel ? evalRelation(rel.expr, this.scope(name)) : this.eng.signalAt(name, this.t);
     if (this.mode !== 'clean') {
       const f = this.eng.faults.valueFaults(name, this.t, this.mode === 'served');
@@ -142,11 +147,14 @@ export class ModelEngine {
   readonly origin: number;
   readonly faults: FaultState;
   private readonly signalOf: (point: string, t: number) => SignalValue;
+  private readonly overriddenAt: (point: string, t: number) => boolean;
   private readonly series = new Map<CallExpr, Series>();
   private readonly stepMs: number;
   private version = 0;
   private cache: { t: number; mode: EvalMode; version: number; snap: Snapshot } | undefined;
   private cacheServed: { t: number; version: number; snap: Snapshot } | undefined;
+  private readonly grid: { t: number; version: number; snap: Snapshot }[] = [];
+  private advancing = false;
 
   constructor(opts: EngineOptions) {
     this.points = new Map(opts.points.map((p) => [p.name, p]));
@@ -154,6 +162,7 @@ export class ModelEngine {
     this.origin = opts.origin;
     this.faults = opts.faults;
     this.signalOf = opts.signalAt;
+    this.overriddenAt = opts.overridden ?? (() => false);
     this.stepMs = opts.model?.stepMs ?? 1000;
     for (const rel of opts.model?.relations.values() ?? []) {
       if (!rel.stateful) continue;
@@ -194,8 +203,15 @@ export class ModelEngine {
     return normalise(this.points.get(point) as Point, this.signalOf(point, t));
   }
 
-  isDerived(point: string): boolean {
-    return this.model?.relations.has(point) ?? false;
+  /**
+   * The relation computing a point at t: none for an input point, nor for a derived point
+   * whose signal in force was given explicitly, unless its relation reads that signal (self,
+   * initial).
+   */
+  relationInForce(point: string, t: number): CompiledRelation | undefined {
+    const rel = this.model?.relations.get(point);
+    if (!rel || rel.usesOwnSignal || !this.overriddenAt(point, t)) return rel;
+    return undefined;
   }
 
   /**
@@ -247,38 +263,74 @@ export class ModelEngine {
     }
   }
 
-  /** Value of a stateful call at t: its series at grid step floor((t − origin) / stepMs). */
+  /**
+   * Value of a stateful call at t: its series at grid step floor((t − origin) / stepMs). All
+   * series advance together, step by step, sharing one physical snapshot per grid time.
+   */
   seriesValue(call: CallExpr, t: number): number {
     const s = this.series.get(call);
     if (!s) throw new ModelEvalError(`${call.fn}() is not part of the model`);
     const k = Math.max(0, Math.floor((t - this.origin) / this.stepMs));
     if (s.inited && k < s.k) this.rewind(s, k); // the clock went back (a test's ManualClock)
-    if (!s.inited) {
-      s.k = 0;
-      s.v = call.fn === 'integral' ? 0 : this.arg(s, 0, this.origin);
-      s.inited = true;
-      s.checkpoints.clear();
-      s.checkpoints.set(0, s.v);
+    if (!s.inited) this.init(s);
+    if (s.k >= k) return s.v;
+    if (this.advancing) {
+      // asked from inside another series' step: this one alone (the outer loop skips it then)
+      while (s.k < k) this.step(s);
+      return s.v;
     }
-    const dt = this.stepMs / 1000;
-    while (s.k < k) {
-      const tPrev = this.origin + s.k * this.stepMs;
-      const tNext = tPrev + this.stepMs;
-      if (call.fn === 'integral') {
-        s.v += this.arg(s, 0, tPrev) * dt;
-      } else {
-        const target = this.arg(s, 0, tNext);
-        const most = Math.abs(this.arg(s, 1, tNext)) * dt;
-        s.v += Math.min(most, Math.max(-most, target - s.v));
+    this.advancing = true;
+    try {
+      let from = s.k;
+      for (const o of this.series.values()) {
+        if (!o.inited) this.init(o);
+        if (o.k < from) from = o.k;
       }
-      s.k++;
-      if (s.k % CHECKPOINT_EVERY === 0) s.checkpoints.set(s.k, s.v);
+      for (let kk = from + 1; kk <= k; kk++) {
+        for (const o of this.series.values()) if (o.k === kk - 1) this.step(o);
+      }
+    } finally {
+      this.advancing = false;
     }
     return s.v;
   }
 
-  private arg(s: Series, i: number, t: number): number {
+  private init(s: Series): void {
+    s.k = 0;
+    s.v = s.call.fn === 'integral' ? 0 : this.arg(s, 0, this.origin);
+    s.inited = true;
+    s.checkpoints.clear();
+    s.checkpoints.set(0, s.v);
+  }
+
+  /** One grid step: integral holds x at the step's start, follow moves towards x at its end. */
+  private step(s: Series): void {
+    const dt = this.stepMs / 1000;
+    const tPrev = this.origin + s.k * this.stepMs;
+    const tNext = tPrev + this.stepMs;
+    if (s.call.fn === 'integral') {
+      s.v += this.arg(s, 0, tPrev) * dt;
+    } else {
+      const target = this.arg(s, 0, tNext);
+      const most = Math.abs(this.arg(s, 1, tNext)) * dt;
+      s.v += Math.min(most, Math.max(-most, target - s.v));
+    }
+    s.k++;
+    if (s.k % CHECKPOINT_EVERY === 0) s.checkpoints.set(s.k, s.v);
+  }
+
+  /** Physical snapshots at grid times, a few kept (the steps of all series share them). */
+  private physical(t: number): Snapshot {
+    const hit = this.grid.find((g) => g.t === t && g.version === this.version);
+    if (hit) return hit.snap;
     const snap = new Snapshot(this, t, 'physical');
+    this.grid.push({ t, version: this.version, snap });
+    if (this.grid.length > 4) this.grid.shift();
+    return snap;
+  }
+
+  private arg(s: Series, i: number, t: number): number {
+    const snap = this.physical(t);
     return toNumber(evalExpr(s.call.args[i] as CallExpr['args'][number], snap.scope(s.owner)));
   }
 }

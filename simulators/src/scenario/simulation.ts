@@ -75,6 +75,7 @@ export class Simulation {
         faults: inst.faults,
         strictAddresses: inst.strictAddresses,
         baseDir: opts.loaded.baseDir,
+        ...(inst.relations ? { relations: inst.relations } : {}),
       });
       this.devices.set(inst.id, d);
       this.instances.set(inst.id, inst);
