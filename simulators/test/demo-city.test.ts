@@ -20,13 +20,26 @@ function sample(d: SimDevice, now: number): SampleInput {
   for (const p of d.profile.points) {
     if (isModbusPoint(p)) {
       const m = p.modbus;
-      const n = m.type.endsWith('64') ? 4 : m.type.endsWith('32') ? 2 : m.type === 'string' ? (m.length ?? 1) : 1;
+      const n = m.type.endsWith('64')
+        ? 4
+        : m.type.endsWith('32')
+          ? 2
+          : m.type === 'string'
+            ? (m.length ?? 1)
+            : 1;
       const got =
         m.table === 'coil' || m.table === 'discrete'
           ? d.readBits(m.table, m.address, 1)
           : d.readRegisters(m.table, m.address, n);
       if (typeof got === 'number') continue; // a scheduled fault may refuse; not a relation matter
-      values.set(p.name, decodePoint(p, got.map((x) => (typeof x === 'boolean' ? (x ? 1 : 0) : x)), d.profile.modbus?.defaultOrder));
+      values.set(
+        p.name,
+        decodePoint(
+          p,
+          got.map((x) => (typeof x === 'boolean' ? (x ? 1 : 0) : x)),
+          d.profile.modbus?.defaultOrder,
+        ),
+      );
     } else {
       const s = d.sample(p.name, now);
       if (s?.status === 'good') values.set(p.name, s.value);
@@ -78,9 +91,13 @@ describe('demo city', () => {
     const last = (id: string) => series.get(id)?.at(-1)?.values as ReadonlyMap<string, Value>;
     const em = last('dc-em-001');
     const num = (k: string) => em.get(k) as number;
-    expect(num('voltage_avg')).toBeCloseTo((num('voltage_l1') + num('voltage_l2') + num('voltage_l3')) / 3, 3);
+    expect(num('voltage_avg')).toBeCloseTo(
+      (num('voltage_l1') + num('voltage_l2') + num('voltage_l3')) / 3,
+      3,
+    );
     expect(num('current_sum')).toBeCloseTo(num('current_l1') + num('current_l2') + num('current_l3'), 3);
-    for (const ph of ['l1', 'l2', 'l3']) expect(num(`power_${ph}`)).toBeLessThanOrEqual(num(`apparent_power_${ph}`));
+    for (const ph of ['l1', 'l2', 'l3'])
+      expect(num(`power_${ph}`)).toBeLessThanOrEqual(num(`apparent_power_${ph}`));
     for (const id of ['dc-pump', 'xc-pump']) {
       const p = last(id);
       expect(p.get('running')).toBe((p.get('speed') as number) > 0);

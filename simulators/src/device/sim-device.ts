@@ -24,12 +24,12 @@ import { type EvalMode, ModelEngine } from '../model/engine.js';
 import { deriveSeed } from '../signals/prng.js';
 import { createSignal, type Signal, type SignalValue } from '../signals/signal.js';
 import type { SignalSpec } from '../signals/spec.js';
-import { encodeModbusValue, registerCount, setBit } from './codec.js';
+import { encodeModbusValue, registerCount, setBit, toEngineering } from './codec.js';
 import { defaultSignal } from './defaults.js';
-import { planModbusWrite } from './modbus-write.js';
+import { invalidValue, planModbusWrite } from './modbus-write.js';
 import { quantise } from './quantise.js';
 import { buildRegisterMap, type RegisterMap, rejects } from './register-map.js';
-import type { PointSample, SampleStatus, SimPointSource } from './source.js';
+import type { NodeWrite, NodeWriteResult, PointSample, SampleStatus, SimPointSource } from './source.js';
 import { WriteLog, type WriteRecord, type WrittenPoint } from './write-log.js';
 
 export interface DeviceOptions {
@@ -388,6 +388,36 @@ export class SimDevice implements SimPointSource, ModbusUnit {
     for (const w of points) {
       this.setSignal(w.point, { kind: 'constant', value: w.value === null ? 0 : w.value });
     }
+  }
+
+  /**
+   * An OPC UA write of a point (raw value in the node's data type, already type-checked by the
+   * server): a read-only point is BadNotWritable, a value outside the point's range or enum
+   * BadOutOfRange (OPC UA Part 4, Write service operation results); else the point holds it.
+   * Every attempt is logged, also those the server refused before (`w.refused`).
+   */
+  write(point: string, w: NodeWrite): NodeWriteResult {
+    const ps = this.points.get(point);
+    const base = { protocol: 'opcua' as const, nodeId: w.nodeId, dataType: w.dataType, raw: w.raw };
+    const refuse = (status: string, reason: string, points: WrittenPoint[] = []): NodeWriteResult => {
+      this.logWrite({ ...base, points, outcome: 'refused', status, reason });
+      return { status, reason };
+    };
+    if (w.refused) return refuse(w.refused.status, w.refused.reason);
+    if (!ps) return refuse('BadNodeIdUnknown', `no point for ${w.nodeId}`);
+    if ((ps.point.access ?? 'read') !== 'read-write')
+      return refuse('BadNotWritable', `${point} is read-only`);
+    let value: Value;
+    try {
+      value = toEngineering(ps.point, w.raw as Parameters<typeof toEngineering>[1]);
+    } catch (err) {
+      return refuse('BadTypeMismatch', `${point}: ${(err as Error).message}`);
+    }
+    const bad = invalidValue(ps.point, value);
+    if (bad) return refuse('BadOutOfRange', `${point}: ${bad}`, [{ point, value }]);
+    this.logWrite({ ...base, points: [{ point, value }], outcome: 'ok', status: 'Good' });
+    this.apply([{ point, value }]);
+    return { status: 'Good' };
   }
 
   /** Records a write that arrived by another protocol (OPC UA). */
