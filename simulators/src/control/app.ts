@@ -28,7 +28,7 @@ const PointParams = Type.Object({ id: Type.String(), point: Type.String() });
 const FaultParams = Type.Object({ id: Type.String(), fault: Type.String() });
 const ErrorBody = Type.Object({ code: Type.String(), message: Type.String() });
 const WritesQuery = Type.Object({
-  since: Type.Optional(Type.Integer({ minimum: 0, description: 'only writes with seq > since' })),
+  since: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$', description: 'only writes with seq > since' })),
 });
 
 type DeviceParams = Static<typeof DeviceParams>;
@@ -100,7 +100,7 @@ export function buildControlApp(target: ControlTarget, opts: { logger?: Logger }
     async (req, reply) => {
       const d = device(req.params.id);
       if (!d) return reply.code(404).send(notFound(ERRORS.unknownDevice, `no device ${req.params.id}`));
-      return { id: d.id, total: d.writes.total, writes: d.writes.since(req.query.since ?? 0) };
+      return { id: d.id, total: d.writes.total, writes: d.writes.since(Number(req.query.since ?? 0)) };
     },
   );
 
