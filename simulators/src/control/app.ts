@@ -28,7 +28,9 @@ const PointParams = Type.Object({ id: Type.String(), point: Type.String() });
 const FaultParams = Type.Object({ id: Type.String(), fault: Type.String() });
 const ErrorBody = Type.Object({ code: Type.String(), message: Type.String() });
 const WritesQuery = Type.Object({
-  since: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$', description: 'only writes with seq > since' })),
+  since: Type.Optional(
+    Type.String({ pattern: '^[0-9]{1,15}$', description: 'only writes with seq > since' }),
+  ),
 });
 
 type DeviceParams = Static<typeof DeviceParams>;
