@@ -150,4 +150,19 @@ describe('control API', () => {
     expect(sine.json().message).toBe('body/max is required; body/periodMs is required');
     await a.close();
   });
+
+  it('the writes route refuses a bad since and an unknown device, and lists nothing before any write', async () => {
+    const a = app();
+    expect((await a.inject('/api/devices/m-002/writes')).json()).toEqual({
+      id: 'm-002',
+      total: 0,
+      writes: [],
+    });
+    for (const q of ['abc', '-1', '1e3', '9'.repeat(40)]) {
+      const r = await a.inject(`/api/devices/m-002/writes?since=${q}`);
+      expect(r.statusCode, q).toBe(400);
+    }
+    expect((await a.inject('/api/devices/nope/writes')).statusCode).toBe(404);
+    await a.close();
+  });
 });

@@ -5,7 +5,7 @@
  * value past the point's range BadOutOfRange. The device logs every attempt.
  */
 import { type Profile, ProfileRegistry } from '@ganzhi/device-profiles';
-import { AttributeIds, DataType, StatusCodes, Variant } from 'node-opcua';
+import { AttributeIds, DataType, StatusCodes, Variant, VariantArrayType } from 'node-opcua';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, waitFor } from '../../test-support/process.js';
 import { buildControlApp } from '../src/control/app.js';
@@ -89,6 +89,12 @@ devices:
     expect(await write('speed_setpoint', new Variant({ dataType: DataType.Null, value: null }))).toBe(
       StatusCodes.BadTypeMismatch,
     );
+    expect(
+      await write(
+        'speed_setpoint',
+        new Variant({ dataType: DataType.Double, arrayType: VariantArrayType.Array, value: [900, 901] }),
+      ),
+    ).toBe(StatusCodes.BadTypeMismatch);
     expect(await write('flow', new Variant({ dataType: DataType.Double, value: 10 }))).toBe(
       StatusCodes.BadNotWritable,
     );
@@ -102,10 +108,12 @@ devices:
     expect(log.writes.map((w: Record<string, unknown>) => [w.dataType, w.raw, w.status, w.outcome])).toEqual([
       ['Float', 900, 'BadTypeMismatch', 'refused'],
       ['Null', null, 'BadTypeMismatch', 'refused'],
+      ['Double', [900, 901], 'BadTypeMismatch', 'refused'],
       ['Double', 10, 'BadNotWritable', 'refused'],
       ['Double', 5000, 'BadOutOfRange', 'refused'],
     ]);
     expect(log.writes[0].nodeId).toBe('nsu=urn:ganzhi:pump-station/ps-9;s=Pump1.Control.SpeedSetpoint');
-    expect(log.writes[3].reason).toBe('speed_setpoint: 5000 is outside the range 0..3600');
+    expect(log.writes[4].reason).toBe('speed_setpoint: 5000 is outside the range 0..3600');
+    expect(log.writes[2].reason).toBe('speed_setpoint is a scalar Double; got an array of Double');
   });
 });

@@ -17,6 +17,17 @@ import { BUILTIN_TYPE_ID } from './data-types.js';
 
 type WriteValueFn = (...args: unknown[]) => unknown;
 
+/** A variant's value as plain JSON for the write log (typed arrays, bigints, buffers). */
+function plain(v: unknown): unknown {
+  if (typeof v === 'bigint') return v.toString();
+  if (Buffer.isBuffer(v)) return v.toString('base64');
+  if (ArrayBuffer.isView(v)) return Array.from(v as unknown as ArrayLike<number>);
+  if (Array.isArray(v)) return v.map(plain);
+  if (v instanceof Date) return v.toISOString();
+  if (typeof v === 'object' && v !== null) return String(v);
+  return v;
+}
+
 export function acceptWrites(bindings: readonly PointBinding[], log?: Logger): void {
   for (const b of bindings) {
     const v = b.variable;
@@ -34,7 +45,7 @@ export function acceptWrites(bindings: readonly PointBinding[], log?: Logger): v
       const write = {
         nodeId,
         dataType: DataType[type] ?? String(type),
-        raw: variant?.value ?? null,
+        raw: plain(variant?.value ?? null),
       };
       const refuse = (status: 'BadNotWritable' | 'BadTypeMismatch', reason: string): void => {
         if (b.device.write) b.device.write(b.point.name, { ...write, refused: { status, reason } });
