@@ -67,6 +67,7 @@ function summary(target: ControlTarget, d: SimDevice) {
     ...(target.describe?.(d.id) ?? { id: d.id, profile: d.profile.id }),
     served: d.servedTotal(),
     faults: d.faults.list().length,
+    writes: d.writes.total,
   };
 }
 
