@@ -38,6 +38,9 @@ interface Check {
   elsewhere?: string;
   /** long-running: started, checked once it prints this, then stopped with SIGTERM */
   untilOutput?: RegExp;
+  /** with untilOutput: left running for the commands after it (a server the next lines use),
+   *  stopped with SIGTERM once every command has run */
+  background?: boolean;
   /** …after which it must print this (its clean-stop line) */
   stoppedOutput?: RegExp;
   /** exit code expected (default 0) */
@@ -97,12 +100,17 @@ const CHECKS: [RegExp, Check][] = [
     { output: [/^ganzhi_agent_uplink_connected 1$/m, /ganzhi_agent_points_read_total\{device="dc-/] },
   ],
   [
-    /^npx ganzhi-sim modbus --profile eastron-sdm630 --port 15502/,
-    { untilOutput: /listening .*15502/, stoppedOutput: /^stopped$/m },
+    /^npx ganzhi-sim modbus --profile eastron-sdm630 --port 15502 --unit 1 --control-port 17002$/,
+    { untilOutput: /^ready 1 devices$/m, stoppedOutput: /^stopped$/m, background: true },
   ],
   [
-    /^curl -s http:\/\/127\.0\.0\.1:17000\/api\/devices\/dc-em-001$/,
-    { output: [/"voltage_l1"/, /"served":\d+/] },
+    /^mbpoll -m tcp -a 1 -r 1 -c 4 -t 3:float -B -1 -p 15502 127\.0\.0\.1$/,
+    // phase voltages of the simulated meter (225–235 V by default), decoded as big-endian floats
+    { output: [/^\[1\]:\s+2[23]\d(\.\d+)?$/m, /^\[3\]:\s+2[23]\d(\.\d+)?$/m] },
+  ],
+  [
+    /^curl -s http:\/\/127\.0\.0\.1:17002\/api\/devices\/eastron-sdm630$/,
+    { output: [/"id":"eastron-sdm630"/, /"voltage_l1":\{"value":/, /"served":[1-9]/] },
   ],
   [/^npx ganzhi-broker user add dc-gw-01 /, { output: [/dc-gw-01/] }],
   [/^npx ganzhi-broker user list /, { output: [/dc-gw-01/, /gateway/, /dongcheng/] }],
@@ -223,6 +231,13 @@ describe('the README, from npm start to query', () => {
     { timeout: 240_000 },
     async () => {
       const failures: string[] = [];
+      const background: {
+        cmd: string;
+        check: Check;
+        proc: ChildProcess;
+        done: Promise<unknown>;
+        text: () => string;
+      }[] = [];
       for (const cmd of commands) {
         const check = checkFor(cmd);
         if (!check || check.elsewhere) continue;
@@ -247,6 +262,11 @@ describe('the README, from npm start to query', () => {
             await new Promise((r) => setTimeout(r, 100));
           }
           const up = check.untilOutput.test(text);
+          if (check.background && up) {
+            // the next commands use it; stopped after the last one
+            background.push({ cmd, check, proc, done, text: () => text });
+            continue;
+          }
           // SIGTERM to the command's process group (bash, npx and the program), as a service manager does
           process.kill(-(proc.pid as number), 'SIGTERM');
           await done;
@@ -269,6 +289,13 @@ describe('the README, from npm start to query', () => {
           failures.push(
             `${cmd}\n  → exit ${code} (want ${check.exit ?? 0}); missing ${bad.join(', ')}\n${text.slice(0, 1500)}`,
           );
+        }
+      }
+      for (const b of background) {
+        process.kill(-(b.proc.pid as number), 'SIGTERM');
+        await b.done;
+        if (!(b.check.stoppedOutput?.test(b.text()) ?? true)) {
+          failures.push(`${b.cmd}\n  → did not stop cleanly:\n${b.text().slice(-800)}`);
         }
       }
       expect(failures).toEqual([]);

@@ -5,6 +5,7 @@ export * from './config/yaml-document.js';
 export * from './contract/index.js';
 export * from './loader/load-profile.js';
 export * from './loader/profile-error.js';
+export * from './model/index.js';
 export * from './profile-json-schema.js';
 export * from './profile-schema.js';
 export * from './profiles/builtin-dir.js';

@@ -9,6 +9,7 @@
  * the TypeScript types, and are emitted as `schema/profile.schema.json` for editors.
  */
 import { type Static, Type } from '@sinclair/typebox';
+import { DeviceModel } from './model/model-schema.js';
 
 /** Modbus tables, by their names in the Modbus application protocol specification. */
 export const ModbusTable = Type.Union(
@@ -334,6 +335,7 @@ export const Profile = Type.Object(
     ),
     serial: Type.Optional(SerialLine),
     points: Type.Array(Point, { minItems: 1 }),
+    relations: Type.Optional(DeviceModel),
   },
   { additionalProperties: false },
 );

@@ -56,7 +56,13 @@ const moving = new SimDevice({
     state: { kind: 'square', low: 0, high: 2, periodMs: 600 },
   },
 });
-const station = new SimDevice({ id: 'ps-1', profile: pump, clock: systemClock });
+// a tripped station: fault code 1 (the simulator's default is the healthy code 0, "none")
+const station = new SimDevice({
+  id: 'ps-1',
+  profile: pump,
+  clock: systemClock,
+  signals: { fault_code: { kind: 'constant', value: 1 } },
+});
 
 let server: OpcuaServerHandle;
 beforeAll(async () => {
@@ -154,7 +160,7 @@ describe('OPC UA scale/offset/enum: the agent reads what the simulator says it s
     try {
       const rs = await readAll(d, ['fault_code'], 1);
       const r = rs.find((x) => x.point === 'fault_code')!;
-      expect(r.value).toBe('overcurrent'); // the default signal holds code 1
+      expect(r.value).toBe('overcurrent'); // the station's signal holds code 1
       expect(r.value).toBe(station.truth().fault_code?.last?.value);
     } finally {
       await d.close();

@@ -6,7 +6,8 @@ export type SimErrorCode =
   | 'GZ_SIM_SCENARIO'
   | 'GZ_SIM_LISTEN'
   | 'GZ_SIM_DEVICE'
-  | 'GZ_SIM_FAULT';
+  | 'GZ_SIM_FAULT'
+  | 'GZ_SIM_MODEL';
 
 export interface SimError extends Error {
   code: SimErrorCode;

@@ -110,4 +110,59 @@ describe('control API', () => {
     expect(badFault.statusCode).toBe(400);
     await a.close();
   });
+
+  it('a wrong fault or signal kind gets one message naming the valid kinds', async () => {
+    const a = app();
+    const typo = await a.inject({
+      method: 'POST',
+      url: '/api/devices/m-001/faults',
+      payload: { kind: 'timeuot' },
+    });
+    expect(typo.statusCode).toBe(400);
+    expect(typo.json()).toEqual({
+      code: 'GZ_SIM_BAD_FAULT',
+      message:
+        'body/kind: "timeuot" is not a fault kind; valid kinds: latency, timeout, exception, bad-crc, garbled, truncated, refuse, drop, stuck, spike, status, garbage, partial-line, bad-checksum, clock-skew',
+    });
+    const noKind = await a.inject({ method: 'POST', url: '/api/devices/m-001/faults', payload: { for: 10 } });
+    expect(noKind.json().message).toMatch(/^body\/kind is required: one of latency, timeout, /);
+    const badField = await a.inject({
+      method: 'POST',
+      url: '/api/devices/m-001/faults',
+      payload: { kind: 'timeout', probability: 2 },
+    });
+    expect(badField.json().message).toBe('body/probability must be <= 1');
+    const sig = await a.inject({
+      method: 'PUT',
+      url: '/api/devices/m-001/signals/temperature',
+      payload: { kind: 'sinus', min: 1 },
+    });
+    expect(sig.json()).toEqual({
+      code: 'GZ_SIM_BAD_SIGNAL',
+      message:
+        'body/kind: "sinus" is not a signal kind; valid kinds: constant, sine, ramp, square, step, random-walk, noise, counter, replay',
+    });
+    const sine = await a.inject({
+      method: 'PUT',
+      url: '/api/devices/m-001/signals/temperature',
+      payload: { kind: 'sine', min: 1 },
+    });
+    expect(sine.json().message).toBe('body/max is required; body/periodMs is required');
+    await a.close();
+  });
+
+  it('the writes route refuses a bad since and an unknown device, and lists nothing before any write', async () => {
+    const a = app();
+    expect((await a.inject('/api/devices/m-002/writes')).json()).toEqual({
+      id: 'm-002',
+      total: 0,
+      writes: [],
+    });
+    for (const q of ['abc', '-1', '1e3', '9'.repeat(40)]) {
+      const r = await a.inject(`/api/devices/m-002/writes?since=${q}`);
+      expect(r.statusCode, q).toBe(400);
+    }
+    expect((await a.inject('/api/devices/nope/writes')).statusCode).toBe(404);
+    await a.close();
+  });
 });

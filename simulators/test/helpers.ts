@@ -1,7 +1,7 @@
 /** Helpers for the simulator's integration tests. */
 import { connect, type Socket } from 'node:net';
+import { systemClock } from '@ganzhi/runtime';
 import ModbusSerial from 'modbus-serial';
-import { systemClock } from '../src/device/clock.js';
 import { SimDevice } from '../src/device/sim-device.js';
 import type { ModbusDevice } from '../src/modbus/answer.js';
 import { meterProfile } from './fixtures/profiles.js';

@@ -57,6 +57,29 @@ devices:
     ]);
   });
 
+  it("a device's relations are checked with the profile's: unknown names, bad params, syntax, by path and line", () => {
+    const text = `
+devices:
+  - id: a
+    profile: eastron-sdm630
+    endpoint: { protocol: modbus-tcp, port: 1502 }
+    relations:
+      params: { voltage_l1: 3 }
+      derived:
+        voltage_avg: avg(voltage_l1, voltag_l2)
+        power_total: "power_l1 +"
+      checks: [self > 0]
+`;
+    const { loaded, problems } = parseScenario(text, 'r.yaml', { registry: ProfileRegistry.builtin() });
+    expect(loaded).toBeUndefined();
+    expect(problems.map((p) => `${p.line} ${p.path}: ${p.message}`)).toEqual([
+      '7 devices[0].relations.params.voltage_l1: param "voltage_l1" has the name of a point: rename it',
+      '9 devices[0].relations.derived.voltage_avg: unknown name "voltag_l2" (did you mean "voltage_l2"?): not a point of the profile, a param, self, initial or pi',
+      '10 devices[0].relations.derived.power_total: expected a value, found end of expression (column 11) in "power_l1 +"',
+      '11 devices[0].relations.checks[0]: "self" belongs to a relation, not a check',
+    ]);
+  });
+
   it('repeat spreads copies over ports and unit ids', () => {
     const text = `
 seed: 9

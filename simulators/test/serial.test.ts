@@ -1,8 +1,8 @@
 import { connect } from 'node:net';
+import { ManualClock, systemClock } from '@ganzhi/runtime';
 import { SerialPort } from 'serialport';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type PtyPair, ptyPair, socatPeer } from '../../test-support/socat.js';
-import { ManualClock, systemClock } from '../src/device/clock.js';
 import { SimDevice } from '../src/device/sim-device.js';
 import { startSerialPortDevice, startSerialTcpDevice } from '../src/serial/emitter.js';
 import { parseNmeaAngle } from '../src/serial/format.js';

@@ -5,6 +5,8 @@
  */
 import { Value } from '@sinclair/typebox/value';
 import type { PathSegment } from '../config/problem.js';
+import { compileModel } from '../model/compile-model.js';
+import { DeviceModel } from '../model/model-schema.js';
 import {
   isModbusPoint,
   isOpcuaPoint,
@@ -65,6 +67,10 @@ export function crossCheckProfile(value: unknown): Finding[] {
     out,
   );
   if (Value.Check(SerialLine, value.serial)) checkStxEtx(value.serial, out);
+  if (value.relations !== undefined && Value.Check(DeviceModel, value.relations)) {
+    const names = rawPoints.flatMap((p) => (isObj(p) && typeof p.name === 'string' ? [p.name] : []));
+    out.push(...compileModel(value.relations, names).findings);
+  }
   return out;
 }
 

@@ -8,9 +8,13 @@ import { type Static, Type } from '@sinclair/typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { SimDevice } from '../device/sim-device.js';
-import { FaultSpec } from '../faults/spec.js';
+import { FAULT_KINDS, FaultSpec } from '../faults/spec.js';
 import type { DeviceInfo, EndpointInfo } from '../scenario/simulation.js';
 import { SignalSpec } from '../signals/spec.js';
+import { type AjvLike, describeBodyErrors } from './body-errors.js';
+
+/** signal kinds in the order of the SignalSpec union (its anyOf branches) */
+const SIGNAL_KINDS = SignalSpec.anyOf.map((b) => b.properties.kind.const as string);
 
 /** What the API controls: a running Simulation, or a single device from the CLI. */
 export interface ControlTarget {
@@ -23,17 +27,28 @@ const DeviceParams = Type.Object({ id: Type.String() });
 const PointParams = Type.Object({ id: Type.String(), point: Type.String() });
 const FaultParams = Type.Object({ id: Type.String(), fault: Type.String() });
 const ErrorBody = Type.Object({ code: Type.String(), message: Type.String() });
+const WritesQuery = Type.Object({
+  since: Type.Optional(
+    Type.String({ pattern: '^[0-9]{1,15}$', description: 'only writes with seq > since' }),
+  ),
+});
 
 type DeviceParams = Static<typeof DeviceParams>;
 type PointParams = Static<typeof PointParams>;
 type FaultParams = Static<typeof FaultParams>;
+type WritesQuery = Static<typeof WritesQuery>;
 
 export const ERRORS = {
   unknownDevice: 'GZ_SIM_UNKNOWN_DEVICE',
   unknownPoint: 'GZ_SIM_UNKNOWN_POINT',
   unknownFault: 'GZ_SIM_UNKNOWN_FAULT',
   badSignal: 'GZ_SIM_BAD_SIGNAL',
+  badFault: 'GZ_SIM_BAD_FAULT',
 } as const;
+
+interface Validated {
+  validationError?: Error & { validation?: AjvLike[] };
+}
 
 function faultView(d: SimDevice) {
   return d.faults.list().map((f) => ({
@@ -52,6 +67,7 @@ function summary(target: ControlTarget, d: SimDevice) {
     ...(target.describe?.(d.id) ?? { id: d.id, profile: d.profile.id }),
     served: d.servedTotal(),
     faults: d.faults.list().length,
+    writes: d.writes.total,
   };
 }
 
@@ -81,10 +97,30 @@ export function buildControlApp(target: ControlTarget, opts: { logger?: Logger }
     },
   );
 
+  app.get<{ Params: DeviceParams; Querystring: WritesQuery }>(
+    '/api/devices/:id/writes',
+    { schema: { params: DeviceParams, querystring: WritesQuery, response: { 404: ErrorBody } } },
+    async (req, reply) => {
+      const d = device(req.params.id);
+      if (!d) return reply.code(404).send(notFound(ERRORS.unknownDevice, `no device ${req.params.id}`));
+      return { id: d.id, total: d.writes.total, writes: d.writes.since(Number(req.query.since ?? 0)) };
+    },
+  );
+
   app.put<{ Params: PointParams; Body: SignalSpec }>(
     '/api/devices/:id/signals/:point',
-    { schema: { params: PointParams, body: SignalSpec, response: { 404: ErrorBody, 400: ErrorBody } } },
+    {
+      schema: { params: PointParams, body: SignalSpec, response: { 404: ErrorBody, 400: ErrorBody } },
+      attachValidation: true,
+    },
     async (req, reply) => {
+      const invalid = (req as Validated).validationError;
+      if (invalid) {
+        return reply.code(400).send({
+          code: ERRORS.badSignal,
+          message: describeBodyErrors(invalid.validation ?? [], req.body, SIGNAL_KINDS, 'signal'),
+        });
+      }
       const d = device(req.params.id);
       if (!d) return reply.code(404).send(notFound(ERRORS.unknownDevice, `no device ${req.params.id}`));
       if (!d.profile.points.some((p) => p.name === req.params.point)) {
@@ -103,8 +139,18 @@ export function buildControlApp(target: ControlTarget, opts: { logger?: Logger }
 
   app.post<{ Params: DeviceParams; Body: FaultSpec }>(
     '/api/devices/:id/faults',
-    { schema: { params: DeviceParams, body: FaultSpec, response: { 404: ErrorBody } } },
+    {
+      schema: { params: DeviceParams, body: FaultSpec, response: { 404: ErrorBody, 400: ErrorBody } },
+      attachValidation: true,
+    },
     async (req, reply) => {
+      const invalid = (req as Validated).validationError;
+      if (invalid) {
+        return reply.code(400).send({
+          code: ERRORS.badFault,
+          message: describeBodyErrors(invalid.validation ?? [], req.body, FAULT_KINDS, 'fault'),
+        });
+      }
       const d = device(req.params.id);
       if (!d) return reply.code(404).send(notFound(ERRORS.unknownDevice, `no device ${req.params.id}`));
       for (const p of req.body.points ?? []) {

@@ -1,6 +1,6 @@
 /**
  * Default signal per point, derived from the profile: totals (kW.h, m3, GJ, h) count up,
- * booleans toggle, enums hold their first state, numbers follow a sine inside the
+ * booleans toggle, enums hold their healthy state (a fault code's "none") or code 1, numbers follow a sine inside the
  * point's range (or a plausible range for its unit). Periods and phases differ per
  * device and point (from the seed) so a city of devices does not move in lockstep.
  */
@@ -79,8 +79,10 @@ export function defaultSignal(point: Point, seed: number): SignalSpec {
   const s = deriveSeed(seed, `default:${point.name}`);
   const u = (i: number) => uniformAt(s, i);
   if (point.enum) {
+    // the healthy state when the enum names one (a fault code's "none"), else code 1, else the first
     const keys = Object.keys(point.enum);
-    return { kind: 'constant', value: Number(keys.includes('1') ? '1' : (keys[0] ?? 0)) };
+    const healthy = keys.find((k) => /^(none|ok|normal|no fault)$/i.test(point.enum?.[k] ?? ''));
+    return { kind: 'constant', value: Number(healthy ?? (keys.includes('1') ? '1' : (keys[0] ?? 0))) };
   }
   if (point.type === 'string') return { kind: 'constant', value: point.name.toUpperCase().slice(0, 8) };
   if (point.type === 'boolean') {

@@ -1,7 +1,7 @@
 import { type OpcuaDataType, type OpcuaPoint, toEngineering } from '@ganzhi/device-profiles';
+import { seededRandom } from '@ganzhi/runtime';
 import { describe, expect, it } from 'vitest';
 import { servedValue } from '../opcua/data-types.js';
-import { mulberry32 } from '../signals/prng.js';
 import { quantise } from './quantise.js';
 
 const opcua = (dataType: OpcuaDataType, over: Partial<OpcuaPoint> = {}): OpcuaPoint => ({
@@ -87,7 +87,7 @@ describe('OPC UA quantisation with scale/offset: the server serves raw, the trut
   });
 
   it('for any value, re-serving the truth decodes to exactly the truth (no floating drift)', () => {
-    const rnd = mulberry32(42);
+    const rnd = seededRandom(42);
     const cases: OpcuaPoint[] = [];
     for (const dataType of ['Int16', 'UInt16', 'Int32', 'Float', 'Double'] as const) {
       for (const scale of [0.1, 0.01, 0.3, 1 / 3, 7e-5, 2.5, 1000, -0.1]) {

@@ -1,7 +1,7 @@
 import type { ModbusPoint } from '@ganzhi/device-profiles';
+import { ManualClock } from '@ganzhi/runtime';
 import { describe, expect, it } from 'vitest';
 import { meterProfile, opcuaProfile } from '../../test/fixtures/profiles.js';
-import { ManualClock } from './clock.js';
 import { decodePoint } from './codec.js';
 import { SimDevice } from './sim-device.js';
 

@@ -3,7 +3,8 @@
  * for: what to do with a Modbus frame, a value, a serial line. Probabilities draw from a
  * seeded generator, so a run with the same seed and the same request order repeats.
  */
-import { deriveSeed, mulberry32 } from '../signals/prng.js';
+import { seededRandom } from '@ganzhi/runtime';
+import { deriveSeed } from '../signals/prng.js';
 import type { FaultKind, FaultSpec } from './spec.js';
 
 export interface ActiveFault {
@@ -34,15 +35,34 @@ const FRAME_ORDER: FrameAction[] = [
   'truncated',
 ];
 
+export interface ValueFaults {
+  stuck?: ActiveFault;
+  spike?: ActiveFault;
+}
+
 export class FaultState {
   private readonly faults: ActiveFault[] = [];
+  /** faults removed while or after they were active, kept with their end cut to the removal time */
+  private readonly retired: ActiveFault[] = [];
   private nextId = 1;
+  private readonly listeners: ((from: number) => void)[] = [];
 
   constructor(
     private readonly seed: number,
     /** scenario start: `after` of scheduled faults counts from here */
     private readonly origin: number,
+    /** the device clock; removals keep a fault's past (its end becomes the removal time) */
+    private readonly now: () => number = () => Number.POSITIVE_INFINITY,
   ) {}
+
+  /** `fn(from)` runs after every change; from = the earliest time whose values may differ. */
+  onChange(fn: (from: number) => void): void {
+    this.listeners.push(fn);
+  }
+
+  private changed(from: number): void {
+    for (const fn of this.listeners) fn(from);
+  }
 
   /** Adds a fault; `relativeTo` is where `after` counts from (origin for scheduled, now for run-time). */
   add(spec: FaultSpec, relativeTo = this.origin): ActiveFault {
@@ -58,25 +78,68 @@ export class FaultState {
       start,
       end,
       hits: 0,
-      rng: mulberry32(deriveSeed(this.seed, `fault:${id}`)),
+      rng: seededRandom(deriveSeed(this.seed, `fault:${id}`)),
     };
     this.faults.push(f);
+    this.changed(start);
     return f;
   }
 
   remove(id: string): boolean {
     const i = this.faults.findIndex((f) => f.id === id);
     if (i < 0) return false;
-    this.faults.splice(i, 1);
+    const [f] = this.faults.splice(i, 1) as [ActiveFault];
+    this.retire(f);
     return true;
   }
 
   clear(): void {
-    this.faults.length = 0;
+    for (const f of this.faults.splice(0)) this.retire(f);
+  }
+
+  private retire(f: ActiveFault): void {
+    const now = this.now();
+    if (f.start < now && Number.isFinite(now)) {
+      this.retired.push({ ...f, end: Math.min(f.end, now) });
+      this.changed(now);
+    } else {
+      this.changed(f.start);
+    }
   }
 
   list(): readonly ActiveFault[] {
     return this.faults;
+  }
+
+  /**
+   * stuck and spike faults of a point at `t`, also those removed since (they shaped the past).
+   * `draw`: a served sample (faults with a probability draw, hits are counted); otherwise only
+   * faults certain to apply (probability 1) count, without side effects — the device's history.
+   */
+  valueFaults(point: string, t: number, draw: boolean): ValueFaults {
+    if (this.faults.length === 0 && this.retired.length === 0) return {};
+    const out: ValueFaults = {};
+    for (const list of [this.faults, this.retired]) {
+      for (const f of list) {
+        const k = f.spec.kind;
+        if ((k !== 'stuck' && k !== 'spike') || out[k] || t < f.start || t >= f.end) continue;
+        if (f.spec.points && !f.spec.points.includes(point)) continue;
+        const p = f.spec.probability ?? 1;
+        if (p < 1 && (!draw || f.rng() >= p)) continue;
+        if (draw) f.hits++;
+        out[k] = f;
+      }
+    }
+    return out;
+  }
+
+  /** Per-sample faults of a served point at `now`: status (OPC-UA) and clock skew. */
+  sampleFaults(point: string, now: number): { status?: 'bad' | 'uncertain'; skewMs: number } {
+    if (this.faults.length === 0) return { skewMs: 0 };
+    const st = this.firing('status', now, point);
+    const skew = this.firing('clock-skew', now);
+    for (const f of [st, skew]) if (f) f.hits++;
+    return { ...(st ? { status: st.spec.status ?? 'bad' } : {}), skewMs: skew?.spec.ms ?? 0 };
   }
 
   /** Active faults of a kind at `now` that also win their probability draw. */

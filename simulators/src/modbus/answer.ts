@@ -29,7 +29,8 @@ function responseLength(req: Uint8Array): number {
   return 5;
 }
 
-export function answer(device: ModbusDevice, req: Uint8Array, noise: () => number): Answer {
+/** `unit`: the unit id the request was addressed to (0 for an RTU broadcast), for the write log. */
+export function answer(device: ModbusDevice, req: Uint8Array, noise: () => number, unit?: number): Answer {
   const d = device.faults.frame(device.now());
   switch (d.action) {
     case 'refuse':
@@ -52,7 +53,7 @@ export function answer(device: ModbusDevice, req: Uint8Array, noise: () => numbe
     default: {
       let pdu: Buffer;
       try {
-        pdu = handlePdu(device, req);
+        pdu = handlePdu(device, req, unit);
       } catch {
         // a value the codec cannot encode must not take the simulator down: the device
         // answers "server device failure", as a real one with an internal fault does

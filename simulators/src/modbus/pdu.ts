@@ -26,12 +26,20 @@ export const EXCEPTION = {
 /** Protocol limits per request (§6.1–6.12). */
 export const LIMITS = { readBits: 2000, readRegisters: 125, writeBits: 1968, writeRegisters: 123 } as const;
 
+/** Where a write came from, for the device's write log. */
+export interface WriteContext {
+  /** function code: 5, 6, 15 or 16 */
+  fc: number;
+  /** the unit id the request was addressed to (0 = RTU broadcast) */
+  unit?: number;
+}
+
 /** What the PDU layer needs from one unit (a device). Numbers returned are exception codes. */
 export interface ModbusUnit {
   readBits(table: 'coil' | 'discrete', address: number, count: number): boolean[] | number;
   readRegisters(table: 'holding' | 'input', address: number, count: number): number[] | number;
-  writeBits(address: number, values: boolean[]): number | undefined;
-  writeRegisters(address: number, values: number[]): number | undefined;
+  writeBits(address: number, values: boolean[], ctx?: WriteContext): number | undefined;
+  writeRegisters(address: number, values: number[], ctx?: WriteContext): number | undefined;
 }
 
 export function exceptionPdu(fc: number, code: number): Buffer {
@@ -56,8 +64,9 @@ export function requestPduLength(
 
 const tableOf: Record<number, ModbusTable> = { 1: 'coil', 2: 'discrete', 3: 'holding', 4: 'input' };
 
-export function handlePdu(unit: ModbusUnit, pdu: Uint8Array): Buffer {
+export function handlePdu(unit: ModbusUnit, pdu: Uint8Array, unitId?: number): Buffer {
   const fc = pdu[0] ?? 0;
+  const ctx: WriteContext = unitId === undefined ? { fc } : { fc, unit: unitId };
   const view = Buffer.from(pdu.buffer, pdu.byteOffset, pdu.byteLength);
   switch (fc) {
     case FC.readCoils:
@@ -98,12 +107,12 @@ export function handlePdu(unit: ModbusUnit, pdu: Uint8Array): Buffer {
       const address = view.readUInt16BE(1);
       const raw = view.readUInt16BE(3);
       if (raw !== 0xff00 && raw !== 0x0000) return exceptionPdu(fc, EXCEPTION.illegalDataValue);
-      const ex = unit.writeBits(address, [raw === 0xff00]);
+      const ex = unit.writeBits(address, [raw === 0xff00], ctx);
       return ex ? exceptionPdu(fc, ex) : Buffer.from(view);
     }
     case FC.writeSingleRegister: {
       if (view.length !== 5) return exceptionPdu(fc, EXCEPTION.illegalDataValue);
-      const ex = unit.writeRegisters(view.readUInt16BE(1), [view.readUInt16BE(3)]);
+      const ex = unit.writeRegisters(view.readUInt16BE(1), [view.readUInt16BE(3)], ctx);
       return ex ? exceptionPdu(fc, ex) : Buffer.from(view);
     }
     case FC.writeMultipleCoils: {
@@ -121,7 +130,7 @@ export function handlePdu(unit: ModbusUnit, pdu: Uint8Array): Buffer {
       }
       if (address + count > 0x10000) return exceptionPdu(fc, EXCEPTION.illegalDataAddress);
       const values = Array.from({ length: count }, (_, i) => ((view[6 + (i >> 3)]! >> (i & 7)) & 1) === 1);
-      const ex = unit.writeBits(address, values);
+      const ex = unit.writeBits(address, values, ctx);
       return ex ? exceptionPdu(fc, ex) : Buffer.from(view.subarray(0, 5));
     }
     case FC.writeMultipleRegisters: {
@@ -134,7 +143,7 @@ export function handlePdu(unit: ModbusUnit, pdu: Uint8Array): Buffer {
       }
       if (address + count > 0x10000) return exceptionPdu(fc, EXCEPTION.illegalDataAddress);
       const values = Array.from({ length: count }, (_, i) => view.readUInt16BE(6 + 2 * i));
-      const ex = unit.writeRegisters(address, values);
+      const ex = unit.writeRegisters(address, values, ctx);
       return ex ? exceptionPdu(fc, ex) : Buffer.from(view.subarray(0, 5));
     }
     default:

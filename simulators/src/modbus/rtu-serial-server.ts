@@ -4,10 +4,11 @@
  * out as soon as the request's last byte is in (modbus-serial's ServerSerial waits a 30 ms
  * timer per request instead).
  */
+
+import { seededRandom } from '@ganzhi/runtime';
 import type { Logger } from 'pino';
 import { SerialPort } from 'serialport';
 import { simError } from '../errors.js';
-import { mulberry32 } from '../signals/prng.js';
 import type { UnitTable } from './answer.js';
 import { RtuDeframer } from './rtu-deframer.js';
 import { rtuStream } from './rtu-station.js';
@@ -49,7 +50,7 @@ export function closeSerialPort(port: SerialPort): Promise<void> {
 
 export async function startModbusRtuSerialServer(opts: RtuSerialOptions): Promise<SerialEndpoint> {
   const port = await openSerialPort(opts.path, opts.baudRate ?? 9600, 'modbus rtu');
-  const noise = mulberry32(opts.seed ?? 1);
+  const noise = seededRandom(opts.seed ?? 1);
   const stream = rtuStream(new RtuDeframer(), opts.units, noise, {
     idleMs: opts.idleMs ?? 20,
     write: (b) => {

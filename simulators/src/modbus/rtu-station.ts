@@ -13,12 +13,12 @@ export function rtuRespond(units: UnitTable, frame: Buffer, noise: () => number)
   const uid = frame[0]!;
   const pdu = frame.subarray(1, frame.length - 2);
   if (uid === 0) {
-    for (const d of units.values()) if ((pdu[0] ?? 0) >= 5) answer(d, pdu, noise);
+    for (const d of units.values()) if ((pdu[0] ?? 0) >= 5) answer(d, pdu, noise, 0);
     return undefined;
   }
   const device = units.get(uid);
   if (!device) return undefined;
-  const a = answer(device, pdu, noise);
+  const a = answer(device, pdu, noise, uid);
   if (a.kind === 'silent') return undefined;
   if (a.kind === 'drop') return { drop: true };
   const out = withCrc(Buffer.concat([Buffer.from([uid]), a.pdu]));

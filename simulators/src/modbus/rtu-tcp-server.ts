@@ -3,9 +3,10 @@
  * servers in the field (Moxa NPort, USR-TCP232 …) in transparent mode expose a meter bus.
  * One port is one bus: many unit ids.
  */
+
+import { seededRandom } from '@ganzhi/runtime';
 import type { Logger } from 'pino';
 import { type Listening, startTcpListener } from '../net/tcp-listener.js';
-import { mulberry32 } from '../signals/prng.js';
 import type { UnitTable } from './answer.js';
 import { RtuDeframer } from './rtu-deframer.js';
 import { rtuStream } from './rtu-station.js';
@@ -22,7 +23,7 @@ export interface RtuTcpOptions {
 }
 
 export async function startModbusRtuTcpServer(opts: RtuTcpOptions): Promise<Listening> {
-  const noise = mulberry32(opts.seed ?? 1);
+  const noise = seededRandom(opts.seed ?? 1);
   const l = await startTcpListener({
     ...(opts.host ? { host: opts.host } : {}),
     port: opts.port,

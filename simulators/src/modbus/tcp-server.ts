@@ -3,9 +3,10 @@
  * no answer (as a device that is not there); a frame with a protocol id other than 0 or
  * an impossible length is garbage, and the connection is closed. Never throws on input.
  */
+
+import { seededRandom } from '@ganzhi/runtime';
 import type { Logger } from 'pino';
 import { type Listening, startTcpListener } from '../net/tcp-listener.js';
-import { mulberry32 } from '../signals/prng.js';
 import { answer, later, type UnitTable } from './answer.js';
 
 export type { Listening } from '../net/tcp-listener.js';
@@ -30,7 +31,7 @@ export function allRefusing(units: UnitTable): boolean {
 }
 
 export async function startModbusTcpServer(opts: ModbusTcpOptions): Promise<Listening> {
-  const noise = mulberry32(opts.seed ?? 1);
+  const noise = seededRandom(opts.seed ?? 1);
   const l = await startTcpListener({
     ...(opts.host ? { host: opts.host } : {}),
     port: opts.port,
@@ -57,7 +58,7 @@ export async function startModbusTcpServer(opts: ModbusTcpOptions): Promise<List
           buf = buf.subarray(6 + len);
           const device = opts.units.get(uid);
           if (!device) continue;
-          const a = answer(device, pdu, noise);
+          const a = answer(device, pdu, noise, uid);
           if (a.kind === 'silent') continue;
           if (a.kind === 'drop') {
             sock.destroy();

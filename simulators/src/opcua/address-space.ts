@@ -59,8 +59,9 @@ function addVariable(
     nodeId: `ns=${ns.index};${v.identifier}`,
     dataType: DataType[BUILTIN_TYPE_ID[v.dataType]] as string,
     minimumSamplingInterval,
-    accessLevel: 'CurrentRead',
-    userAccessLevel: 'CurrentRead',
+    // read-write points accept writes (checked in writes.ts); read-only nodes answer BadNotWritable
+    accessLevel: point.access === 'read-write' ? 'CurrentRead | CurrentWrite' : 'CurrentRead',
+    userAccessLevel: point.access === 'read-write' ? 'CurrentRead | CurrentWrite' : 'CurrentRead',
     ...(point.description ? { description: point.description } : {}),
   };
   const numeric = isNumericType(v.dataType);

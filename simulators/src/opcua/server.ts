@@ -22,6 +22,7 @@ import type { OpcuaSecurityMode, OpcuaServerHandle, OpcuaServerOptions } from '.
 import type { PlannedDevice } from './plan.js';
 import { makeUserCheck } from './users.js';
 import { createValueFeed } from './value-feed.js';
+import { acceptWrites } from './writes.js';
 
 /** fastest sampling a client may ask for; values change once per tick anyway */
 export const MINIMUM_SAMPLING_INTERVAL_MS = 50;
@@ -113,6 +114,7 @@ export async function startServer(
       server.engine.serverCapabilities.maxSubscriptions = 0;
     }
     const bindings = buildAddressSpace(addressSpace, plan, MINIMUM_SAMPLING_INTERVAL_MS);
+    acceptWrites(bindings, log);
     feed = createValueFeed(bindings, tickMs, log);
     feed.tick(); // every variable has a value before the first client connects
     await server.start();

@@ -8,6 +8,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
   builtinProfilesDir,
+  compileModel,
+  type DeviceModel,
   formatPath,
   formatProblem,
   type Locate,
@@ -18,6 +20,7 @@ import {
   parseYamlDocument,
   validateAgainst,
 } from '@ganzhi/device-profiles';
+import { mergeRelations } from '../device/sim-device.js';
 import { simError } from '../errors.js';
 import type { FaultSpec } from '../faults/spec.js';
 import type { SignalSpec } from '../signals/spec.js';
@@ -37,6 +40,8 @@ export interface DeviceInstance {
   faults: FaultSpec[];
   strictAddresses: boolean;
   intervalMs?: number;
+  /** the scenario's changes to the profile's relations */
+  relations?: DeviceModel;
 }
 
 export interface LoadedScenario {
@@ -144,6 +149,29 @@ function expand(
         if (!names.has(p)) at(['devices', i, 'faults', k, 'points', j], `${profile.id} has no point "${p}"`);
       });
     });
+    if (d.relations) {
+      const merged = mergeRelations(profile.relations, d.relations);
+      for (const f of compileModel(merged, [...names]).findings) {
+        // a finding in the profile's own part is named there; the scenario's part by its path
+        const [, section, key] = f.path;
+        const own =
+          section === 'params'
+            ? key !== undefined && key in (d.relations.params ?? {})
+            : section === 'derived'
+              ? key !== undefined && key in (d.relations.derived ?? {})
+              : section === 'checks'
+                ? typeof key === 'number' && key >= (profile.relations?.checks?.length ?? 0)
+                : true;
+        const rest =
+          section === 'checks' && typeof key === 'number'
+            ? [section, key - (profile.relations?.checks?.length ?? 0)]
+            : f.path.slice(1);
+        at(
+          own ? ['devices', i, 'relations', ...rest] : ['devices', i, 'profile'],
+          own ? f.message : `profile ${profile.id}: ${f.path.join('.')}: ${f.message}`,
+        );
+      }
+    }
     const count = d.repeat?.count ?? 1;
     const per = d.repeat?.perEndpoint ?? count;
     const width = Math.max(3, String(count).length);
@@ -182,6 +210,7 @@ function expand(
         faults: d.faults ?? [],
         strictAddresses: d.strictAddresses ?? false,
         ...(d.intervalMs ? { intervalMs: d.intervalMs } : {}),
+        ...(d.relations ? { relations: d.relations } : {}),
       });
     }
   });

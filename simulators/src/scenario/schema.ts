@@ -3,6 +3,7 @@
  * and faults. One TypeBox schema validates it (every problem named by path and line) and
  * types it.
  */
+import { DeviceModel } from '@ganzhi/device-profiles';
 import { type Static, Type } from '@sinclair/typebox';
 import { FaultSpec } from '../faults/spec.js';
 import { SignalSpec } from '../signals/spec.js';
@@ -69,6 +70,13 @@ export const DeviceSpec = Type.Object(
     seed: Type.Optional(Type.Integer({ description: 'default: the scenario seed' })),
     signals: Type.Optional(Type.Record(Type.String(), SignalSpec, { description: 'per point name' })),
     faults: Type.Optional(Type.Array(FaultSpec)),
+    relations: Type.Optional(
+      Type.Composite([DeviceModel], {
+        additionalProperties: false,
+        description:
+          "this device's changes to its profile's relations: params (e.g. a pump's duty point) replace the profile's, derived adds or replaces a point's relation, checks are added",
+      }),
+    ),
     strictAddresses: Type.Optional(
       Type.Boolean({ description: 'exception 02 for every unmapped address, not only outside the map' }),
     ),

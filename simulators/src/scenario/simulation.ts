@@ -6,8 +6,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type Clock, systemClock } from '@ganzhi/runtime';
 import type { Logger } from 'pino';
-import { type Clock, systemClock } from '../device/clock.js';
 import { SimDevice } from '../device/sim-device.js';
 import type { ModbusDevice } from '../modbus/answer.js';
 import { startModbusRtuSerialServer } from '../modbus/rtu-serial-server.js';
@@ -75,6 +75,7 @@ export class Simulation {
         faults: inst.faults,
         strictAddresses: inst.strictAddresses,
         baseDir: opts.loaded.baseDir,
+        ...(inst.relations ? { relations: inst.relations } : {}),
       });
       this.devices.set(inst.id, d);
       this.instances.set(inst.id, inst);

@@ -4,12 +4,12 @@
  * server in TCP-server mode).
  */
 import type { Socket } from 'node:net';
+import { seededRandom } from '@ganzhi/runtime';
 import type { Logger } from 'pino';
 import type { SerialPort } from 'serialport';
 import type { SimDevice } from '../device/sim-device.js';
 import { closeSerialPort, openSerialPort } from '../modbus/rtu-serial-server.js';
 import { type Listening, startTcpListener } from '../net/tcp-listener.js';
-import { mulberry32 } from '../signals/prng.js';
 import { serialFrames } from './frames.js';
 
 export interface SerialDeviceOptions {
@@ -22,7 +22,7 @@ export interface SerialDeviceOptions {
 
 function ticker(opts: SerialDeviceOptions, write: (b: Buffer) => void): () => void {
   const frames = serialFrames(opts.device);
-  const noise = mulberry32(opts.seed ?? 1);
+  const noise = seededRandom(opts.seed ?? 1);
   const every = opts.intervalMs ?? opts.device.profile.serial?.intervalMs ?? 1000;
   let warned = false;
   const t = setInterval(() => {

@@ -1,6 +1,6 @@
 import { ProfileRegistry } from '@ganzhi/device-profiles';
+import { ManualClock } from '@ganzhi/runtime';
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../device/clock.js';
 import { SimDevice } from '../device/sim-device.js';
 import { serialFrames } from './frames.js';
 import { stxEtxChecksum, stxEtxFrame } from './stx-etx.js';

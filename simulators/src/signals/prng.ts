@@ -1,7 +1,7 @@
 /**
  * Small deterministic pseudo-random functions (own code): a stateless hash of
- * (seed, index) for values that must be pure functions of time, and mulberry32 for
- * sequences (fault probabilities).
+ * (seed, index) for values that must be pure functions of time. Sequences (fault
+ * probabilities, noise bytes) use the runtime's `seededRandom`.
  */
 
 /** Murmur3's 32-bit finaliser: a good avalanche mix of one 32-bit word. */
@@ -43,16 +43,4 @@ export function normalAt(seed: number, index: number): number {
   const u1 = uniformAt(seed, index * 2) || Number.MIN_VALUE;
   const u2 = uniformAt(seed, index * 2 + 1);
   return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
-}
-
-/** mulberry32: a fast 32-bit generator; returns uniform numbers in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 0x1_0000_0000;
-  };
 }
