@@ -10,3 +10,4 @@ export * from './profile-schema.js';
 export * from './profiles/builtin-dir.js';
 export * from './profiles/registry.js';
 export * from './reading.js';
+export * from './protocols/index.js';
