@@ -25,7 +25,8 @@ import { describe, expect, it } from 'vitest';
 import { dlt645 } from '../src/index.js';
 
 const bytes = (s: string) => Uint8Array.from(s.trim().split(/\s+/), (x) => Number.parseInt(x, 16));
-const hexOf = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0').toUpperCase()).join(' ');
+const hexOf = (b: Uint8Array) =>
+  Array.from(b, (x) => x.toString(16).padStart(2, '0').toUpperCase()).join(' ');
 
 function frame(s: string): dlt645.Frame {
   const r = dlt645.decodeFrame(bytes(s));
@@ -36,22 +37,60 @@ function frame(s: string): dlt645.Frame {
 describe('DL/T 645-2007 read data: published request/reply pairs [S1], meter 000000000161', () => {
   const cases: [string, string, string, number][] = [
     // DI, request, reply, decoded value as the author printed it
-    ['00010000', '68 61 01 00 00 00 00 68 11 04 33 33 34 33 14 16', '68 61 01 00 00 00 00 68 91 08 33 33 34 33 59 33 33 33 8A 16', 0.26],
-    ['02010100', '68 61 01 00 00 00 00 68 11 04 33 34 34 35 17 16', '68 61 01 00 00 00 00 68 91 06 33 34 34 35 34 43 10 16', 100.1],
-    ['02020100', '68 61 01 00 00 00 00 68 11 04 33 34 35 35 18 16', '68 61 01 00 00 00 00 68 91 07 33 34 35 35 CC 7C 33 16 16', 4.999],
-    ['02030000', '68 61 01 00 00 00 00 68 11 04 33 33 36 35 18 16', '68 61 01 00 00 00 00 68 91 07 33 33 36 35 45 58 33 6B 16', 0.2512],
-    ['02040000', '68 61 01 00 00 00 00 68 11 04 33 33 37 35 19 16', '68 61 01 00 00 00 00 68 91 07 33 33 37 35 64 76 33 A9 16', 0.4331],
-    ['02050000', '68 61 01 00 00 00 00 68 11 04 33 33 38 35 1A 16', '68 61 01 00 00 00 00 68 91 07 33 33 38 35 39 83 33 8C 16', 0.5006],
-    ['02060000', '68 61 01 00 00 00 00 68 11 04 33 33 39 35 1B 16', '68 61 01 00 00 00 00 68 91 06 33 33 39 35 34 38 09 16', 0.501],
+    [
+      '00010000',
+      '68 61 01 00 00 00 00 68 11 04 33 33 34 33 14 16',
+      '68 61 01 00 00 00 00 68 91 08 33 33 34 33 59 33 33 33 8A 16',
+      0.26,
+    ],
+    [
+      '02010100',
+      '68 61 01 00 00 00 00 68 11 04 33 34 34 35 17 16',
+      '68 61 01 00 00 00 00 68 91 06 33 34 34 35 34 43 10 16',
+      100.1,
+    ],
+    [
+      '02020100',
+      '68 61 01 00 00 00 00 68 11 04 33 34 35 35 18 16',
+      '68 61 01 00 00 00 00 68 91 07 33 34 35 35 CC 7C 33 16 16',
+      4.999,
+    ],
+    [
+      '02030000',
+      '68 61 01 00 00 00 00 68 11 04 33 33 36 35 18 16',
+      '68 61 01 00 00 00 00 68 91 07 33 33 36 35 45 58 33 6B 16',
+      0.2512,
+    ],
+    [
+      '02040000',
+      '68 61 01 00 00 00 00 68 11 04 33 33 37 35 19 16',
+      '68 61 01 00 00 00 00 68 91 07 33 33 37 35 64 76 33 A9 16',
+      0.4331,
+    ],
+    [
+      '02050000',
+      '68 61 01 00 00 00 00 68 11 04 33 33 38 35 1A 16',
+      '68 61 01 00 00 00 00 68 91 07 33 33 38 35 39 83 33 8C 16',
+      0.5006,
+    ],
+    [
+      '02060000',
+      '68 61 01 00 00 00 00 68 11 04 33 33 39 35 1B 16',
+      '68 61 01 00 00 00 00 68 91 06 33 33 39 35 34 38 09 16',
+      0.501,
+    ],
   ];
-  it.each(cases)('%s: the request is byte-exact, the reply decodes to the published value', (di, req, rep, want) => {
-    expect(hexOf(dlt645.readDataRequest('000000000161', di))).toBe(req);
-    const f = frame(rep);
-    expect(f.address).toBe('000000000161');
-    expect(f.control).toMatchObject({ reply: true, abnormal: false, fn: 0x11 });
-    const r = dlt645.parseReadReply(f, { address: '000000000161', dataId: di });
-    expect(r).toEqual({ ok: true, dataId: di, value: want });
-  });
+  it.each(cases)(
+    '%s: the request is byte-exact, the reply decodes to the published value',
+    (di, req, rep, want) => {
+      expect(hexOf(dlt645.readDataRequest('000000000161', di))).toBe(req);
+      const f = frame(rep);
+      expect(f.address).toBe('000000000161');
+      expect(f.control).toMatchObject({ reply: true, abnormal: false, fn: 0x11 });
+      const r = dlt645.parseReadReply(f, { address: '000000000161', dataId: di });
+      expect(r).toEqual({ ok: true, dataId: di, value: want });
+    },
+  );
 
   it('the table gives each identifier its unit and sign rule', () => {
     expect(dlt645.dataIdInfo('00000000')).toMatchObject({ format: 'XXXXXX.XX', unit: 'kW.h', signed: false });
@@ -102,15 +141,23 @@ describe('read address (13) [S3] and broadcast time sync (08) [S4]', () => {
     const t = dlt645.parseTimeSync(f);
     expect(t).toEqual({ ok: true, time: { year: 2017, month: 6, day: 5, hour: 10, minute: 22, second: 51 } });
     if (!t.ok) return;
-    expect(hexOf(dlt645.broadcastTimeSync(t.time))).toBe('68 99 99 99 99 99 99 68 08 06 84 55 43 38 39 4A 4B 16');
+    expect(hexOf(dlt645.broadcastTimeSync(t.time))).toBe(
+      '68 99 99 99 99 99 99 68 08 06 84 55 43 38 39 4A 4B 16',
+    );
   });
 });
 
 describe('DL/T 645-1997 [S5]', () => {
   it('read 9010 (2-byte DI, C = 01): request byte-exact, reply 001426.79 kWh', () => {
-    expect(hexOf(dlt645.readDataRequest('010003635927', '9010'))).toBe('68 27 59 63 03 00 01 68 01 02 43 C3 C0 16');
+    expect(hexOf(dlt645.readDataRequest('010003635927', '9010'))).toBe(
+      '68 27 59 63 03 00 01 68 01 02 43 C3 C0 16',
+    );
     const f = frame('FE FE FE FE 68 27 59 63 03 00 01 68 81 06 43 C3 AC 59 47 33 C3 16');
-    expect(dlt645.parseReadReply(f, { dataId: '9010' })).toEqual({ ok: true, dataId: '9010', value: 1426.79 });
+    expect(dlt645.parseReadReply(f, { dataId: '9010' })).toEqual({
+      ok: true,
+      dataId: '9010',
+      value: 1426.79,
+    });
   });
 });
 
@@ -119,12 +166,20 @@ describe('signed values and refusals, hand-worked from the standard [STD]', () =
     // XXX.XXX, digits 001234 → bytes LSB first 34 12 00, sign bit → 34 12 80, +33 → 67 45 B3;
     // CS = byte sum 68…B3 = FA (hand-added)
     const f = frame('68 61 01 00 00 00 00 68 91 07 33 34 35 35 67 45 B3 FA 16');
-    expect(dlt645.parseReadReply(f, { dataId: '02020100' })).toEqual({ ok: true, dataId: '02020100', value: -1.234 });
+    expect(dlt645.parseReadReply(f, { dataId: '02020100' })).toEqual({
+      ok: true,
+      dataId: '02020100',
+      value: -1.234,
+    });
   });
 
   it('a negative active power (exporting): -0.2512 kW', () => {
     const f = frame('68 61 01 00 00 00 00 68 91 07 33 33 36 35 45 58 B3 EB 16');
-    expect(dlt645.parseReadReply(f, { dataId: '02030000' })).toEqual({ ok: true, dataId: '02030000', value: -0.2512 });
+    expect(dlt645.parseReadReply(f, { dataId: '02030000' })).toEqual({
+      ok: true,
+      dataId: '02030000',
+      value: -0.2512,
+    });
   });
 
   it('a BCD digit above 9 is refused with the byte named, never decoded', () => {
@@ -151,7 +206,10 @@ describe('signed values and refusals, hand-worked from the standard [STD]', () =
 
   it('a reply for another identifier or another meter is refused', () => {
     const f = frame('68 61 01 00 00 00 00 68 91 06 33 34 34 35 34 43 10 16');
-    expect(dlt645.parseReadReply(f, { dataId: '02010200' })).toMatchObject({ ok: false, reason: expect.stringMatching(/^data identifier/) });
+    expect(dlt645.parseReadReply(f, { dataId: '02010200' })).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^data identifier/),
+    });
     expect(dlt645.parseReadReply(f, { dataId: '02010100', address: '000000000162' })).toMatchObject({
       ok: false,
       reason: expect.stringMatching(/^address/),

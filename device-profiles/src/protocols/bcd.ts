@@ -42,7 +42,12 @@ export function decodeBcd(bytes: Uint8Array, decimals: number, signed = false): 
  * Encodes a value into `length` BCD bytes (LSB first), rounding to `decimals`. Returns
  * undefined when the value does not fit (too large, negative for an unsigned field, NaN).
  */
-export function encodeBcd(value: number, length: number, decimals: number, signed = false): Uint8Array | undefined {
+export function encodeBcd(
+  value: number,
+  length: number,
+  decimals: number,
+  signed = false,
+): Uint8Array | undefined {
   if (!Number.isFinite(value)) return undefined;
   if (value < 0 && !signed) return undefined;
   const scaled = Math.round(Math.abs(value) * 10 ** decimals);

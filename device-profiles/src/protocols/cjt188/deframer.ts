@@ -4,7 +4,14 @@
  * garbage, candidates with a wrong terminator, checksum or address refused with the reason and
  * the search resumed one byte after their 68.
  */
-import { ByteQueue, countRefusal, type Deframed, type Deframer, type DeframerStats, newStats } from '../deframe.js';
+import {
+  ByteQueue,
+  countRefusal,
+  type Deframed,
+  type Deframer,
+  type DeframerStats,
+  newStats,
+} from '../deframe.js';
 import { decodeFrame, END, type Frame, START, WAKE } from './frame.js';
 
 export class Cjt188Deframer implements Deframer<Frame> {
@@ -50,7 +57,9 @@ export class Cjt188Deframer implements Deframer<Frame> {
     if (this.q.length === 0) return [];
     const raw = this.q.slice(0, this.q.length);
     this.q.clear();
-    return raw.some((b) => b !== WAKE) ? [this.refuse(raw, `truncated: ${raw.length} bytes of an unfinished frame`)] : [];
+    return raw.some((b) => b !== WAKE)
+      ? [this.refuse(raw, `truncated: ${raw.length} bytes of an unfinished frame`)]
+      : [];
   }
 
   private refuse(raw: Uint8Array, reason: string): Deframed<Frame> {

@@ -17,14 +17,14 @@ export const END = 0x16;
 export const WAKE = 0xfe;
 
 export const METER_TYPES: Record<number, string> = {
-  0x10: 'cold water meter',
-  0x11: 'hot water meter',
-  0x12: 'drinking water meter',
-  0x13: 'reclaimed water meter',
-  0x20: 'heat meter (heat)',
-  0x21: 'heat meter (cooling)',
-  0x30: 'gas meter',
-  0x40: 'electricity meter',
+  16: 'cold water meter',
+  17: 'hot water meter',
+  18: 'drinking water meter',
+  19: 'reclaimed water meter',
+  32: 'heat meter (heat)',
+  33: 'heat meter (cooling)',
+  48: 'gas meter',
+  64: 'electricity meter',
 };
 
 export const FN = { readData: 0x01, readAddress: 0x03 } as const;
@@ -46,7 +46,13 @@ export function isValidAddress(address: string): boolean {
   return /^[0-9A]{14}$/.test(address);
 }
 
-export function encodeFrame(meterType: number, address: string, code: number, data: Uint8Array, preamble = 0): Uint8Array {
+export function encodeFrame(
+  meterType: number,
+  address: string,
+  code: number,
+  data: Uint8Array,
+  preamble = 0,
+): Uint8Array {
   const up = address.toUpperCase();
   const a = textBcd(up, 7);
   if (!a || !isValidAddress(up)) throw new RangeError(`CJ/T 188 address must be 14 digits, got "${address}"`);
@@ -96,7 +102,13 @@ export function decodeFrame(bytes: Uint8Array): DecodeResult {
 
 /** Read metering data (C = 01, L = 03, DI 1F 90, SER). */
 export function readDataRequest(meterType: number, address: string, ser = 0, preamble = 0): Uint8Array {
-  return encodeFrame(meterType, address, FN.readData, Uint8Array.of(DI_READ_DATA & 0xff, DI_READ_DATA >> 8, ser & 0xff), preamble);
+  return encodeFrame(
+    meterType,
+    address,
+    FN.readData,
+    Uint8Array.of(DI_READ_DATA & 0xff, DI_READ_DATA >> 8, ser & 0xff),
+    preamble,
+  );
 }
 
 const h2 = (b: number) => b.toString(16).padStart(2, '0').toUpperCase();

@@ -14,38 +14,42 @@ import { decodeBcd, encodeBcd } from '../bcd.js';
 import { DI_READ_DATA, encodeFrame, FN, type Frame } from './frame.js';
 
 /** Unit codes (CJ/T 188-2004 unit table) with the factor to the SI-style unit of their kind. */
-export const UNIT_CODES: Record<number, { symbol: string; kind: 'energy' | 'power' | 'volume' | 'flow'; toBase: number }> = {
-  0x01: { symbol: 'J', kind: 'energy', toBase: 1 / 3.6e6 },
-  0x02: { symbol: 'W.h', kind: 'energy', toBase: 1e-3 },
-  0x05: { symbol: 'kW.h', kind: 'energy', toBase: 1 },
-  0x08: { symbol: 'MW.h', kind: 'energy', toBase: 1e3 },
-  0x0a: { symbol: 'MW.h×100', kind: 'energy', toBase: 1e5 },
-  0x0b: { symbol: 'kJ', kind: 'energy', toBase: 1 / 3600 },
-  0x0e: { symbol: 'MJ', kind: 'energy', toBase: 1 / 3.6 },
-  0x11: { symbol: 'GJ', kind: 'energy', toBase: 1e3 / 3.6 },
-  0x13: { symbol: 'GJ×100', kind: 'energy', toBase: 1e5 / 3.6 },
-  0x14: { symbol: 'W', kind: 'power', toBase: 1e-3 },
-  0x17: { symbol: 'kW', kind: 'power', toBase: 1 },
-  0x1a: { symbol: 'MW', kind: 'power', toBase: 1e3 },
-  0x29: { symbol: 'L', kind: 'volume', toBase: 1e-3 },
-  0x2c: { symbol: 'm3', kind: 'volume', toBase: 1 },
-  0x32: { symbol: 'L/h', kind: 'flow', toBase: 1e-3 },
-  0x35: { symbol: 'm3/h', kind: 'flow', toBase: 1 },
+export const UNIT_CODES: Record<
+  number,
+  { symbol: string; kind: 'energy' | 'power' | 'volume' | 'flow'; toBase: number }
+> = {
+  1: { symbol: 'J', kind: 'energy', toBase: 1 / 3.6e6 },
+  2: { symbol: 'W.h', kind: 'energy', toBase: 1e-3 },
+  5: { symbol: 'kW.h', kind: 'energy', toBase: 1 },
+  8: { symbol: 'MW.h', kind: 'energy', toBase: 1e3 },
+  10: { symbol: 'MW.h×100', kind: 'energy', toBase: 1e5 },
+  11: { symbol: 'kJ', kind: 'energy', toBase: 1 / 3600 },
+  14: { symbol: 'MJ', kind: 'energy', toBase: 1 / 3.6 },
+  17: { symbol: 'GJ', kind: 'energy', toBase: 1e3 / 3.6 },
+  19: { symbol: 'GJ×100', kind: 'energy', toBase: 1e5 / 3.6 },
+  20: { symbol: 'W', kind: 'power', toBase: 1e-3 },
+  23: { symbol: 'kW', kind: 'power', toBase: 1 },
+  26: { symbol: 'MW', kind: 'power', toBase: 1e3 },
+  41: { symbol: 'L', kind: 'volume', toBase: 1e-3 },
+  44: { symbol: 'm3', kind: 'volume', toBase: 1 },
+  50: { symbol: 'L/h', kind: 'flow', toBase: 1e-3 },
+  53: { symbol: 'm3/h', kind: 'flow', toBase: 1 },
 };
 
 /** Point units a profile may ask for, with the factor from the base unit of their kind. */
-export const POINT_UNITS: Record<string, { kind: 'energy' | 'power' | 'volume' | 'flow'; fromBase: number }> = {
-  'kW.h': { kind: 'energy', fromBase: 1 },
-  'MW.h': { kind: 'energy', fromBase: 1e-3 },
-  GJ: { kind: 'energy', fromBase: 3.6e-3 },
-  MJ: { kind: 'energy', fromBase: 3.6 },
-  kW: { kind: 'power', fromBase: 1 },
-  W: { kind: 'power', fromBase: 1e3 },
-  m3: { kind: 'volume', fromBase: 1 },
-  L: { kind: 'volume', fromBase: 1e3 },
-  'm3/h': { kind: 'flow', fromBase: 1 },
-  'L/h': { kind: 'flow', fromBase: 1e3 },
-};
+export const POINT_UNITS: Record<string, { kind: 'energy' | 'power' | 'volume' | 'flow'; fromBase: number }> =
+  {
+    'kW.h': { kind: 'energy', fromBase: 1 },
+    'MW.h': { kind: 'energy', fromBase: 1e-3 },
+    GJ: { kind: 'energy', fromBase: 3.6e-3 },
+    MJ: { kind: 'energy', fromBase: 3.6 },
+    kW: { kind: 'power', fromBase: 1 },
+    W: { kind: 'power', fromBase: 1e3 },
+    m3: { kind: 'volume', fromBase: 1 },
+    L: { kind: 'volume', fromBase: 1e3 },
+    'm3/h': { kind: 'flow', fromBase: 1 },
+    'L/h': { kind: 'flow', fromBase: 1e3 },
+  };
 
 export const VALVE_STATES = ['open', 'closed', 'reserved', 'abnormal'] as const;
 export type ValveState = (typeof VALVE_STATES)[number];
@@ -63,11 +67,22 @@ export interface MeterStatus {
   batteryLow: boolean;
 }
 
+export interface MeterTime {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+}
+
 export interface ReadDataReply {
   ser: number;
   /** "standard" = DI sent 1F 90; "swapped" = sent 90 1F (seen on some meters) */
   diOrder: 'standard' | 'swapped';
-  meterTime: { year: number; month: number; day: number; hour: number; minute: number; second: number };
+  /** the meter's clock; absent when it reads all zeros (no clock) or is not a date (see clockProblem) */
+  meterTime?: MeterTime;
+  clockProblem?: string;
   status: MeterStatus;
   /** water / gas */
   currentFlow?: Quantity;
@@ -104,7 +119,8 @@ class Reader {
     const code = this.data[this.p++]!;
     if (!v.ok) return v;
     const u = UNIT_CODES[code];
-    if (!u) return { ok: false, reason: `unit code: 0x${code.toString(16).padStart(2, '0')} unknown (${what})` };
+    if (!u)
+      return { ok: false, reason: `unit code: 0x${code.toString(16).padStart(2, '0')} unknown (${what})` };
     return { ok: true, value: { value: v.value, unitCode: code, unit: u.symbol } };
   }
 }
@@ -113,17 +129,25 @@ class Reader {
 export function parseReadDataReply(frame: Frame): R<ReadDataReply> {
   const d = frame.data;
   if (!frame.control.reply || frame.control.fn !== FN.readData) {
-    return { ok: false, reason: `control: ${frame.control.code.toString(16).padStart(2, '0')} is not a read-data reply` };
+    return {
+      ok: false,
+      reason: `control: ${frame.control.code.toString(16).padStart(2, '0')} is not a read-data reply`,
+    };
   }
   if (frame.control.abnormal) return { ok: false, reason: 'abnormal reply from the meter' };
   const heat = isHeatMeter(frame.meterType);
   if (!heat && !isFlowMeter(frame.meterType)) {
-    return { ok: false, reason: `meter type: 0x${frame.meterType.toString(16)} has no read-data layout here` };
+    return {
+      ok: false,
+      reason: `meter type: 0x${frame.meterType.toString(16)} has no read-data layout here`,
+    };
   }
   const want = heat ? HEAT_REPLY_LENGTH : WATER_REPLY_LENGTH;
-  if (d.length !== want) return { ok: false, reason: `length: L = ${d.length}, this meter type replies ${want}` };
+  if (d.length !== want)
+    return { ok: false, reason: `length: L = ${d.length}, this meter type replies ${want}` };
   const di = d[0]! | (d[1]! << 8);
-  const diOrder = di === DI_READ_DATA ? 'standard' : ((d[0]! << 8) | d[1]!) === DI_READ_DATA ? 'swapped' : undefined;
+  const diOrder =
+    di === DI_READ_DATA ? 'standard' : ((d[0]! << 8) | d[1]!) === DI_READ_DATA ? 'swapped' : undefined;
   if (!diOrder) return { ok: false, reason: `data identifier: ${di.toString(16)} is not 901F` };
   const r = new Reader(d);
   const out: Partial<ReadDataReply> = { ser: d[2]!, diOrder };
@@ -147,9 +171,11 @@ export function parseReadDataReply(frame: Frame): R<ReadDataReply> {
     if (!v.ok) return v;
     (out as Record<string, unknown>)[key] = v.value;
   }
-  const time = parseMeterTime(d.subarray(r.p, r.p + 7));
-  if (!time.ok) return time;
-  out.meterTime = time.value;
+  const timeBytes = d.subarray(r.p, r.p + 7);
+  const time = parseMeterTime(timeBytes);
+  if (time.ok) out.meterTime = time.value;
+  else if (time.reason.startsWith('BCD')) return time;
+  else if (timeBytes.some((b) => b !== 0)) out.clockProblem = time.reason;
   const st1 = d[r.p + 7]!;
   const st2 = d[r.p + 8]!;
   out.status = { st1, st2, valve: VALVE_STATES[st1 & 0x03]!, batteryLow: (st1 & 0x04) !== 0 };
@@ -157,14 +183,22 @@ export function parseReadDataReply(frame: Frame): R<ReadDataReply> {
 }
 
 /** Real time: 7 BCD bytes least significant first = ss mm hh DD MM YY(low) YY(high). */
-export function parseMeterTime(b: Uint8Array): R<ReadDataReply['meterTime']> {
+export function parseMeterTime(b: Uint8Array): R<MeterTime> {
   const f: number[] = [];
   for (let i = 0; i < 7; i++) {
     const r = decodeBcd(b.subarray(i, i + 1), 0);
     if (!r.ok) return { ok: false, reason: `${r.reason} (real time)` };
     f.push(r.value);
   }
-  const [second, minute, hour, day, month, yLow, yHigh] = f as [number, number, number, number, number, number, number];
+  const [second, minute, hour, day, month, yLow, yHigh] = f as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   if (second > 59 || minute > 59 || hour > 23 || day < 1 || day > 31 || month < 1 || month > 12) {
     return { ok: false, reason: `real time: ${f.join(' ')} is not a date` };
   }
@@ -181,7 +215,7 @@ export function convertQuantity(q: Quantity, pointUnit: string): number | undefi
 
 export interface ReplyValues {
   ser?: number;
-  time: ReadDataReply['meterTime'];
+  time: MeterTime;
   st1?: number;
   st2?: number;
   currentFlow?: number;
@@ -200,7 +234,12 @@ export interface ReplyValues {
  * Builds a read-data reply (simulators): units kW.h, kW, m3/h, m3. Returns undefined when a
  * value does not fit its BCD field.
  */
-export function readDataReply(meterType: number, address: string, v: ReplyValues, preamble = 0): Uint8Array | undefined {
+export function readDataReply(
+  meterType: number,
+  address: string,
+  v: ReplyValues,
+  preamble = 0,
+): Uint8Array | undefined {
   const parts: number[] = [DI_READ_DATA & 0xff, DI_READ_DATA >> 8, v.ser ?? 0];
   const put = (x: number | undefined, bytes: number, decimals: number, unit?: number): boolean => {
     const b = encodeBcd(x ?? 0, bytes, decimals);

@@ -39,18 +39,30 @@ export const DATA_IDS: readonly DataIdInfo[] = [
   d('00020000', 'reverse active energy, total', 'XXXXXX.XX', 'kW.h'),
   d('00030000', 'combined reactive energy 1, total', 'XXXXXX.XX', 'kvar.h'),
   d('00040000', 'combined reactive energy 2, total', 'XXXXXX.XX', 'kvar.h'),
-  ...[1, 2, 3, 4].map((t) => d(`000100${String(t).padStart(2, '0')}`, `forward active energy, tariff ${t}`, 'XXXXXX.XX', 'kW.h')),
+  ...[1, 2, 3, 4].map((t) =>
+    d(`000100${String(t).padStart(2, '0')}`, `forward active energy, tariff ${t}`, 'XXXXXX.XX', 'kW.h'),
+  ),
   // 2007, Table A.3 (variables)
   ...PHASES.map((p, i) => d(`0201${String(i + 1).padStart(2, '0')}00`, `phase ${p} voltage`, 'XXX.X', 'V')),
-  ...PHASES.map((p, i) => d(`0202${String(i + 1).padStart(2, '0')}00`, `phase ${p} current`, 'XXX.XXX', 'A', true)),
+  ...PHASES.map((p, i) =>
+    d(`0202${String(i + 1).padStart(2, '0')}00`, `phase ${p} current`, 'XXX.XXX', 'A', true),
+  ),
   d('02030000', 'total active power', 'XX.XXXX', 'kW', true),
-  ...PHASES.map((p, i) => d(`0203${String(i + 1).padStart(2, '0')}00`, `phase ${p} active power`, 'XX.XXXX', 'kW', true)),
+  ...PHASES.map((p, i) =>
+    d(`0203${String(i + 1).padStart(2, '0')}00`, `phase ${p} active power`, 'XX.XXXX', 'kW', true),
+  ),
   d('02040000', 'total reactive power', 'XX.XXXX', 'kvar', true),
-  ...PHASES.map((p, i) => d(`0204${String(i + 1).padStart(2, '0')}00`, `phase ${p} reactive power`, 'XX.XXXX', 'kvar', true)),
+  ...PHASES.map((p, i) =>
+    d(`0204${String(i + 1).padStart(2, '0')}00`, `phase ${p} reactive power`, 'XX.XXXX', 'kvar', true),
+  ),
   d('02050000', 'total apparent power', 'XX.XXXX', 'kV.A', true),
-  ...PHASES.map((p, i) => d(`0205${String(i + 1).padStart(2, '0')}00`, `phase ${p} apparent power`, 'XX.XXXX', 'kV.A', true)),
+  ...PHASES.map((p, i) =>
+    d(`0205${String(i + 1).padStart(2, '0')}00`, `phase ${p} apparent power`, 'XX.XXXX', 'kV.A', true),
+  ),
   d('02060000', 'total power factor', 'X.XXX', '1', true),
-  ...PHASES.map((p, i) => d(`0206${String(i + 1).padStart(2, '0')}00`, `phase ${p} power factor`, 'X.XXX', '1', true)),
+  ...PHASES.map((p, i) =>
+    d(`0206${String(i + 1).padStart(2, '0')}00`, `phase ${p} power factor`, 'X.XXX', '1', true),
+  ),
   d('02800001', 'neutral current', 'XXX.XXX', 'A', true),
   d('02800002', 'grid frequency', 'XX.XX', 'Hz'),
   d('02800007', 'meter temperature', 'XXX.X', 'Cel', true),
@@ -91,7 +103,8 @@ export function formatShape(format: string): FormatShape | undefined {
 export function dataIdBytes(id: string): Uint8Array {
   const n = id.length / 2;
   const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) out[i] = Number.parseInt(id.slice(id.length - 2 * (i + 1), id.length - 2 * i), 16);
+  for (let i = 0; i < n; i++)
+    out[i] = Number.parseInt(id.slice(id.length - 2 * (i + 1), id.length - 2 * i), 16);
   return out;
 }
 

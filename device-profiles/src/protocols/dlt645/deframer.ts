@@ -6,7 +6,14 @@
  * not 16, whose checksum or address is wrong is refused with the reason, and the search goes
  * on one byte after its first 68, so a corrupted length byte cannot swallow the next frame.
  */
-import { ByteQueue, countRefusal, type Deframed, type Deframer, type DeframerStats, newStats } from '../deframe.js';
+import {
+  ByteQueue,
+  countRefusal,
+  type Deframed,
+  type Deframer,
+  type DeframerStats,
+  newStats,
+} from '../deframe.js';
 import { decodeFrame, END, type Frame, MAX_DATA, START, WAKE } from './frame.js';
 
 export class Dlt645Deframer implements Deframer<Frame> {

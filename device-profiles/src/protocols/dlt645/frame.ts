@@ -95,10 +95,17 @@ export interface EncodeOptions {
 }
 
 /** Builds a frame; `data` is given without the offset (the encoder adds 0x33 to each byte). */
-export function encodeFrame(address: string, code: number, data: Uint8Array = new Uint8Array(0), opts: EncodeOptions = {}): Uint8Array {
+export function encodeFrame(
+  address: string,
+  code: number,
+  data: Uint8Array = new Uint8Array(0),
+  opts: EncodeOptions = {},
+): Uint8Array {
   const a = textBcd(address.toUpperCase(), 6);
-  if (!a || !isValidAddress(address.toUpperCase())) throw new RangeError(`DL/T 645 address must be 12 digits, got "${address}"`);
-  if (data.length > MAX_DATA) throw new RangeError(`DL/T 645 data field of ${data.length} bytes exceeds ${MAX_DATA}`);
+  if (!a || !isValidAddress(address.toUpperCase()))
+    throw new RangeError(`DL/T 645 address must be 12 digits, got "${address}"`);
+  if (data.length > MAX_DATA)
+    throw new RangeError(`DL/T 645 data field of ${data.length} bytes exceeds ${MAX_DATA}`);
   const pre = Math.max(0, Math.min(4, opts.preamble ?? 0));
   const out = new Uint8Array(pre + 12 + data.length);
   out.fill(WAKE, 0, pre);
@@ -124,7 +131,8 @@ export function decodeFrame(bytes: Uint8Array): DecodeResult {
   while (p < bytes.length && bytes[p] === WAKE) p++;
   const n = bytes.length - p;
   if (n < 12) return { ok: false, reason: `length: ${n} bytes, a frame has at least 12` };
-  if (bytes[p] !== START || bytes[p + 7] !== START) return { ok: false, reason: 'bad start: no 68 … 68 header' };
+  if (bytes[p] !== START || bytes[p + 7] !== START)
+    return { ok: false, reason: 'bad start: no 68 … 68 header' };
   const len = bytes[p + 9]!;
   if (len > MAX_DATA) return { ok: false, reason: `length: L = ${len} exceeds ${MAX_DATA}` };
   if (n !== 12 + len) return { ok: false, reason: `length: L = ${len} needs ${12 + len} bytes, got ${n}` };

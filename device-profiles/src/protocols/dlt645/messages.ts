@@ -4,7 +4,15 @@
  */
 import { decodeBcd, encodeBcd } from '../bcd.js';
 import { type DataIdFormat, dataIdBytes, dataIdInfo, dataIdText, formatShape } from './data-ids.js';
-import { BROADCAST_ADDRESS, describeErrorWord, encodeFrame, type EncodeOptions, FN, type Frame, WILDCARD_ADDRESS } from './frame.js';
+import {
+  BROADCAST_ADDRESS,
+  describeErrorWord,
+  type EncodeOptions,
+  encodeFrame,
+  FN,
+  type Frame,
+  WILDCARD_ADDRESS,
+} from './frame.js';
 
 export function readDataRequest(address: string, dataId: string, opts: EncodeOptions = {}): Uint8Array {
   const fn = dataId.length === 4 ? FN.readData1997 : FN.readData;
@@ -69,7 +77,10 @@ export function encodeValue(value: number, fmt: DataIdFormat): Uint8Array | unde
   return encodeBcd(value, shape.bytes, shape.decimals, fmt.signed);
 }
 
-export function decodeValue(bytes: Uint8Array, fmt: DataIdFormat): { ok: true; value: number } | { ok: false; reason: string } {
+export function decodeValue(
+  bytes: Uint8Array,
+  fmt: DataIdFormat,
+): { ok: true; value: number } | { ok: false; reason: string } {
   const shape = formatShape(fmt.format);
   if (!shape) return { ok: false, reason: `format: ${fmt.format} is not a BCD format` };
   if (bytes.length !== shape.bytes) {
@@ -80,7 +91,12 @@ export function decodeValue(bytes: Uint8Array, fmt: DataIdFormat): { ok: true; v
 }
 
 /** Normal read reply (C = 91, or 81 in 1997): DI then the value. */
-export function readDataReply(address: string, dataId: string, value: Uint8Array, opts: EncodeOptions = {}): Uint8Array {
+export function readDataReply(
+  address: string,
+  dataId: string,
+  value: Uint8Array,
+  opts: EncodeOptions = {},
+): Uint8Array {
   const di = dataIdBytes(dataId.toUpperCase());
   const fn = dataId.length === 4 ? FN.readData1997 : FN.readData;
   const data = new Uint8Array(di.length + value.length);
@@ -90,7 +106,12 @@ export function readDataReply(address: string, dataId: string, value: Uint8Array
 }
 
 /** Abnormal reply (C = D1, or C1 in 1997) with the error word. */
-export function errorReply(address: string, errorWord: number, version: '2007' | '1997' = '2007', opts: EncodeOptions = {}): Uint8Array {
+export function errorReply(
+  address: string,
+  errorWord: number,
+  version: '2007' | '1997' = '2007',
+  opts: EncodeOptions = {},
+): Uint8Array {
   const fn = version === '1997' ? FN.readData1997 : FN.readData;
   return encodeFrame(address, 0xc0 | fn, Uint8Array.of(errorWord & 0xff), opts);
 }
@@ -110,33 +131,62 @@ export type ReadResult =
  * it is a read reply from that meter for that DI, then decodes the DI's format (from the
  * table, or `fmt` for an identifier the table lacks).
  */
-export function parseReadReply(frame: Frame, expect: { address?: string; dataId: string; format?: DataIdFormat }): ReadResult {
+export function parseReadReply(
+  frame: Frame,
+  expect: { address?: string; dataId: string; format?: DataIdFormat },
+): ReadResult {
   const id = expect.dataId.toUpperCase();
   const is1997 = id.length === 4;
   const fn = is1997 ? FN.readData1997 : FN.readData;
   const c = frame.control;
   if (!c.reply || c.fn !== fn) {
-    return { ok: false, error: 'refused', reason: `unexpected control code ${c.code.toString(16).padStart(2, '0').toUpperCase()}` };
+    return {
+      ok: false,
+      error: 'refused',
+      reason: `unexpected control code ${c.code.toString(16).padStart(2, '0').toUpperCase()}`,
+    };
   }
-  if (expect.address && expect.address.toUpperCase() !== frame.address && !/A/.test(expect.address.toUpperCase())) {
-    return { ok: false, error: 'refused', reason: `address: reply from ${frame.address}, asked ${expect.address}` };
+  if (
+    expect.address &&
+    expect.address.toUpperCase() !== frame.address &&
+    !/A/.test(expect.address.toUpperCase())
+  ) {
+    return {
+      ok: false,
+      error: 'refused',
+      reason: `address: reply from ${frame.address}, asked ${expect.address}`,
+    };
   }
   if (c.abnormal) {
     const w = frame.data[0] ?? 0;
-    return { ok: false, error: 'abnormal', errorWord: w, reason: `meter error ${w.toString(16).padStart(2, '0').toUpperCase()}: ${describeErrorWord(w)}` };
+    return {
+      ok: false,
+      error: 'abnormal',
+      errorWord: w,
+      reason: `meter error ${w.toString(16).padStart(2, '0').toUpperCase()}: ${describeErrorWord(w)}`,
+    };
   }
   const diLen = id.length / 2;
-  if (frame.data.length < diLen) return { ok: false, error: 'refused', reason: 'length: reply shorter than its data identifier' };
+  if (frame.data.length < diLen)
+    return { ok: false, error: 'refused', reason: 'length: reply shorter than its data identifier' };
   const gotId = dataIdText(frame.data.subarray(0, diLen));
-  if (gotId !== id) return { ok: false, error: 'refused', reason: `data identifier: reply carries ${gotId}, asked ${id}` };
+  if (gotId !== id)
+    return { ok: false, error: 'refused', reason: `data identifier: reply carries ${gotId}, asked ${id}` };
   const fmt = expect.format ?? dataIdInfo(id);
-  if (!fmt) return { ok: false, error: 'refused', reason: `format: ${id} is not in the table and the binding gives none` };
+  if (!fmt)
+    return {
+      ok: false,
+      error: 'refused',
+      reason: `format: ${id} is not in the table and the binding gives none`,
+    };
   const v = decodeValue(frame.data.subarray(diLen), fmt);
   return v.ok ? { ok: true, dataId: id, value: v.value } : { ok: false, error: 'refused', reason: v.reason };
 }
 
 /** The meter address out of a read-address reply (C = 93, 6 data bytes). */
-export function parseAddressReply(frame: Frame): { ok: true; address: string } | { ok: false; reason: string } {
+export function parseAddressReply(
+  frame: Frame,
+): { ok: true; address: string } | { ok: false; reason: string } {
   if (frame.control.code !== (0x80 | FN.readAddress) || frame.data.length !== 6) {
     return { ok: false, reason: 'not a read-address reply: needs C = 93 and 6 data bytes' };
   }

@@ -55,7 +55,10 @@ export interface MonitoringData {
 
 const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
-export function parseMonitoringData(cp: string, tzOffsetMinutes = 480): { ok: true; data: MonitoringData } | { ok: false; reason: string } {
+export function parseMonitoringData(
+  cp: string,
+  tzOffsetMinutes = 480,
+): { ok: true; data: MonitoringData } | { ok: false; reason: string } {
   let dataTime: string | undefined;
   const byCode = new Map<string, { fields: Map<string, string>; flag?: string }>();
   const problems: string[] = [];

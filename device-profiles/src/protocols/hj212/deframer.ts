@@ -4,7 +4,14 @@
  * packet whose length field is not 4 digits or too large, whose CR LF is missing, or whose
  * CRC is wrong is refused with the reason and the search resumes one byte after its `##`.
  */
-import { ByteQueue, countRefusal, type Deframed, type Deframer, type DeframerStats, newStats } from '../deframe.js';
+import {
+  ByteQueue,
+  countRefusal,
+  type Deframed,
+  type Deframer,
+  type DeframerStats,
+  newStats,
+} from '../deframe.js';
 import { decodePacket, MAX_SEGMENT } from './packet.js';
 
 export interface Packet {
@@ -27,7 +34,11 @@ export class Hj212Deframer implements Deframer<Packet> {
     const out: Deframed<Packet>[] = [];
     for (;;) {
       let skip = 0;
-      while (skip < this.q.length && !(this.q.at(skip) === 0x23 && (skip + 1 >= this.q.length || this.q.at(skip + 1) === 0x23))) skip++;
+      const isStart = (i: number) =>
+        this.q.at(i) === 0x23 &&
+        (i + 1 >= this.q.length || this.q.at(i + 1) === 0x23) &&
+        (i + 2 >= this.q.length || this.q.at(i + 2) !== 0x23); // "###": the first # is noise
+      while (skip < this.q.length && !isStart(skip)) skip++;
       this.stats.garbageBytes += skip;
       this.q.drop(skip);
       if (this.q.length < 6) return out;
@@ -44,7 +55,9 @@ export class Hj212Deframer implements Deframer<Packet> {
         continue;
       }
       if (len > this.maxSegment) {
-        out.push(this.refuse(this.q.slice(0, 6), `length: data segment of ${len} bytes exceeds ${this.maxSegment}`));
+        out.push(
+          this.refuse(this.q.slice(0, 6), `length: data segment of ${len} bytes exceeds ${this.maxSegment}`),
+        );
         this.q.drop(1);
         continue;
       }

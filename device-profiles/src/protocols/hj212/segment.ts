@@ -50,7 +50,8 @@ const FIELD_RULES: Record<string, RegExp> = {
 export function parseSegment(text: string): SegmentResult {
   const cpAt = text.indexOf('CP=&&');
   if (cpAt < 0) return { ok: false, reason: 'segment: no CP=&& field' };
-  if (!text.endsWith('&&') || text.length < cpAt + 7) return { ok: false, reason: 'segment: CP does not end with &&' };
+  if (!text.endsWith('&&') || text.length < cpAt + 7)
+    return { ok: false, reason: 'segment: CP does not end with &&' };
   const head = text.slice(0, cpAt);
   const cp = text.slice(cpAt + 5, -2);
   const fields = new Map<string, string>();
@@ -63,7 +64,8 @@ export function parseSegment(text: string): SegmentResult {
     const rule = FIELD_RULES[key];
     if (!rule) return { ok: false, reason: `segment: unknown field ${key.slice(0, 12)}` };
     if (fields.has(key)) return { ok: false, reason: `segment: field ${key} twice` };
-    if (!rule.test(value)) return { ok: false, reason: `segment: ${key}="${value.slice(0, 30)}" is malformed` };
+    if (!rule.test(value))
+      return { ok: false, reason: `segment: ${key}="${value.slice(0, 30)}" is malformed` };
     fields.set(key, value);
   }
   for (const key of ['ST', 'CN', 'MN'] as const) {
@@ -105,7 +107,7 @@ export function buildSegment(s: SegmentInput): string {
 }
 
 /**
- * The data acknowledgement of §… Table (9014, 数据应答): ST=91, the QN of the frame being
+ * The data acknowledgement (CN 9014, 数据应答, HJ 212-2017 command table): ST=91, the QN of the frame being
  * acknowledged, Flag=4 (version 2017, no ack asked), empty CP.
  */
 export function buildAckSegment(acked: Pick<Segment, 'qn' | 'pw' | 'mn'>): string {
@@ -121,7 +123,9 @@ export function buildAckSegment(acked: Pick<Segment, 'qn' | 'pw' | 'mn'>): strin
 }
 
 /** `YYYYMMDDhhmmss` → the fields, or undefined when it is not a real date and time. */
-export function parseDataTime(text: string): { y: number; mo: number; d: number; h: number; mi: number; s: number } | undefined {
+export function parseDataTime(
+  text: string,
+): { y: number; mo: number; d: number; h: number; mi: number; s: number } | undefined {
   const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(text);
   if (!m) return undefined;
   const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number];
