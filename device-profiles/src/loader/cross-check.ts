@@ -6,6 +6,14 @@
 import { Value } from '@sinclair/typebox/value';
 import type { PathSegment } from '../config/problem.js';
 import {
+  Cjt188Device,
+  type Cjt188Point,
+  Dlt645Device,
+  type Dlt645Point,
+  type Hj212Point,
+  isCjt188Point,
+  isDlt645Point,
+  isHj212Point,
   isModbusPoint,
   isOpcuaPoint,
   isSerialPoint,
@@ -18,6 +26,21 @@ import {
   type SerialPoint,
 } from '../profile-schema.js';
 import { checkModbus, checkOpcua, checkSerial, type Finding } from './binding-checks.js';
+import { checkCjt188, checkDlt645, checkHj212 } from './national-checks.js';
+
+const PROTOCOLS = ['modbus', 'opcua', 'serial', 'dlt645', 'cjt188', 'hj212'] as const;
+const bindingOf = (p: Point): (typeof PROTOCOLS)[number] =>
+  isModbusPoint(p)
+    ? 'modbus'
+    : isOpcuaPoint(p)
+      ? 'opcua'
+      : isSerialPoint(p)
+        ? 'serial'
+        : isDlt645Point(p)
+          ? 'dlt645'
+          : isCjt188Point(p)
+            ? 'cjt188'
+            : 'hj212';
 
 export type { Finding } from './binding-checks.js';
 
@@ -32,7 +55,7 @@ export function crossCheckProfile(value: unknown): Finding[] {
   rawPoints.forEach((p, i) => {
     if (Value.Check(Point, p)) points.push({ p, i });
   });
-  const protocol = ['modbus', 'opcua', 'serial'].includes(value.protocol as string)
+  const protocol = (PROTOCOLS as readonly string[]).includes(value.protocol as string)
     ? (value.protocol as Profile['protocol'])
     : undefined;
 
@@ -40,7 +63,7 @@ export function crossCheckProfile(value: unknown): Finding[] {
   checkNames(rawPoints, out);
   for (const { p, i } of points) {
     checkPointValues(p, i, out);
-    const binding = isModbusPoint(p) ? 'modbus' : isOpcuaPoint(p) ? 'opcua' : 'serial';
+    const binding = bindingOf(p);
     if (protocol && binding !== protocol) {
       out.push({
         path: ['points', i, binding],
@@ -65,6 +88,19 @@ export function crossCheckProfile(value: unknown): Finding[] {
     out,
   );
   if (Value.Check(SerialLine, value.serial)) checkStxEtx(value.serial, out);
+  const pick = <T extends Point>(is: (p: Point) => p is T) =>
+    points.filter((x): x is { p: T; i: number } => is(x.p));
+  checkDlt645(
+    pick<Dlt645Point>(isDlt645Point),
+    Value.Check(Dlt645Device, value.dlt645) ? value.dlt645 : undefined,
+    out,
+  );
+  checkCjt188(
+    pick<Cjt188Point>(isCjt188Point),
+    Value.Check(Cjt188Device, value.cjt188) ? value.cjt188 : undefined,
+    out,
+  );
+  checkHj212(pick<Hj212Point>(isHj212Point), out);
   return out;
 }
 
@@ -116,7 +152,14 @@ function checkSections(value: Loose, protocol: Profile['protocol'] | undefined, 
       message: 'a serial profile needs a serial section (framing and checksum)',
     });
   }
-  for (const section of ['modbus', 'opcua', 'serial'] as const) {
+  if (protocol === 'cjt188' && value.cjt188 === undefined) {
+    out.push({
+      path: ['cjt188'],
+      at: ['protocol'],
+      message: 'a cjt188 profile needs a cjt188 section (meterType)',
+    });
+  }
+  for (const section of PROTOCOLS) {
     if (section !== protocol && value[section] !== undefined) {
       out.push({ path: [section], message: `${section} settings do not apply to protocol ${protocol}` });
     }
