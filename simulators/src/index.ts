@@ -20,6 +20,7 @@ export {
 } from './modbus/rtu-serial-server.js';
 export { type RtuTcpOptions, startModbusRtuTcpServer } from './modbus/rtu-tcp-server.js';
 export { type Listening, type ModbusTcpOptions, startModbusTcpServer } from './modbus/tcp-server.js';
+export * from './national.js';
 export * from './opcua/index.js';
 export {
   type DeviceInstance,
