@@ -248,13 +248,15 @@ describe.skipIf(!influx.ok)('Grafana dashboard queries on a real InfluxDB 1.x', 
     const voltage = panelQueries().find((q) => q.query.includes('mean("voltage_l1")'));
     expect(voltage).toBeDefined();
     const v = await run(voltage!.query);
-    expect(v.map((s) => s.tags?.device)).toEqual(['dev-eastron-sdm630']);
-    expect(v[0]!.values.map((row) => row[1]).filter((x) => x !== null)).toEqual([1.5, 2.5]);
+    // every energy meter profile with a voltage_l1 point (Modbus SDM630, DL/T 645 three-phase)
+    expect(v.map((s) => s.tags?.device)).toEqual(['dev-dlt645-three-phase-meter', 'dev-eastron-sdm630']);
+    const sdm = v.find((s) => s.tags?.device === 'dev-eastron-sdm630');
+    expect(sdm!.values.map((row) => row[1]).filter((x) => x !== null)).toEqual([1.5, 2.5]);
 
     const reasons = panelQueries().find(
       (q) => q.query.includes('/_reason$/') && q.query.includes('"energy_meter"'),
     );
-    const r = await run(reasons!.query);
+    const r = (await run(reasons!.query)).filter((x) => x.tags?.device === 'dev-eastron-sdm630');
     expect(r[0]?.tags).toMatchObject({ device: 'dev-eastron-sdm630', quality: 'bad' });
     expect(r[0]?.columns).toContain('voltage_l1_reason');
     expect(r[0]?.values[0]).toContain('timeout');

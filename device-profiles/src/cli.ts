@@ -175,6 +175,9 @@ export function describeBinding(p: Point): string {
     return `${b.table} ${b.address} (${conventional}) ${type}${b.order ? ` ${b.order}` : ''}`;
   }
   if ('opcua' in p) return `${p.opcua.nodeId}${p.opcua.dataType ? ` (${p.opcua.dataType})` : ''}`;
+  if ('dlt645' in p) return `DI ${p.dlt645.dataId}${p.dlt645.format ? ` ${p.dlt645.format}` : ''}`;
+  if ('cjt188' in p) return `901F ${p.cjt188.field}`;
+  if ('hj212' in p) return `${p.hj212.code}-${p.hj212.field ?? 'Rtd'} (CN ${p.hj212.cn ?? '2011'})`;
   const s = p.serial.select;
   if (s.kind === 'nmea') return `${s.sentence} field ${s.field}${s.decode ? ` (${s.decode})` : ''}`;
   if (s.kind === 'column') return `column ${s.index}`;
@@ -192,6 +195,8 @@ export function describeProfile(p: Profile): string {
   if (p.modbus) lines.push(`modbus:      ${JSON.stringify(p.modbus)}`);
   if (p.opcua) lines.push(`opcua:       ${JSON.stringify(p.opcua)}`);
   if (p.serial) lines.push(`serial:      ${JSON.stringify(p.serial)}`);
+  for (const k of ['dlt645', 'cjt188', 'hj212'] as const)
+    if (p[k]) lines.push(`${k}:${' '.repeat(12 - k.length)}${JSON.stringify(p[k])}`);
   lines.push('');
   const rows = p.points.map((pt) => [
     pt.name,

@@ -10,4 +10,5 @@ export * from './profile-json-schema.js';
 export * from './profile-schema.js';
 export * from './profiles/builtin-dir.js';
 export * from './profiles/registry.js';
+export * from './protocols/index.js';
 export * from './reading.js';

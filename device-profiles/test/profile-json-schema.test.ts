@@ -16,7 +16,7 @@ describe('schema/profile.schema.json', () => {
   it('is plain draft-07 JSON Schema describing the binding union', () => {
     const schema = JSON.parse(profileJsonSchemaText());
     expect(schema.$schema).toBe('http://json-schema.org/draft-07/schema#');
-    expect(schema.properties.points.items.anyOf).toHaveLength(3);
+    expect(schema.properties.points.items.anyOf).toHaveLength(6);
     expect(schema.required).toContain('points');
   });
 });

@@ -33,6 +33,7 @@ export { type Listening, type ModbusTcpOptions, startModbusTcpServer } from './m
 export { type EvalMode, ModelEngine, normalise } from './model/engine.js';
 export { RelationChecker, type SampleInput, type Violation } from './model/plausibility.js';
 export { resolution } from './model/resolution.js';
+export * from './national.js';
 export * from './opcua/index.js';
 export {
   type DeviceInstance,

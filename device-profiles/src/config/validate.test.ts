@@ -36,12 +36,16 @@ describe('validateAgainst', () => {
 
   it('reports a point with no binding or several bindings as one clear problem', () => {
     const none = check(Points, 'points:\n  - name: a\n    unit: V\n    type: float\n');
-    expect(none).toEqual(['c.yaml:2:5 points[0]: needs exactly one of modbus, opcua or serial']);
+    expect(none).toEqual([
+      'c.yaml:2:5 points[0]: needs exactly one of modbus, opcua, serial, dlt645, cjt188 or hj212',
+    ]);
     const two = check(
       Points,
       'points:\n  - name: a\n    unit: V\n    type: float\n    opcua: { nodeId: "ns=1;i=1" }\n    serial: { select: { kind: column, index: 1 } }\n',
     );
-    expect(two).toEqual(['c.yaml:2:5 points[0]: has 2 of modbus, opcua or serial; exactly one is allowed']);
+    expect(two).toEqual([
+      'c.yaml:2:5 points[0]: has 2 of modbus, opcua, serial, dlt645, cjt188 or hj212; exactly one is allowed',
+    ]);
   });
 
   it('picks a discriminated branch by its literal (serial selector kind)', () => {

@@ -8,6 +8,14 @@ import type { PathSegment } from '../config/problem.js';
 import { compileModel } from '../model/compile-model.js';
 import { DeviceModel } from '../model/model-schema.js';
 import {
+  Cjt188Device,
+  type Cjt188Point,
+  Dlt645Device,
+  type Dlt645Point,
+  type Hj212Point,
+  isCjt188Point,
+  isDlt645Point,
+  isHj212Point,
   isModbusPoint,
   isOpcuaPoint,
   isSerialPoint,
@@ -20,6 +28,21 @@ import {
   type SerialPoint,
 } from '../profile-schema.js';
 import { checkModbus, checkOpcua, checkSerial, type Finding } from './binding-checks.js';
+import { checkCjt188, checkDlt645, checkHj212 } from './national-checks.js';
+
+const PROTOCOLS = ['modbus', 'opcua', 'serial', 'dlt645', 'cjt188', 'hj212'] as const;
+const bindingOf = (p: Point): (typeof PROTOCOLS)[number] =>
+  isModbusPoint(p)
+    ? 'modbus'
+    : isOpcuaPoint(p)
+      ? 'opcua'
+      : isSerialPoint(p)
+        ? 'serial'
+        : isDlt645Point(p)
+          ? 'dlt645'
+          : isCjt188Point(p)
+            ? 'cjt188'
+            : 'hj212';
 
 export type { Finding } from './binding-checks.js';
 
@@ -34,7 +57,7 @@ export function crossCheckProfile(value: unknown): Finding[] {
   rawPoints.forEach((p, i) => {
     if (Value.Check(Point, p)) points.push({ p, i });
   });
-  const protocol = ['modbus', 'opcua', 'serial'].includes(value.protocol as string)
+  const protocol = (PROTOCOLS as readonly string[]).includes(value.protocol as string)
     ? (value.protocol as Profile['protocol'])
     : undefined;
 
@@ -42,7 +65,7 @@ export function crossCheckProfile(value: unknown): Finding[] {
   checkNames(rawPoints, out);
   for (const { p, i } of points) {
     checkPointValues(p, i, out);
-    const binding = isModbusPoint(p) ? 'modbus' : isOpcuaPoint(p) ? 'opcua' : 'serial';
+    const binding = bindingOf(p);
     if (protocol && binding !== protocol) {
       out.push({
         path: ['points', i, binding],
@@ -71,6 +94,19 @@ export function crossCheckProfile(value: unknown): Finding[] {
     const names = rawPoints.flatMap((p) => (isObj(p) && typeof p.name === 'string' ? [p.name] : []));
     out.push(...compileModel(value.relations, names).findings);
   }
+  const pick = <T extends Point>(is: (p: Point) => p is T) =>
+    points.filter((x): x is { p: T; i: number } => is(x.p));
+  checkDlt645(
+    pick<Dlt645Point>(isDlt645Point),
+    Value.Check(Dlt645Device, value.dlt645) ? value.dlt645 : undefined,
+    out,
+  );
+  checkCjt188(
+    pick<Cjt188Point>(isCjt188Point),
+    Value.Check(Cjt188Device, value.cjt188) ? value.cjt188 : undefined,
+    out,
+  );
+  checkHj212(pick<Hj212Point>(isHj212Point), out);
   return out;
 }
 
@@ -122,7 +158,14 @@ function checkSections(value: Loose, protocol: Profile['protocol'] | undefined, 
       message: 'a serial profile needs a serial section (framing and checksum)',
     });
   }
-  for (const section of ['modbus', 'opcua', 'serial'] as const) {
+  if (protocol === 'cjt188' && value.cjt188 === undefined) {
+    out.push({
+      path: ['cjt188'],
+      at: ['protocol'],
+      message: 'a cjt188 profile needs a cjt188 section (meterType)',
+    });
+  }
+  for (const section of PROTOCOLS) {
     if (section !== protocol && value[section] !== undefined) {
       out.push({ path: [section], message: `${section} settings do not apply to protocol ${protocol}` });
     }

@@ -41,9 +41,11 @@ describe('builtin profiles', () => {
     expect(ProfileRegistry.builtin().ids()).toEqual(registry.ids());
   });
 
-  it('covers the three protocols and cites a source in each profile', () => {
+  it('covers the six protocols and cites a source in each profile', () => {
     const list = ProfileRegistry.builtin().list();
-    expect(new Set(list.map((p) => p.protocol))).toEqual(new Set(['modbus', 'opcua', 'serial']));
+    expect(new Set(list.map((p) => p.protocol))).toEqual(
+      new Set(['modbus', 'opcua', 'serial', 'dlt645', 'cjt188', 'hj212']),
+    );
     for (const p of list) expect(p.source.document.length).toBeGreaterThan(10);
   });
 

@@ -6,6 +6,9 @@
  */
 import {
   CodecError,
+  isCjt188Point,
+  isDlt645Point,
+  isHj212Point,
   isModbusPoint,
   isOpcuaPoint,
   type OpcuaDataType,
@@ -14,6 +17,9 @@ import {
   type SerialPoint,
   type Value,
 } from '@ganzhi/device-profiles';
+import { quantiseCjt188 } from '../cjt188/values.js';
+import { quantiseDlt645 } from '../dlt645/values.js';
+import { quantiseHj212 } from '../hj212/values.js';
 import { opcuaDataTypeOf, servedValue } from '../opcua/data-types.js';
 import { formatNmeaAngle, parseNmeaAngle, serialDecimals } from '../serial/format.js';
 import type { SignalValue } from '../signals/signal.js';
@@ -91,6 +97,9 @@ export function quantise(point: Point, v: Value): Value {
   if (v === null) return null;
   if (isModbusPoint(point)) return toEngineering(point, toRaw(point, v));
   if (isOpcuaPoint(point)) return quantiseOpcua(point, v);
+  if (isDlt645Point(point)) return quantiseDlt645(point, Number(v));
+  if (isCjt188Point(point)) return quantiseCjt188(point, v);
+  if (isHj212Point(point)) return quantiseHj212(point, Number(v));
   const text = serialText(point, v);
   if (Array.isArray(text)) return parseNmeaAngle(text[0], text[1]);
   const n = Number(text);

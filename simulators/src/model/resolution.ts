@@ -4,7 +4,17 @@
  * scale, a serial field printed with d decimals → half of 10^-d), the tolerance a relation
  * between served values has to allow.
  */
-import { isModbusPoint, isOpcuaPoint, type Point } from '@ganzhi/device-profiles';
+import {
+  isCjt188Point,
+  isDlt645Point,
+  isHj212Point,
+  isModbusPoint,
+  isOpcuaPoint,
+  type Point,
+} from '@ganzhi/device-profiles';
+import { ITEM_SHAPE } from '../cjt188/values.js';
+import { formatOf } from '../dlt645/values.js';
+import { HJ212_DECIMALS } from '../hj212/values.js';
 import { opcuaDataTypeOf } from '../opcua/data-types.js';
 import { serialDecimals } from '../serial/format.js';
 
@@ -23,6 +33,16 @@ export function resolution(point: Point, v: number): number {
   } else if (isOpcuaPoint(point)) {
     const t = opcuaDataTypeOf(point);
     half = t === 'Float' ? raw * HALF_ULP_32 : t === 'Double' ? raw * HALF_ULP_64 : 0.5;
+  } else if (isDlt645Point(point)) {
+    // the BCD format's digits after the point (XXX.X → 1)
+    const fmt = formatOf(point)?.format ?? '';
+    const dot = fmt.indexOf('.');
+    half = 0.5 * 10 ** -(dot < 0 ? 0 : fmt.length - dot - 1);
+  } else if (isCjt188Point(point)) {
+    // in the served unit; a converted unit scales it, which the scale term below does not know
+    half = 0.5 * 10 ** -(ITEM_SHAPE[point.cjt188.field]?.[0] ?? 0);
+  } else if (isHj212Point(point)) {
+    half = 0.5 * 10 ** -HJ212_DECIMALS;
   } else {
     half = 0.5 * 10 ** -serialDecimals(point);
   }

@@ -1,0 +1,3 @@
+export * from './deframer.js';
+export * from './frame.js';
+export * from './read-data.js';

@@ -1,0 +1,4 @@
+export * from './data-ids.js';
+export * from './deframer.js';
+export * from './frame.js';
+export * from './messages.js';
