@@ -24,11 +24,12 @@ export type SparkplugTopic =
 
 const NODE_TYPES: ReadonlySet<string> = new Set(NODE_MESSAGE_TYPES);
 const DEVICE_TYPES: ReadonlySet<string> = new Set(DEVICE_MESSAGE_TYPES);
-const RESERVED = /[+/#\u0000]/;
+const RESERVED = /[+/#]/;
 
 /** True for a valid group, edge node, device or host id. */
 export function isValidSparkplugId(id: string): boolean {
-  return id.length > 0 && id.length <= 256 && !RESERVED.test(id);
+  // U+0000 is not allowed in MQTT topic names either (MQTT 3.1.1 §4.7.3)
+  return id.length > 0 && id.length <= 256 && !RESERVED.test(id) && !id.includes(String.fromCharCode(0));
 }
 
 export class SparkplugTopicError extends Error {
