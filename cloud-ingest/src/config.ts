@@ -19,6 +19,7 @@ import {
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { IngestError } from './errors.js';
+import { SparkplugHostConfigSchema } from './sparkplug/config.js';
 
 const Retry = Type.Object(
   {
@@ -145,6 +146,8 @@ export const IngestConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    /** the hub as a Sparkplug B host application (issue 18); absent: no Sparkplug */
+    sparkplug: Type.Optional(SparkplugHostConfigSchema),
     logLevel: Type.Union(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace'].map((l) => Type.Literal(l)),
       { default: 'info' },
