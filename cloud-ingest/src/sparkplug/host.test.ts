@@ -303,7 +303,7 @@ describe('rebirth instead of storing blindly', () => {
       },
       {
         emit: () => {},
-        requestRebirth: (g, n, w) => rebirths.push(w),
+        requestRebirth: (_g, _n, w) => rebirths.push(w),
         republishState: () => {},
         clock,
         logger: pino({ level: 'silent' }),
