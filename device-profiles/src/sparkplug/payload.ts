@@ -361,6 +361,8 @@ export interface MetricIn {
   alias?: number;
   timestamp?: number;
   datatype?: number;
+  /** encode the value by `datatype` but leave the datatype field out (DATA messages: the birth gave it) */
+  omitDatatype?: boolean;
   isHistorical?: boolean;
   isTransient?: boolean;
   /** null (or isNull) → is_null = true and no value (tck-id-operational-behavior-data-publish-nbirth-values) */
@@ -487,7 +489,7 @@ function writeMetric(w: ProtoWriter, m: MetricIn, where: string): void {
     w.tag(3, WIRE_VARINT);
     w.varint(m.timestamp);
   }
-  if (m.datatype !== undefined) {
+  if (m.datatype !== undefined && !m.omitDatatype) {
     w.tag(4, WIRE_VARINT);
     w.varint(m.datatype);
   }
