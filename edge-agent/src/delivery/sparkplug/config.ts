@@ -35,8 +35,8 @@ export const SparkplugUplinkConfig = Type.Object(
     ),
     clientId: Type.Optional(Type.String({ description: 'default <delivery.mqtt clientId>-spb' })),
     username: Type.Optional(Type.String({ description: 'default delivery.mqtt.username' })),
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: the description shows the reference syntax
     password: Type.Optional(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the description shows the reference syntax
       Type.String({ description: 'default delivery.mqtt.password; ${ENV:NAME} or ${FILE:/path}' }),
     ),
   },

@@ -177,7 +177,10 @@ export class SparkplugEdgeNode {
   private onMessage(topic: string, payload: Buffer): void {
     const t = sparkplug.parseSparkplugTopic(topic);
     if (!t) return;
-    if (t.kind === 'state') return this.onHostState(t.hostId, payload);
+    if (t.kind === 'state') {
+      this.onHostState(t.hostId, payload);
+      return;
+    }
     if (t.type !== 'NCMD') {
       this.deps.logger.info({ topic }, 'Sparkplug command ignored: only Node Control/Rebirth is supported');
       return;
@@ -205,7 +208,10 @@ export class SparkplugEdgeNode {
     if (s.value.timestamp < this.hostTs) return; // older than the last seen: ignored
     this.hostTs = s.value.timestamp;
     this.hostOnline = s.value.online;
-    if (s.value.online) return this.maybeBirth();
+    if (s.value.online) {
+      this.maybeBirth();
+      return;
+    }
     if (this.birthed) {
       // tck-id-message-flow-edge-node-birth-publish-phid-offline: NDEATH, disconnect, start over
       this.deps.logger.warn({ host: hostId }, 'primary host offline: NDEATH and reconnect');
