@@ -86,14 +86,15 @@ export function startSparkplugHost(o: SparkplugHostOptions): RunningSparkplugHos
   let readyPromise = new Promise<void>((r) => {
     readyResolve = r;
   });
-  const publishBirth = (): void => {
+  /** the birth after a CONNECT repeats the will's time; a republished one carries the current time */
+  const publishBirth = (timestamp = connectTs): void => {
     if (!primary) {
       readyResolve();
       return;
     }
     client.publish(
       state,
-      encodeHostState({ online: true, timestamp: connectTs }),
+      encodeHostState({ online: true, timestamp }),
       { qos: 1, retain: true },
       (err) => {
         if (err) o.logger.warn({ err: err.message }, 'STATE birth not acknowledged');
@@ -118,7 +119,8 @@ export function startSparkplugHost(o: SparkplugHostOptions): RunningSparkplugHos
       client.publish(nodeTopic(group, 'NCMD', node), Buffer.from(payload), { qos: 0, retain: false });
     },
     republishState() {
-      if (client.connected && birthed) publishBirth();
+      // tck-id-message-flow-hid-sparkplug-state-message-delivered: online again, current time
+      if (client.connected && birthed) publishBirth(o.clock.now());
     },
   });
 
@@ -137,7 +139,7 @@ export function startSparkplugHost(o: SparkplugHostOptions): RunningSparkplugHos
           'Sparkplug subscriptions refused by the broker: give the ingest user a sparkplug {hostId, groups} mapping',
         );
       birthed = true;
-      publishBirth();
+      publishBirth(connectTs);
       o.logger.info({ hostId: cfg.hostId, groups: cfg.groups.map((g) => g.group) }, 'Sparkplug host online');
     });
   });
