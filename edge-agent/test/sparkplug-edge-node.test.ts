@@ -70,7 +70,16 @@ afterAll(async () => {
 
 describe('Sparkplug edge node on the wire', () => {
   it('waits for the primary host STATE before its births (tck-id-message-flow-edge-node-birth-publish-phid-wait)', async () => {
-    node.write('meter-1', [{ point: 'voltage', value: 230.5, ts: Date.now() - 5000, quality: 'good' }]);
+    node.write('meter-1', [
+      {
+        device: 'meter-1',
+        point: 'voltage',
+        value: 230.5,
+        unit: 'V',
+        ts: Date.now() - 5000,
+        quality: 'good',
+      },
+    ]);
     await new Promise((r) => setTimeout(r, 500));
     expect(seen).toEqual([]);
     // another host's STATE does not count (…-phid-wait-id)
@@ -132,7 +141,9 @@ describe('Sparkplug edge node on the wire', () => {
   it('seq goes up by one per message and wraps 255 → 0; live data is not historical', async () => {
     const t = Date.now();
     for (let i = 0; i < 300; i++)
-      node.write('meter-1', [{ point: 'voltage', value: i, ts: t + i, quality: 'good' }]);
+      node.write('meter-1', [
+        { device: 'meter-1', point: 'voltage', value: i, unit: 'V', ts: t + i, quality: 'good' },
+      ]);
     await waitFor('300 DDATA', () => of('DDATA').length >= 301 || undefined);
     const seqs = seen.map((s) => s.p.seq);
     for (let i = 1; i < seqs.length; i++) expect(seqs[i]).toBe(((seqs[i - 1] as number) + 1) % 256);

@@ -92,15 +92,10 @@ export function startSparkplugHost(o: SparkplugHostOptions): RunningSparkplugHos
       readyResolve();
       return;
     }
-    client.publish(
-      state,
-      encodeHostState({ online: true, timestamp }),
-      { qos: 1, retain: true },
-      (err) => {
-        if (err) o.logger.warn({ err: err.message }, 'STATE birth not acknowledged');
-        else readyResolve();
-      },
-    );
+    client.publish(state, encodeHostState({ online: true, timestamp }), { qos: 1, retain: true }, (err) => {
+      if (err) o.logger.warn({ err: err.message }, 'STATE birth not acknowledged');
+      else readyResolve();
+    });
   };
 
   const host = new SparkplugHost(cfg, {
