@@ -136,7 +136,9 @@ afterAll(async () => {
 describe('agent in Sparkplug mode → hub', () => {
   it('births after the primary host is online, then the same data through both formats', async () => {
     await waitFor('Sparkplug births', () => gw.sparkplug?.node.online || undefined);
-    const node = ingest.sparkplug?.host.onlineNodes().find((n) => n.gateway === 'gw-spb');
+    const node = await waitFor('the host took the births', () =>
+      ingest.sparkplug?.host.onlineNodes().find((n) => n.gateway === 'gw-spb'),
+    );
     expect(node).toMatchObject({ group: 'dongcheng', node: 'gw-spb', district: 'dongcheng', bdSeq: '0' });
     const from = Date.now();
     await new Promise((r) => setTimeout(r, 2000));
@@ -165,7 +167,11 @@ describe('agent in Sparkplug mode → hub', () => {
     await waitFor('host saw the death', () => ingest.sparkplug!.counters.deaths > deaths || undefined);
     await waitFor('rebirth', () => node.counters.births > before.births || undefined);
     const back = Date.now();
-    expect(ingest.sparkplug?.host.onlineNodes().find((n) => n.gateway === 'gw-spb')?.bdSeq).toBe('1');
+    await waitFor(
+      'the host took the new births (bdSeq 1)',
+      () =>
+        ingest.sparkplug?.host.onlineNodes().find((n) => n.gateway === 'gw-spb')?.bdSeq === '1' || undefined,
+    );
     expect(readFileSync(join(dir, 'state', 'sparkplug', 'bdseq'), 'utf8').trim()).toBe('1');
     expect(node.counters.historicalPublished).toBeGreaterThan(before.historical);
     // nothing in the Sparkplug series that the contract path did not also deliver
