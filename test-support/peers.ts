@@ -47,7 +47,8 @@ export function pymodbus(): Peer {
     execFileSync('/usr/bin/python3', ['-c', 'import pymodbus.client, pymodbus.server'], { stdio: 'ignore' });
     return py;
   } catch {
-    const why = 'pymodbus.client not importable by /usr/bin/python3: install the Debian packages python3-pymodbus python3-serial-asyncio';
+    const why =
+      'pymodbus.client not importable by /usr/bin/python3: install the Debian packages python3-pymodbus python3-serial-asyncio';
     if (inCi) throw new Error(`CI=true and a test peer is missing — ${why}`);
     console.warn(`skipping: ${why}`);
     return { ok: false, path: '', why };

@@ -14,12 +14,14 @@
  */
 import { DEVICE_KINDS, parseTopic, TOPIC_PREFIX } from '@ganzhi/device-profiles';
 import type { Identity } from './identity.js';
+import { SPB_PREFIX, sparkplugFilters, sparkplugPublishAllowed } from './sparkplug-acl.js';
 import { covers } from './topic-filter.js';
 
 const SYS = '$SYS';
 
 export function publishAllowed(id: Identity, topic: string): boolean {
   if (topic.startsWith(SYS)) return false;
+  if (topic.startsWith(SPB_PREFIX)) return sparkplugPublishAllowed(id, topic); // Sparkplug B (issue 18)
   switch (id.role) {
     case 'admin':
     case 'anonymous':
@@ -54,11 +56,13 @@ export function grantedFilters(id: Identity): readonly string[] {
       return [
         `${TOPIC_PREFIX}/${id.district}/${id.gateway}/cmd`,
         `${TOPIC_PREFIX}/${id.district}/${id.gateway}/+/cmd`,
+        ...sparkplugFilters(id),
       ];
     case 'ingest':
       return [
         `${TOPIC_PREFIX}/+/+/state`,
         ...[...DEVICE_KINDS].filter((k) => k !== 'cmd').map((k) => `${TOPIC_PREFIX}/+/+/+/${k}`),
+        ...sparkplugFilters(id),
       ];
     case 'viewer':
       return id.districts.map((d) => `${TOPIC_PREFIX}/${d}/#`);

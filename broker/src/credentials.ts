@@ -22,12 +22,33 @@ import { dummyHash, HASH_PATTERN, verifyPassword } from './password-hash.js';
 const Hash = Type.Optional(Type.String({ pattern: HASH_PATTERN }));
 const Id = Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' });
 
+/** A Sparkplug B group, edge node or host id: UTF-8 without + / # (Sparkplug 3.0 §4.1.2). */
+const SpbId = Type.String({ minLength: 1, maxLength: 256, pattern: '^[^+/#\\u0000]+$' });
+
 export const UserSchema = Type.Union([
   Type.Object(
-    { role: Type.Literal('gateway'), district: Id, gateway: Id, hash: Hash },
+    {
+      role: Type.Literal('gateway'),
+      district: Id,
+      gateway: Id,
+      hash: Hash,
+      sparkplug: Type.Optional(Type.Object({ group: SpbId, node: SpbId }, { additionalProperties: false })),
+    },
     { additionalProperties: false },
   ),
-  Type.Object({ role: Type.Literal('ingest'), hash: Hash }, { additionalProperties: false }),
+  Type.Object(
+    {
+      role: Type.Literal('ingest'),
+      hash: Hash,
+      sparkplug: Type.Optional(
+        Type.Object(
+          { hostId: SpbId, groups: Type.Array(SpbId, { minItems: 1, maxItems: 1000 }) },
+          { additionalProperties: false },
+        ),
+      ),
+    },
+    { additionalProperties: false },
+  ),
   Type.Object(
     { role: Type.Literal('viewer'), districts: Type.Array(Id, { minItems: 1 }), hash: Hash },
     { additionalProperties: false },
@@ -45,11 +66,23 @@ export type CredentialsFile = Static<typeof CredentialsSchema>;
 export function identityOf(user: string, e: UserEntry): Identity {
   switch (e.role) {
     case 'gateway':
-      return { role: 'gateway', user, district: e.district, gateway: e.gateway };
+      return {
+        role: 'gateway',
+        user,
+        district: e.district,
+        gateway: e.gateway,
+        ...(e.sparkplug ? { sparkplug: { ...e.sparkplug } } : {}),
+      };
     case 'viewer':
       return { role: 'viewer', user, districts: [...e.districts] };
     case 'ingest':
-      return { role: 'ingest', user };
+      return {
+        role: 'ingest',
+        user,
+        ...(e.sparkplug
+          ? { sparkplug: { hostId: e.sparkplug.hostId, groups: [...e.sparkplug.groups] } }
+          : {}),
+      };
     case 'admin':
       return { role: 'admin', user };
   }

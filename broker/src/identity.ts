@@ -1,9 +1,26 @@
 /** Who a connected client is, derived from its credentials or its client certificate. */
 export type Role = 'gateway' | 'ingest' | 'viewer' | 'admin';
 
+/** A gateway that is also a Sparkplug B edge node: its own group and node only (sparkplug-acl.ts). */
+export interface SparkplugNodeScope {
+  readonly group: string;
+  readonly node: string;
+}
+/** The ingest as a Sparkplug host application: its host id and the groups it reads and commands. */
+export interface SparkplugHostScope {
+  readonly hostId: string;
+  readonly groups: readonly string[];
+}
+
 export type Identity =
-  | { readonly role: 'gateway'; readonly user: string; readonly district: string; readonly gateway: string }
-  | { readonly role: 'ingest'; readonly user: string }
+  | {
+      readonly role: 'gateway';
+      readonly user: string;
+      readonly district: string;
+      readonly gateway: string;
+      readonly sparkplug?: SparkplugNodeScope;
+    }
+  | { readonly role: 'ingest'; readonly user: string; readonly sparkplug?: SparkplugHostScope }
   | { readonly role: 'viewer'; readonly user: string; readonly districts: readonly string[] }
   | { readonly role: 'admin'; readonly user: string }
   /** Only with --allow-anonymous: everything except `$SYS`. */
@@ -17,7 +34,13 @@ export const ANONYMOUS: Identity = Object.freeze({ role: 'anonymous', user: '' }
 export function sameIdentity(a: Identity, b: Identity): boolean {
   if (a.role !== b.role || a.user !== b.user) return false;
   if (a.role === 'gateway' && b.role === 'gateway')
-    return a.district === b.district && a.gateway === b.gateway;
+    return (
+      a.district === b.district &&
+      a.gateway === b.gateway &&
+      JSON.stringify(a.sparkplug) === JSON.stringify(b.sparkplug)
+    );
+  if (a.role === 'ingest' && b.role === 'ingest')
+    return JSON.stringify(a.sparkplug) === JSON.stringify(b.sparkplug);
   if (a.role === 'viewer' && b.role === 'viewer') {
     return a.districts.length === b.districts.length && a.districts.every((d, i) => d === b.districts[i]);
   }

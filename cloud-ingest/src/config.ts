@@ -19,6 +19,7 @@ import {
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { IngestError } from './errors.js';
+import { SparkplugHostConfigSchema } from './sparkplug/config.js';
 
 const Retry = Type.Object(
   {
@@ -145,6 +146,8 @@ export const IngestConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    /** the hub as a Sparkplug B host application (issue 18); absent: no Sparkplug */
+    sparkplug: Type.Optional(SparkplugHostConfigSchema),
     logLevel: Type.Union(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace'].map((l) => Type.Literal(l)),
       { default: 'info' },
@@ -243,6 +246,14 @@ export function loadConfigFile(file: string, env: Env = process.env): IngestConf
  * otherwise SQLite under ./data/. MQTT_URL, MQTT_CLIENT_ID, MQTT_USERNAME, MQTT_PASSWORD,
  * INGEST_HTTP_PORT, INGEST_DATA_DIR override the defaults.
  */
+function sparkplugFromEnv(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    throw new IngestError('GZ_CONFIG_INVALID', 'INGEST_SPARKPLUG is not JSON', { cause });
+  }
+}
+
 export function configFromEnv(env: Env = process.env, cwd = process.cwd()): IngestConfig {
   const data = env.INGEST_DATA_DIR ?? './data';
   let store: StoreConfig;
@@ -275,6 +286,8 @@ export function configFromEnv(env: Env = process.env, cwd = process.cwd()): Inge
     deadLetterFile: `${data}/dead-letters.jsonl`,
     completeness: { file: `${data}/completeness.json` },
     http: { port: env.INGEST_HTTP_PORT ? Number(env.INGEST_HTTP_PORT) : 9464 },
+    // the Sparkplug B host section as JSON (issue 18; the demo's --sparkplug uses it)
+    ...(env.INGEST_SPARKPLUG ? { sparkplug: sparkplugFromEnv(env.INGEST_SPARKPLUG) } : {}),
   };
   const value = Value.Default(IngestConfigSchema, raw);
   const problems = validateAgainst(IngestConfigSchema, value, '(environment)', () => undefined);

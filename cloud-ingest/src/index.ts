@@ -39,3 +39,4 @@ export { SCHEMA_SQL } from './sinks/sqlite-schema.js';
 export type { SqliteSink, SqliteSinkOptions } from './sinks/sqlite-sink.js';
 export { createSqliteSink } from './sinks/sqlite-sink.js';
 export { createSqliteThreadSink } from './sinks/sqlite-thread-sink.js';
+export * from './sparkplug/index.js';

@@ -7,6 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { openSegmentLog } from '@ganzhi/durable-log';
+import { systemClock } from '@ganzhi/runtime';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { completenessLines } from './completeness/points.js';
@@ -18,11 +19,13 @@ import { createMemoryHubSource, type MemoryHubSource, sqliteSeries } from './hub
 import { ingestMetrics } from './metrics.js';
 import { createDeadLetters } from './pipeline/dead-letter.js';
 import type { DecodedMessage } from './pipeline/decode-record.js';
+import { encodeLogRecord } from './pipeline/log-record.js';
 import { makePartition } from './pipeline/partition.js';
 import { type Receiver, startReceiver } from './pipeline/receiver.js';
 import { Writer } from './pipeline/writer.js';
 import type { Sink } from './sink.js';
 import { createSink } from './sinks/create-sink.js';
+import { type RunningSparkplugHost, startSparkplugHost } from './sparkplug/index.js';
 
 export interface Ingest {
   http: FastifyInstance;
@@ -33,6 +36,8 @@ export interface Ingest {
   sink: Sink;
   tracker: CompletenessTracker;
   metrics: ReturnType<typeof ingestMetrics>;
+  /** the Sparkplug B host application, when `sparkplug` is configured */
+  sparkplug?: RunningSparkplugHost;
   close(opts?: { flushTimeoutMs?: number }): Promise<void>;
 }
 
@@ -129,6 +134,35 @@ export async function startIngest(cfg: IngestConfig, deps: { logger: Logger; sin
   });
   writer.start();
 
+  // Sparkplug B host application (issue 18): it turns Sparkplug messages into contract
+  // messages appended to the same log, so they take the path of our own gateways' data.
+  const sparkplugHost = cfg.sparkplug
+    ? startSparkplugHost({
+        config: cfg.sparkplug,
+        url: cfg.sparkplug.mqtt?.url ?? cfg.mqtt.url,
+        clientId: cfg.sparkplug.mqtt?.clientId ?? `${cfg.mqtt.clientId}-sparkplug`,
+        ...((cfg.sparkplug.mqtt?.username ?? cfg.mqtt.username) !== undefined
+          ? { username: (cfg.sparkplug.mqtt?.username ?? cfg.mqtt.username) as string }
+          : {}),
+        ...((cfg.sparkplug.mqtt?.password ?? cfg.mqtt.password) !== undefined
+          ? { password: (cfg.sparkplug.mqtt?.password ?? cfg.mqtt.password) as string }
+          : {}),
+        ...(ca ? { mqtt: { ca: [(await import('node:fs')).readFileSync(ca)] } } : {}),
+        emit(topic, payload) {
+          const rec = encodeLogRecord(topic, payload);
+          try {
+            writer.appended(log.append(rec), rec);
+          } catch (err) {
+            logger.error({ err: (err as Error).message, topic }, 'Sparkplug message not appended to the log');
+          }
+        },
+        deadLetter: (d) => deadLetters.add([{ kind: 'message', reason: d.reason, topic: d.topic }]),
+        clock: systemClock,
+        logger: logger.child({ component: 'sparkplug' }),
+        registry: reg,
+      })
+    : undefined;
+
   let completenessTimer: NodeJS.Timeout | undefined;
   if (cfg.completeness.writeEveryMs > 0) {
     completenessTimer = setInterval(() => {
@@ -166,9 +200,11 @@ export async function startIngest(cfg: IngestConfig, deps: { logger: Logger; sin
     sink,
     tracker,
     metrics,
+    ...(sparkplugHost ? { sparkplug: sparkplugHost } : {}),
     close(opts = {}) {
       closing ??= (async () => {
         if (completenessTimer) clearInterval(completenessTimer);
+        await sparkplugHost?.close();
         await receiver.close();
         await writer.stop(opts.flushTimeoutMs ?? 10_000);
         log.close();

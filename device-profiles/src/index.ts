@@ -12,3 +12,5 @@ export * from './profiles/builtin-dir.js';
 export * from './profiles/registry.js';
 export * from './protocols/index.js';
 export * from './reading.js';
+/** Sparkplug B (spBv1.0): payload codec, topics, host STATE — as one namespace, names like Payload stay local. */
+export * as sparkplug from './sparkplug/index.js';

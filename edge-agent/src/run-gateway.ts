@@ -16,6 +16,8 @@ import { Agent } from './agent.js';
 import type { LoadedConfig } from './config/load-config.js';
 import { DELIVERY_DEFAULTS, type MqttConfig } from './delivery/delivery-schema.js';
 import { MqttSink } from './delivery/mqtt-sink.js';
+import { TeeSink } from './delivery/sparkplug/sinks.js';
+import { createSparkplugUplink, type SparkplugUplink } from './delivery/sparkplug/start.js';
 import { loadStreamId } from './delivery/stream-id.js';
 import { redactUrl, Uplink } from './delivery/uplink.js';
 import { AgentError } from './errors.js';
@@ -27,6 +29,8 @@ export const AGENT_VERSION = '0.1.0';
 export interface GatewayHandle {
   agent: Agent;
   uplink?: Uplink;
+  /** the Sparkplug B uplink, with `delivery.format: sparkplug | both` */
+  sparkplug?: SparkplugUplink;
   log?: DurableLog;
   http?: FastifyInstance;
   /** where the status page listens, e.g. http://127.0.0.1:8080/ */
@@ -82,7 +86,8 @@ export async function runGateway(loaded: LoadedConfig, opts: RunOptions): Promis
   let uplink: Uplink | undefined;
   let log: DurableLog | undefined;
   const d = cfg.delivery;
-  if (!sink) {
+  const format = d?.format ?? 'contract';
+  if (!sink && format !== 'sparkplug') {
     if (!d) {
       throw new AgentError(
         'GZ_AGENT_CONFIG_INVALID',
@@ -124,6 +129,39 @@ export async function runGateway(loaded: LoadedConfig, opts: RunOptions): Promis
     sink = new MqttSink(uplink);
   }
 
+  // Sparkplug B uplink (issue 18): alone, or beside the contract uplink (its own buffer and session)
+  let sparkplug: SparkplugUplink | undefined;
+  if (!opts.sink && d && format !== 'contract') {
+    if (!d.sparkplug)
+      throw new AgentError(
+        'GZ_AGENT_CONFIG_INVALID',
+        `${loaded.file}: delivery.format ${format} needs delivery.sparkplug.group`,
+      );
+    sparkplug = createSparkplugUplink({
+      config: d.sparkplug,
+      district: cfg.district,
+      gateway: cfg.gateway,
+      stateDir,
+      mqtt: d.mqtt,
+      tls: {
+        ...readTls(baseDir, d.mqtt),
+        ...(d.mqtt.rejectUnauthorized !== undefined ? { rejectUnauthorized: d.mqtt.rejectUnauthorized } : {}),
+      },
+      devices: loaded.devices.map((dev) => ({ id: dev.id, profile: dev.profile })),
+      agentVersion: AGENT_VERSION,
+      buffer: {
+        maxBytes: d.buffer?.maxBytes ?? DELIVERY_DEFAULTS.bufferMaxBytes,
+        maxAgeMs: d.buffer?.maxAgeMs ?? DELIVERY_DEFAULTS.bufferMaxAgeMs,
+        fsync: fsyncPolicy(d.buffer?.fsync),
+      },
+      clock,
+      logger: logger.child({ component: 'sparkplug' }),
+      connect: mqtt.connect,
+    });
+    sink = sink ? new TeeSink([sink, sparkplug.sink]) : sparkplug.sink;
+  }
+  if (!sink) throw new AgentError('GZ_AGENT_CONFIG_INVALID', `${loaded.file}: no delivery configured`);
+
   for (const w of loaded.warnings) logger.warn({ path: w.path }, `config: ${w.message}`);
   const agent = await Agent.create({ devices: loaded.devices, sink, logger, clock });
 
@@ -149,12 +187,14 @@ export async function runGateway(loaded: LoadedConfig, opts: RunOptions): Promis
   }
 
   uplink?.start();
+  sparkplug?.start();
   await agent.start();
 
   let stopped = false;
   return {
     agent,
     ...(uplink ? { uplink } : {}),
+    ...(sparkplug ? { sparkplug } : {}),
     ...(log ? { log } : {}),
     ...(http ? { http } : {}),
     ...(statusUrl ? { statusUrl } : {}),
@@ -164,6 +204,7 @@ export async function runGateway(loaded: LoadedConfig, opts: RunOptions): Promis
       await agent.stop();
       await sink.close();
       if (uplink) await uplink.stop(graceMs);
+      await sparkplug?.stop();
       log?.close();
       await http?.close();
     },

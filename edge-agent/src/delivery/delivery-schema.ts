@@ -3,6 +3,7 @@
  * front). Delivery owns it; the config schema composes it (config/config-schema.ts).
  */
 import { type Static, Type } from '@sinclair/typebox';
+import { DeliveryFormat, SparkplugUplinkConfig } from '../delivery/sparkplug/config.js';
 
 export const MqttConfig = Type.Object(
   {
@@ -67,6 +68,9 @@ export const BufferConfig = Type.Object(
 export const DeliveryConfig = Type.Object(
   {
     mqtt: MqttConfig,
+    // Sparkplug B uplink (issue 18): edge-agent/src/delivery/sparkplug/config.ts
+    format: Type.Optional(DeliveryFormat),
+    sparkplug: Type.Optional(SparkplugUplinkConfig),
     buffer: Type.Optional(BufferConfig),
     batch: Type.Optional(
       Type.Object(
