@@ -9,6 +9,7 @@ import { dirname, resolve } from 'node:path';
 import {
   formatPath,
   formatProblem,
+  ID_PATTERN,
   isValidId,
   type Locate,
   type Problem,
@@ -191,7 +192,7 @@ function semanticProblems(value: unknown, file: string, locate?: Locate): Proble
   if (part?.by === 'district' && Array.isArray(part.districts)) {
     part.districts.forEach((d: unknown, i: number) => {
       if (typeof d === 'string' && !isValidId(d))
-        p(['partition', 'districts', i], `"${d}" is not a valid district id (lower-case [a-z0-9_-])`);
+        p(['partition', 'districts', i], `"${d}" is not a valid district id (${ID_PATTERN.source})`);
     });
   }
   return problems;

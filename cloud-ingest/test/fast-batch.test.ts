@@ -5,10 +5,11 @@
 import { deviceTopic } from '@ganzhi/device-profiles';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { fastDataBatch } from '../src/fast-path/fast-batch.js';
+import { parsedDataBatch } from '../src/fast-path/parsed-batch.js';
+import { scanDataBatch } from '../src/fast-path/scan-batch.js';
 import { decodeRecord } from '../src/pipeline/decode-record.js';
-import { fastDataBatch, parsedDataBatch } from '../src/pipeline/fast-batch.js';
 import { encodeLogRecord } from '../src/pipeline/log-record.js';
-import { scanDataBatch } from '../src/pipeline/scan-batch.js';
 import { cleanBatch, IDS, NOW, payload, payloadOf, validBatch } from './batch-arbitraries.js';
 
 const topic = deviceTopic(IDS.district, IDS.gateway, IDS.device, 'data');

@@ -10,7 +10,7 @@ import {
   decodeDeviceStatus,
   decodeGatewayState,
   parseTopic,
-} from '@ganzhi/device-profiles';
+} from '@ganzhi/device-profiles/contract';
 import type { MemoryHubSource } from './memory-source.js';
 
 export type FeedResult = { ok: true } | { ok: false; error: string };

@@ -1,4 +1,4 @@
-import type { DataBatch } from '@ganzhi/device-profiles';
+import type { DataBatch } from '@ganzhi/device-profiles/contract';
 import { describe, expect, it } from 'vitest';
 import { createMemoryHubSource } from './memory-source.js';
 import { RateCounter } from './rate.js';

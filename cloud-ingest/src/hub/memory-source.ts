@@ -6,7 +6,13 @@
  * `tracker`, and the owner feeds it). With `series`, chart queries go to the store and no
  * rings are kept.
  */
-import type { DataBatch, DeviceMeta, DeviceStatus, GatewayState, TopicIds } from '@ganzhi/device-profiles';
+import type {
+  DataBatch,
+  DeviceMeta,
+  DeviceStatus,
+  GatewayState,
+  TopicIds,
+} from '@ganzhi/device-profiles/contract';
 import { CompletenessTracker } from '../completeness/tracker.js';
 import { RateCounter } from './rate.js';
 import { bucketMean } from './ring.js';

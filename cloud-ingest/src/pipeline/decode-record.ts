@@ -16,9 +16,9 @@ import {
   parseTopic,
   type TopicIds,
   toLineProtocol,
-} from '@ganzhi/device-profiles';
+} from '@ganzhi/device-profiles/contract';
+import { fastDataBatch } from '../fast-path/fast-batch.js';
 import type { DeadLetter } from './dead-letter.js';
-import { fastDataBatch } from './fast-batch.js';
 import { decodeLogRecord } from './log-record.js';
 
 export interface RecordOutcome {

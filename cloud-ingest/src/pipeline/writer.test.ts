@@ -1,4 +1,4 @@
-import { type DataBatch, deviceTopic, encodeDataBatch } from '@ganzhi/device-profiles';
+import { type DataBatch, deviceTopic, encodeDataBatch } from '@ganzhi/device-profiles/contract';
 import { createMemoryLog } from '@ganzhi/durable-log';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';

@@ -8,13 +8,12 @@
  * good, the contract's `<point>_reason` string field becomes the `reason` column of
  * `<point>`'s row (a bad reading without a value is a row with value NULL and a reason).
  */
+import { REASON_SUFFIX } from '@ganzhi/device-profiles/contract';
 import Database from 'better-sqlite3';
 import { IngestError } from '../errors.js';
 import { type ParsedLine, parseLine } from '../line-protocol.js';
 import type { RejectedLine, Sink, WriteResult } from '../sink.js';
 import { SCHEMA_SQL, SCHEMA_VERSION } from './sqlite-schema.js';
-
-const REASON_SUFFIX = '_reason';
 
 export interface SqliteSinkOptions {
   file: string;
