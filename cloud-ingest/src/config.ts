@@ -26,7 +26,13 @@ const Retry = Type.Object(
     maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 })),
     minDelayMs: Type.Optional(Type.Integer({ minimum: 0 })),
     maxDelayMs: Type.Optional(Type.Integer({ minimum: 0 })),
-    jitterMs: Type.Optional(Type.Integer({ minimum: 0 })),
+    jitter: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        maximum: 1,
+        description: 'fraction of each delay that is random (default 0.5: ±25 %)',
+      }),
+    ),
   },
   { additionalProperties: false, description: 'retries inside one store write' },
 );

@@ -7,6 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { openSegmentLog } from '@ganzhi/durable-log';
+import { type Clock, type Random, systemClock, systemRandom, type TimerHandle } from '@ganzhi/runtime';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { completenessLines } from './completeness/points.js';
@@ -14,10 +15,11 @@ import { loadTrackerState, saveTrackerState } from './completeness/state-file.js
 import { CompletenessTracker } from './completeness/tracker.js';
 import type { IngestConfig } from './config.js';
 import { buildHttpApp } from './http/app.js';
-import { createMemoryHubSource, type MemoryHubSource, sqliteSeries } from './hub/index.js';
+import { feedHub } from './hub/feed.js';
+import { createMemoryHubSource } from './hub/memory-source.js';
+import { storeSeries } from './hub/store-series.js';
 import { ingestMetrics } from './metrics.js';
 import { createDeadLetters } from './pipeline/dead-letter.js';
-import type { DecodedMessage } from './pipeline/decode-record.js';
 import { makePartition } from './pipeline/partition.js';
 import { type Receiver, startReceiver } from './pipeline/receiver.js';
 import { Writer } from './pipeline/writer.js';
@@ -36,8 +38,20 @@ export interface Ingest {
   close(opts?: { flushTimeoutMs?: number }): Promise<void>;
 }
 
-export async function startIngest(cfg: IngestConfig, deps: { logger: Logger; sink?: Sink }): Promise<Ingest> {
-  const logger = deps.logger;
+export interface IngestDeps {
+  logger: Logger;
+  /** the store; default the one `cfg.store` names */
+  sink?: Sink;
+  /** timers and time for the writer, the receiver's retries, the store's retries and the completeness points (default systemClock) */
+  clock?: Clock;
+  /** jitter of the retries (default Math.random) */
+  random?: Random;
+}
+
+export async function startIngest(cfg: IngestConfig, deps: IngestDeps): Promise<Ingest> {
+  const { logger } = deps;
+  const clock = deps.clock ?? systemClock;
+  const random = deps.random ?? systemRandom;
   const metrics = ingestMetrics();
   mkdirSync(cfg.log.dir, { recursive: true });
   const log = openSegmentLog({
@@ -47,24 +61,26 @@ export async function startIngest(cfg: IngestConfig, deps: { logger: Logger; sin
   if (log.recovery.truncatedBytes > 0) logger.warn({ recovery: log.recovery }, 'log recovered a torn tail');
   const sink =
     deps.sink ??
-    (await createSink(cfg.store, (err, attempt, delayMs) => {
-      metrics.retries.inc();
-      logger.debug({ attempt, delayMs, code: (err as { code?: string }).code }, 'store write retry');
+    (await createSink(cfg.store, {
+      clock,
+      random,
+      onRetry(err, attempt, delayMs) {
+        metrics.retries.inc();
+        logger.debug({ attempt, delayMs, code: (err as { code?: string }).code }, 'store write retry');
+      },
     }));
   mkdirSync(dirname(cfg.completeness.file), { recursive: true });
   const tracker = new CompletenessTracker(loadTrackerState(cfg.completeness.file));
   const deadLetters = createDeadLetters(cfg.deadLetterFile);
   const gatewaysOnline = new Map<string, boolean>();
-  // queries (/api/series, the hub chart) read the SQLite file; with the writer in a worker
-  // thread they get their own read-only connection (WAL lets readers run beside the writer)
-  let readOnlyDb: import('better-sqlite3').Database | undefined;
-  if (!('db' in sink) && cfg.store.type === 'sqlite' && cfg.store.file) {
-    const { default: Database } = await import('better-sqlite3');
-    readOnlyDb = new Database(cfg.store.file, { readonly: true, fileMustExist: true });
-  }
-  const sqlite = 'db' in sink ? (sink as { db: import('better-sqlite3').Database }).db : readOnlyDb;
-  // the hub page's bookkeeping reads the ingest's tracker and, with SQLite, charts from the store
-  const hub = createMemoryHubSource({ tracker, ...(sqlite ? { series: sqliteSeries(sqlite) } : {}) });
+  // the hub page's bookkeeping reads the ingest's tracker and, when the store can be read
+  // back (SQLite), charts from the store
+  const reader = sink.reader;
+  const hub = createMemoryHubSource({
+    tracker,
+    now: () => clock.now(),
+    ...(reader ? { series: storeSeries(reader) } : {}),
+  });
   const writer = new Writer({
     onMessage: (m) => feedHub(hub, m),
     log,
@@ -73,6 +89,8 @@ export async function startIngest(cfg: IngestConfig, deps: { logger: Logger; sin
     tracker,
     metrics,
     logger: logger.child({ component: 'writer' }),
+    clock,
+    random,
     batchLines: cfg.batch.lines,
     flushMs: cfg.batch.flushMs,
     maxInFlight: cfg.batch.maxInFlight,
@@ -125,28 +143,29 @@ export async function startIngest(cfg: IngestConfig, deps: { logger: Logger; sin
     metrics,
     logger: logger.child({ component: 'receiver' }),
     onAppended: (offset, record) => writer.appended(offset, record),
+    clock,
     mqtt: ca ? { ca: [(await import('node:fs')).readFileSync(ca)] } : undefined,
   });
   writer.start();
 
-  let completenessTimer: NodeJS.Timeout | undefined;
-  if (cfg.completeness.writeEveryMs > 0) {
-    completenessTimer = setInterval(() => {
-      const lines = completenessLines(tracker.figures(), Date.now());
-      if (lines.length === 0) return;
-      sink
-        .write(lines)
-        .catch((err) =>
-          logger.debug({ err: { message: (err as Error).message } }, 'completeness points not written'),
-        );
-    }, cfg.completeness.writeEveryMs);
-    completenessTimer.unref();
-  }
+  let completenessTimer: TimerHandle | undefined;
+  const every = cfg.completeness.writeEveryMs;
+  const writeCompleteness = (): void => {
+    completenessTimer = clock.setTimeout(writeCompleteness, every);
+    const lines = completenessLines(tracker.figures(), clock.now());
+    if (lines.length === 0) return;
+    sink
+      .write(lines)
+      .catch((err) =>
+        logger.debug({ err: { message: (err as Error).message } }, 'completeness points not written'),
+      );
+  };
+  if (every > 0) completenessTimer = clock.setTimeout(writeCompleteness, every);
 
   const http = buildHttpApp({
     registry: reg,
     tracker,
-    sqlite,
+    ...(reader ? { series: reader } : {}),
     hub,
     async ready() {
       if (!receiver.connected) throw new Error('not connected to the broker');
@@ -168,11 +187,10 @@ export async function startIngest(cfg: IngestConfig, deps: { logger: Logger; sin
     metrics,
     close(opts = {}) {
       closing ??= (async () => {
-        if (completenessTimer) clearInterval(completenessTimer);
+        if (completenessTimer !== undefined) clock.clearTimeout(completenessTimer);
         await receiver.close();
         await writer.stop(opts.flushTimeoutMs ?? 10_000);
         log.close();
-        readOnlyDb?.close();
         await http.close();
         await sink.close();
         logger.info('ingest stopped');
@@ -180,21 +198,4 @@ export async function startIngest(cfg: IngestConfig, deps: { logger: Logger; sin
       return closing;
     },
   };
-}
-
-function feedHub(hub: MemoryHubSource, m: DecodedMessage): void {
-  switch (m.kind) {
-    case 'state':
-      hub.onState(m.ids, m.value);
-      break;
-    case 'meta':
-      hub.onMeta(m.ids, m.value);
-      break;
-    case 'status':
-      hub.onStatus(m.ids, m.value);
-      break;
-    case 'data':
-      hub.onBatch(m.ids, m.value);
-      break;
-  }
 }

@@ -1,22 +1,23 @@
 /**
  * The ingest's HTTP surface (fastify): /healthz, /readyz, /metrics, /api/completeness and,
- * with the SQLite store, /api/series. Built separately from listen() so tests use inject().
+ * with a store that has a reader (SQLite), /api/series. Built separately from listen() so
+ * tests use inject().
  */
-import type Database from 'better-sqlite3';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { CompletenessTracker } from '../completeness/tracker.js';
 import { IngestError } from '../errors.js';
 import { type HubSource, hubPlugin } from '../hub/index.js';
 import type { Registry } from '../metrics.js';
-import { parseSeriesQuery, parseTime, querySeries } from './series-query.js';
+import type { SeriesReader } from '../sink.js';
+import { parseSeriesQuery, parseTime } from './series-query.js';
 
 export interface HttpDeps {
   registry: Registry;
   tracker: CompletenessTracker;
   /** resolves when ready (broker connected, store writable); rejects with the reason otherwise */
   ready(): Promise<void>;
-  /** the SQLite connection, when that is the store */
-  sqlite?: Database.Database;
+  /** the store's reader, when it has one (SQLite) */
+  series?: SeriesReader;
   /** the programme office's hub page (GET /hub) and its API */
   hub?: HubSource;
 }
@@ -76,12 +77,12 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
   });
 
   app.get<{ Querystring: Record<string, string | undefined> }>('/api/series', async (req, reply) => {
-    if (!deps.sqlite) {
+    if (!deps.series) {
       return reply
         .code(404)
         .send({ code: 'GZ_NO_SQLITE', message: 'the store is InfluxDB: query it with InfluxQL or Flux' });
     }
-    return querySeries(deps.sqlite, parseSeriesQuery(req.query));
+    return deps.series.series(parseSeriesQuery(req.query));
   });
 
   return app;

@@ -4,11 +4,12 @@
  */
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
+import type { Clock, Random } from '@ganzhi/runtime';
 import { IngestError } from '../errors.js';
-import type { Sink, WriteResult } from '../sink.js';
-import { outcomeOf, unreachable, writeLines } from './http-write.js';
+import type { Sink } from '../sink.js';
+import { createHttpSink, outcomeOf, unreachable } from './http-write.js';
 import type { SendOutcome } from './isolate.js';
-import { DEFAULT_RETRY, type RetryPolicy, realSleep, type Sleep } from './retry.js';
+import { DEFAULT_RETRY, type RetryPolicy, SYSTEM_TIMING } from './retry.js';
 
 const gzipAsync = promisify(gzip);
 
@@ -23,7 +24,10 @@ export interface InfluxV1Options {
   timeoutMs?: number;
   retry?: Partial<RetryPolicy>;
   validate?: boolean;
-  sleep?: Sleep;
+  /** what retries wait on (default the system clock) */
+  clock?: Clock;
+  /** the retries' jitter (default Math.random) */
+  random?: Random;
   onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
 }
 
@@ -38,8 +42,6 @@ export function createInfluxV1Sink(opts: InfluxV1Options): Sink {
     headers.authorization = `Basic ${cred}`;
   }
   const timeoutMs = opts.timeoutMs ?? 30_000;
-  const retry = { ...DEFAULT_RETRY, ...opts.retry };
-  let closed = false;
 
   async function post(body: string): Promise<SendOutcome> {
     let payload: string | Buffer = body;
@@ -73,27 +75,22 @@ export function createInfluxV1Sink(opts: InfluxV1Options): Sink {
     return outcomeOf('InfluxDB', res.status, message.slice(0, 64_000), res.headers.get('retry-after'));
   }
 
-  return {
+  return createHttpSink({
     kind: 'influxdb-v1',
-    async write(lines, wopts): Promise<WriteResult> {
-      if (closed) throw new IngestError('GZ_SINK_CLOSED', 'the InfluxDB v1 sink is closed');
-      return writeLines(lines, {
-        send: (ls) => post(ls.join('\n')),
-        retry,
-        sleep: opts.sleep ?? realSleep,
-        validate: (opts.validate ?? true) && wopts?.trusted !== true,
-        onRetry: opts.onRetry,
-      });
-    },
-    async check() {
-      if (closed) throw new IngestError('GZ_SINK_CLOSED', 'the InfluxDB v1 sink is closed');
+    name: 'the InfluxDB v1 sink',
+    send: (lines) => post(lines.join('\n')),
+    async probe() {
       // An empty write checks reachability, credentials and that the database exists.
       const out = await post('');
       if (!out.ok)
         throw new IngestError('GZ_SINK_REFUSED', `InfluxDB refused an empty write: ${out.message}`);
     },
-    async close() {
-      closed = true;
+    retry: { ...DEFAULT_RETRY, ...opts.retry },
+    timing: {
+      clock: opts.clock ?? SYSTEM_TIMING.clock,
+      random: opts.random ?? SYSTEM_TIMING.random,
     },
-  };
+    validate: opts.validate,
+    onRetry: opts.onRetry,
+  });
 }

@@ -6,12 +6,12 @@
  * (`maxRetries: 0`) so that a failure is reported for exactly the lines of that write; the
  * retry (backoff, jitter, Retry-After) and 400 isolation are ours (see http-write.ts).
  */
+import type { Clock, Random } from '@ganzhi/runtime';
 import { HttpError, InfluxDB, setLogger } from '@influxdata/influxdb-client';
-import { IngestError } from '../errors.js';
-import type { Sink, WriteResult } from '../sink.js';
-import { outcomeOf, unreachable, writeLines } from './http-write.js';
+import type { Sink } from '../sink.js';
+import { createHttpSink, outcomeOf, unreachable } from './http-write.js';
 import type { SendOutcome } from './isolate.js';
-import { DEFAULT_RETRY, type RetryPolicy, realSleep, type Sleep } from './retry.js';
+import { DEFAULT_RETRY, type RetryPolicy, SYSTEM_TIMING } from './retry.js';
 
 export interface InfluxV2Options {
   url: string;
@@ -24,7 +24,10 @@ export interface InfluxV2Options {
   timeoutMs?: number;
   retry?: Partial<RetryPolicy>;
   validate?: boolean;
-  sleep?: Sleep;
+  /** what retries wait on (default the system clock) */
+  clock?: Clock;
+  /** the retries' jitter (default Math.random) */
+  random?: Random;
   onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
 }
 
@@ -33,8 +36,6 @@ setLogger({ error: () => {}, warn: () => {} });
 
 export function createInfluxV2Sink(opts: InfluxV2Options): Sink {
   const influx = new InfluxDB({ url: opts.url, token: opts.token, timeout: opts.timeoutMs ?? 30_000 });
-  const retry = { ...DEFAULT_RETRY, ...opts.retry };
-  let closed = false;
 
   async function send(lines: string[]): Promise<SendOutcome> {
     const api = influx.getWriteApi(opts.org, opts.bucket, 'ms', {
@@ -61,36 +62,33 @@ export function createInfluxV2Sink(opts: InfluxV2Options): Sink {
     }
   }
 
-  return {
+  async function probe(): Promise<void> {
+    const headers: Record<string, string> = {};
+    if (opts.token) headers.authorization = `Token ${opts.token}`;
+    const u = `${opts.url.replace(/\/+$/, '')}/api/v2/write?${new URLSearchParams({ org: opts.org, bucket: opts.bucket, precision: 'ms' })}`;
+    let res: Response;
+    try {
+      res = await fetch(u, { method: 'POST', body: '', headers, signal: AbortSignal.timeout(5000) });
+    } catch (err) {
+      throw unreachable('InfluxDB v2', err);
+    }
+    await res.arrayBuffer();
+    // 2xx, or 400 for the empty body: reachable, authorised, bucket exists.
+    if (res.ok || res.status === 400) return;
+    outcomeOf('InfluxDB v2', res.status, res.statusText, res.headers.get('retry-after'));
+  }
+
+  return createHttpSink({
     kind: 'influxdb-v2',
-    async write(lines, wopts): Promise<WriteResult> {
-      if (closed) throw new IngestError('GZ_SINK_CLOSED', 'the InfluxDB v2 sink is closed');
-      return writeLines(lines, {
-        send,
-        retry,
-        sleep: opts.sleep ?? realSleep,
-        validate: (opts.validate ?? true) && wopts?.trusted !== true,
-        onRetry: opts.onRetry,
-      });
+    name: 'the InfluxDB v2 sink',
+    send,
+    probe,
+    retry: { ...DEFAULT_RETRY, ...opts.retry },
+    timing: {
+      clock: opts.clock ?? SYSTEM_TIMING.clock,
+      random: opts.random ?? SYSTEM_TIMING.random,
     },
-    async check() {
-      if (closed) throw new IngestError('GZ_SINK_CLOSED', 'the InfluxDB v2 sink is closed');
-      const headers: Record<string, string> = {};
-      if (opts.token) headers.authorization = `Token ${opts.token}`;
-      const u = `${opts.url.replace(/\/+$/, '')}/api/v2/write?${new URLSearchParams({ org: opts.org, bucket: opts.bucket, precision: 'ms' })}`;
-      let res: Response;
-      try {
-        res = await fetch(u, { method: 'POST', body: '', headers, signal: AbortSignal.timeout(5000) });
-      } catch (err) {
-        throw unreachable('InfluxDB v2', err);
-      }
-      await res.arrayBuffer();
-      // 2xx, or 400 for the empty body: reachable, authorised, bucket exists.
-      if (res.ok || res.status === 400) return;
-      outcomeOf('InfluxDB v2', res.status, res.statusText, res.headers.get('retry-after'));
-    },
-    async close() {
-      closed = true;
-    },
-  };
+    validate: opts.validate,
+    onRetry: opts.onRetry,
+  });
 }

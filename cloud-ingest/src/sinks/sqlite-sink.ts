@@ -12,7 +12,8 @@ import { REASON_SUFFIX } from '@ganzhi/device-profiles/contract';
 import Database from 'better-sqlite3';
 import { IngestError } from '../errors.js';
 import { type ParsedLine, parseLine } from '../line-protocol.js';
-import type { RejectedLine, Sink, WriteResult } from '../sink.js';
+import type { RejectedLine, SeriesReader, Sink, WriteResult } from '../sink.js';
+import { sqliteReader } from './sqlite-query.js';
 import { SCHEMA_SQL, SCHEMA_VERSION } from './sqlite-schema.js';
 
 export interface SqliteSinkOptions {
@@ -22,8 +23,9 @@ export interface SqliteSinkOptions {
 }
 
 export interface SqliteSink extends Sink {
-  /** the connection, for the query endpoint and tests (read only use, please) */
+  /** the connection, for tests and tools (read only use, please) */
   readonly db: Database.Database;
+  readonly reader: SeriesReader;
 }
 
 interface Row {
@@ -135,6 +137,7 @@ export function createSqliteSink(opts: SqliteSinkOptions): SqliteSink {
   return {
     kind: 'sqlite',
     db,
+    reader: sqliteReader(db),
     async write(lines): Promise<WriteResult> {
       if (closed) throw new IngestError('GZ_SINK_CLOSED', 'the SQLite sink is closed');
       if (lines.length === 0) return { written: 0, rejected: [] };
