@@ -19,7 +19,9 @@ import {
 } from '@ganzhi/device-profiles';
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { DEFAULT_MAX_SEQ_JUMP, DEFAULT_MAX_STREAMS_PER_GATEWAY } from './completeness/tracker.js';
 import { IngestError } from './errors.js';
+import { DEFAULT_LIMITS } from './guard/gateway-limits.js';
 
 const Retry = Type.Object(
   {
@@ -142,13 +144,76 @@ export const IngestConfigSchema = Type.Object(
       {
         file: Type.String({ default: './data/completeness.json' }),
         writeEveryMs: Type.Integer({ minimum: 0, default: 60_000 }),
+        maxSeqJump: Type.Integer({
+          minimum: 1,
+          default: DEFAULT_MAX_SEQ_JUMP,
+          description:
+            'a seq more than this past the highest seen (or below the lowest) is a stream reset, not missing batches',
+        }),
       },
       { additionalProperties: false, default: {} },
+    ),
+    limits: Type.Object(
+      {
+        gateways: Type.Integer({
+          minimum: 1,
+          default: DEFAULT_LIMITS.gateways,
+          description: 'gateways the ingest knows at once',
+        }),
+        devicesPerGateway: Type.Integer({
+          minimum: 1,
+          default: DEFAULT_LIMITS.devicesPerGateway,
+          description: 'device ids one gateway may use (so also its retained meta/status topics)',
+        }),
+        seriesPerGateway: Type.Integer({
+          minimum: 1,
+          default: DEFAULT_LIMITS.seriesPerGateway,
+          description: 'tag sets (measurement × device × model) one gateway may write; ×3 qualities = series',
+        }),
+        pointsPerDevice: Type.Integer({
+          minimum: 1,
+          default: DEFAULT_LIMITS.pointsPerDevice,
+          description: 'points one device meta may list',
+        }),
+        streamsPerGateway: Type.Integer({
+          minimum: 1,
+          default: DEFAULT_MAX_STREAMS_PER_GATEWAY,
+          description: 'completeness streams kept per gateway; older ones are folded into one',
+        }),
+      },
+      {
+        additionalProperties: false,
+        default: {},
+        description:
+          'per-gateway limits: what is over them is refused to the dead letters, counted and logged',
+      },
+    ),
+    profiles: Type.Object(
+      {
+        builtin: Type.Boolean({
+          default: true,
+          description: 'the profiles shipped in @ganzhi/device-profiles',
+        }),
+        dirs: Type.Array(Type.String(), {
+          default: [],
+          description: 'site profile directories (the same as the gateways use); a later one overrides',
+        }),
+      },
+      {
+        additionalProperties: false,
+        default: {},
+        description: 'the profiles the ingest knows: a batch naming another is tagged model=unknown',
+      },
     ),
     http: Type.Object(
       {
         host: Type.String({ default: '127.0.0.1' }),
         port: Type.Integer({ minimum: 0, maximum: 65535, default: 9464 }),
+        allowedHosts: Type.Array(Type.String({ minLength: 1 }), {
+          default: [],
+          description:
+            'Host names the HTTP API answers besides localhost, IP addresses and http.host (DNS rebinding); ".example.org" allows every name under it',
+        }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -218,6 +283,7 @@ function finish(cfg: IngestConfig, base: string, env: Env, file: string): Ingest
     p('store', `cannot read a secret file: ${(err as Error).message}`);
   }
   cfg.log.dir = resolve(base, cfg.log.dir);
+  cfg.profiles.dirs = cfg.profiles.dirs.map((d) => resolve(base, d));
   cfg.deadLetterFile = resolve(base, cfg.deadLetterFile);
   cfg.completeness.file = resolve(base, cfg.completeness.file);
   if (problems.length) fail(problems);

@@ -6,6 +6,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { builtinProfilesDir, ProfileRegistry } from '@ganzhi/device-profiles';
 import { openSegmentLog } from '@ganzhi/durable-log';
 import { type Clock, type Random, systemClock, systemRandom, type TimerHandle } from '@ganzhi/runtime';
 import type { FastifyInstance } from 'fastify';
@@ -14,6 +15,10 @@ import { completenessLines } from './completeness/points.js';
 import { loadTrackerState, saveTrackerState } from './completeness/state-file.js';
 import { CompletenessTracker } from './completeness/tracker.js';
 import type { IngestConfig } from './config.js';
+import { EventLog } from './guard/event-log.js';
+import { GatewayLimits } from './guard/gateway-limits.js';
+import { hostPolicy } from './guard/host-check.js';
+import { InboundGuard } from './guard/inbound-guard.js';
 import { buildHttpApp } from './http/app.js';
 import { feedHub } from './hub/feed.js';
 import { createMemoryHubSource } from './hub/memory-source.js';
@@ -46,6 +51,15 @@ export interface IngestDeps {
   clock?: Clock;
   /** jitter of the retries (default Math.random) */
   random?: Random;
+  /** the profiles whose ids are `model` tags (default: builtin and `cfg.profiles.dirs`) */
+  profiles?: ProfileRegistry;
+}
+
+/** The profiles the configuration names: builtin (unless off) and the site directories. */
+function profilesOf(cfg: IngestConfig): ProfileRegistry {
+  const { builtin, dirs } = cfg.profiles;
+  if (builtin && dirs.length === 0) return ProfileRegistry.builtin();
+  return ProfileRegistry.fromDirs([...(builtin ? [builtinProfilesDir] : []), ...dirs]);
 }
 
 export async function startIngest(cfg: IngestConfig, deps: IngestDeps): Promise<Ingest> {
@@ -70,8 +84,20 @@ export async function startIngest(cfg: IngestConfig, deps: IngestDeps): Promise<
       },
     }));
   mkdirSync(dirname(cfg.completeness.file), { recursive: true });
-  const tracker = new CompletenessTracker(loadTrackerState(cfg.completeness.file));
-  const deadLetters = createDeadLetters(cfg.deadLetterFile);
+  const tracker = new CompletenessTracker(loadTrackerState(cfg.completeness.file), {
+    maxSeqJump: cfg.completeness.maxSeqJump,
+    maxStreamsPerGateway: cfg.limits.streamsPerGateway,
+  });
+  const deadLetters = createDeadLetters(cfg.deadLetterFile, () => clock.now());
+  const profiles = deps.profiles ?? profilesOf(cfg);
+  const events = new EventLog({
+    logger: logger.child({ component: 'guard' }),
+    clock,
+    counter: metrics.events,
+    suppressedCounter: metrics.eventsSuppressed,
+  });
+  const limits = new GatewayLimits(cfg.limits);
+  const guard = new InboundGuard({ limits, events, metrics, knownModel: (id) => profiles.has(id) });
   const gatewaysOnline = new Map<string, boolean>();
   // the hub page's bookkeeping reads the ingest's tracker and, when the store can be read
   // back (SQLite), charts from the store
@@ -96,6 +122,7 @@ export async function startIngest(cfg: IngestConfig, deps: IngestDeps): Promise<
     maxInFlight: cfg.batch.maxInFlight,
     persist: (state) => saveTrackerState(cfg.completeness.file, state),
     onGatewayState: (d, g, online) => gatewaysOnline.set(`${d}/${g}`, online),
+    guard,
   });
   const reg = metrics.registry;
   reg.gauge(
@@ -129,6 +156,17 @@ export async function startIngest(cfg: IngestConfig, deps: IngestDeps): Promise<
     fig('duplicates'),
   );
   reg.gauge('ganzhi_ingest_batches_late', 'data batches that arrived out of order per gateway', fig('late'));
+  reg.gauge('ganzhi_ingest_stream_resets', 'seq jumps past completeness.maxSeqJump per gateway', () =>
+    tracker.figures().map((g) => ({ labels: { district: g.district, gateway: g.gateway }, value: g.resets })),
+  );
+  reg.gauge('ganzhi_ingest_limit_tracked', 'gateways, devices and tag sets the limits remember', () => {
+    const n = limits.size;
+    return [
+      { labels: { what: 'gateways' }, value: n.gateways },
+      { labels: { what: 'devices' }, value: n.devices },
+      { labels: { what: 'series' }, value: n.series },
+    ];
+  });
 
   const partition = makePartition(cfg.partition ?? { by: 'none' }, cfg.mqtt.share);
   const ca = cfg.mqtt.caFile;
@@ -163,6 +201,9 @@ export async function startIngest(cfg: IngestConfig, deps: IngestDeps): Promise<
   if (every > 0) completenessTimer = clock.setTimeout(writeCompleteness, every);
 
   const http = buildHttpApp({
+    logger,
+    hosts: hostPolicy(cfg.http.host, cfg.http.allowedHosts),
+    events,
     registry: reg,
     tracker,
     ...(reader ? { series: reader } : {}),

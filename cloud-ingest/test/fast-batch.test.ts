@@ -41,6 +41,29 @@ describe('fast data-batch path', () => {
     expect(seen.reference).toBeGreaterThan(250);
   });
 
+  it('tags an unknown model `unknown` the same way on the fast and the reference path', () => {
+    const knownModel = (id: string) => id === 'eastron-sdm630';
+    const seen = { unknown: 0, known: 0 };
+    fc.assert(
+      fc.property(payload, ({ json }) => {
+        const rec = record(Buffer.from(json));
+        const reference = decodeRecord(rec, NOW, { fast: false, knownModel });
+        expect(decodeRecord(rec, NOW, { knownModel })).toEqual(reference);
+        if (reference.unknownModel !== undefined) {
+          seen.unknown++;
+          expect(reference.unknownModel).toBe('bench-meter');
+          for (const l of reference.lines) expect(l).toContain(',model=unknown,');
+        } else if (reference.lines.length > 0) {
+          seen.known++;
+          for (const l of reference.lines) expect(l).toContain(',model=eastron-sdm630,');
+        }
+      }),
+      { numRuns: 800 },
+    );
+    expect(seen.unknown).toBeGreaterThan(100);
+    expect(seen.known).toBeGreaterThan(100);
+  });
+
   it('takes every valid batch', () => {
     fc.assert(
       fc.property(validBatch, (b) => {

@@ -154,7 +154,7 @@ describe(`payload fuzz at the ingest (seed ${SEED}, ${SIZE}; replay: GZ_FUZZ_SEE
         const known = new Set(gen.gateways.map((g) => `${g.district}/${g.gateway}/${g.device}`));
         for (const s of series) {
           expect(s.measurement).toBe('fuzz');
-          expect(s.model).toBe('fuzz-meter');
+          expect(s.model).toBe('eastron-sdm630');
           expect(known.has(`${s.district}/${s.gateway}/${s.device}`), JSON.stringify(s)).toBe(true);
           for (const tag of [s.district, s.gateway, s.device]) expect(tag).toMatch(ID_PATTERN);
         }

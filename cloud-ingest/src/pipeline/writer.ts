@@ -14,11 +14,13 @@ import { type Clock, type Random, sleep, systemClock, systemRandom } from '@ganz
 import type { Logger } from 'pino';
 import type { CompletenessTracker, TrackerState } from '../completeness/tracker.js';
 import { isRetriable } from '../errors.js';
+import type { InboundGuard } from '../guard/inbound-guard.js';
 import type { IngestMetrics } from '../metrics.js';
 import type { Sink } from '../sink.js';
 import { DEFAULT_RETRY, type RetryPolicy, retryDelay } from '../sinks/retry.js';
 import type { DeadLetters } from './dead-letter.js';
-import { type DecodedMessage, decodeRecord } from './decode-record.js';
+import { type DecodedMessage, decodeMessage, decodeRecord, type RecordOutcome } from './decode-record.js';
+import { decodeLogRecord } from './log-record.js';
 
 export interface WriterOptions {
   /** every decoded contract message, in log order (the hub page's bookkeeping) */
@@ -46,6 +48,8 @@ export interface WriterOptions {
   random?: Random;
   /** gateway online/offline as last announced on its state topic */
   onGatewayState?: (district: string, gateway: string, online: boolean) => void;
+  /** screens every decoded message (per-gateway limits, model tags) and reports refusals */
+  guard?: InboundGuard;
 }
 
 /** Records the writer takes from memory instead of reading them back from the log. */
@@ -61,9 +65,9 @@ interface Batch {
 
 export class Writer {
   private readonly o: Required<
-    Omit<WriterOptions, 'persist' | 'onGatewayState' | 'onMessage' | 'outageRetry'>
+    Omit<WriterOptions, 'persist' | 'onGatewayState' | 'onMessage' | 'outageRetry' | 'guard'>
   > &
-    Pick<WriterOptions, 'persist' | 'onGatewayState' | 'onMessage'>;
+    Pick<WriterOptions, 'persist' | 'onGatewayState' | 'onMessage' | 'guard'>;
   private readonly outage: RetryPolicy;
   private cursor: number;
   private batch: Batch;
@@ -204,15 +208,26 @@ export class Writer {
     this.maybePersistAndAck(true);
   }
 
+  /** A log record → its outcome, screened by the guard when there is one. */
+  private decode(raw: Buffer, now: number): RecordOutcome {
+    const guard = this.o.guard;
+    if (guard === undefined) return decodeRecord(raw, now);
+    const rec = decodeLogRecord(raw);
+    if (rec === undefined) return decodeRecord(raw, now); // the corrupt-record dead letter
+    return guard.screen(decodeMessage(rec.topic, rec.payload, now, guard.decode), rec.topic, rec.payload);
+  }
+
   private process(offset: number, payload: Buffer, now: number): void {
-    const out = decodeRecord(payload, now);
+    const out = this.decode(payload, now);
     const m = this.o.metrics;
     if (out.deadLetters.length > 0) {
       this.o.deadLetters.add(out.deadLetters);
       for (const d of out.deadLetters) m.deadLetters.inc(1, { kind: d.kind });
     }
     if (out.seq && offset > this.o.tracker.through) {
-      this.o.tracker.observe(out.seq.district, out.seq.gateway, out.seq.stream, out.seq.seq, now);
+      const { district, gateway, stream, seq } = out.seq;
+      if (this.o.tracker.observe(district, gateway, stream, seq, now) === 'reset')
+        this.o.guard?.streamReset(district, gateway, stream, seq);
     }
     if (offset > this.o.tracker.through) this.o.tracker.through = offset;
     if (out.state) this.o.onGatewayState?.(out.state.district, out.state.gateway, out.state.online);

@@ -4,6 +4,7 @@
  * primary key starts with ts).
  */
 import type Database from 'better-sqlite3';
+import { IngestError } from '../errors.js';
 import type { AggregateFn, SeriesQuery, SeriesReader, SeriesResult } from '../sink.js';
 
 const AGG_SQL: Record<AggregateFn, string> = {
@@ -16,7 +17,12 @@ const AGG_SQL: Record<AggregateFn, string> = {
   last: 'MAX(r.ts) AS _at, r.value',
 };
 
+const positive = (n: number | undefined): boolean => n === undefined || (Number.isSafeInteger(n) && n > 0);
+
 function querySeries(db: Database.Database, q: SeriesQuery): SeriesResult {
+  // the HTTP parser checks these; a caller that did not gets a clear error, not an SQL one
+  if (!positive(q.every) || !positive(q.limit))
+    throw new IngestError('GZ_QUERY_INVALID', 'every and limit must be positive safe integers');
   const limit = Math.min(q.limit ?? 10_000, 100_000);
   const where = ['r.ts >= ?', 'r.ts < ?', 's.measurement = ?'];
   const args: (string | number)[] = [q.from ?? 0, q.to ?? Number.MAX_SAFE_INTEGER, q.measurement];
@@ -38,7 +44,8 @@ function querySeries(db: Database.Database, q: SeriesQuery): SeriesResult {
   let sql: string;
   if (q.fn !== undefined) {
     const every = q.every ?? Number.MAX_SAFE_INTEGER;
-    sql = `SELECT ${cols}, (r.ts / ${every}) * ${every} AS t, ${AGG_SQL[q.fn]} AS v
+    args.unshift(every, every); // the window's two placeholders come first in the statement
+    sql = `SELECT ${cols}, (r.ts / CAST(? AS INTEGER)) * CAST(? AS INTEGER) AS t, ${AGG_SQL[q.fn]} AS v
              FROM readings r JOIN series s ON s.id = r.series_id
             WHERE ${where.join(' AND ')}
             GROUP BY s.id, r.point, t ORDER BY t LIMIT ${limit + 1}`;
