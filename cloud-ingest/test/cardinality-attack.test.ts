@@ -9,7 +9,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { ProfileRegistry } from '@ganzhi/device-profiles';
 import {
   type DataBatch,
@@ -21,10 +20,10 @@ import {
   LIMITS,
 } from '@ganzhi/device-profiles/contract';
 import type { MqttClient } from 'mqtt';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, waitFor } from '../../test-support/process.js';
 import { type Ingest, startIngest } from '../src/ingest.js';
+import { capturedLogger } from './captured-logger.js';
 import { testConfig } from './e2e-helpers.js';
 import { loginAs, type RealBroker, startRealBroker } from './real-broker.js';
 
@@ -35,17 +34,6 @@ const LIMITS_UNDER_TEST = {
   pointsPerDevice: 100,
   streamsPerGateway: 16,
 };
-
-function capturedLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk, _enc, done) {
-      for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l));
-      done();
-    },
-  });
-  return { logger: pino({ level: 'info' }, stream), lines };
-}
 
 function batch(gateway: string, device: string, seq: number, over: Partial<DataBatch> = {}): DataBatch {
   return {

@@ -7,26 +7,13 @@
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { seededRandom } from '@ganzhi/runtime';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, waitFor } from '../../test-support/process.js';
 import { type Ingest, startIngest } from '../src/ingest.js';
 import { createSqliteSink, type SqliteSink } from '../src/sinks/sqlite-sink.js';
+import { capturedLogger } from './captured-logger.js';
 import { startBroker, type TestBroker, testConfig } from './e2e-helpers.js';
-
-/** A pino logger whose lines the test can read. */
-function capturedLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk, _enc, done) {
-      for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l));
-      done();
-    },
-  });
-  return { logger: pino({ level: 'info' }, stream), lines };
-}
 
 /** GET over a real socket with the Host header as given (fetch would not let us set it). */
 function get(port: number, path: string, host: string): Promise<{ status: number; body: string }> {

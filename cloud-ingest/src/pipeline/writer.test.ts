@@ -88,6 +88,25 @@ async function turns(n = 10): Promise<void> {
   for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
 }
 
+/** A writer over `log` and `sink` on `clock`, with throwaway figures. */
+function writerOn(
+  log: ReturnType<typeof createMemoryLog>,
+  sink: Sink,
+  clock: ManualClock,
+  more: Partial<ConstructorParameters<typeof Writer>[0]> = {},
+): Writer {
+  return new Writer({
+    log,
+    sink,
+    deadLetters: createDeadLetters(undefined),
+    tracker: new CompletenessTracker(),
+    metrics: ingestMetrics(),
+    logger: pino({ level: 'silent' }),
+    clock,
+    ...more,
+  });
+}
+
 describe('writer while the store is down', () => {
   it('retries the same batch with the runtime backoff on its clock, honours Retry-After, acks only after the write', async () => {
     const clock = new ManualClock(T0);
@@ -105,16 +124,8 @@ describe('writer while the store is down', () => {
       async check() {},
       async close() {},
     };
-    const writer = new Writer({
-      log,
-      sink,
-      deadLetters: createDeadLetters(undefined),
-      tracker: new CompletenessTracker(),
-      metrics: ingestMetrics(),
-      logger: pino({ level: 'silent' }),
-      clock,
-      random: () => 0, // jitter 0.5 at its low end: the 500 ms first delay becomes 375
-    });
+    // jitter 0.5 at its low end: the 500 ms first delay becomes 375
+    const writer = writerOn(log, sink, clock, { random: () => 0 });
     writer.appended(log.append(record(0)), record(0));
     writer.start();
     await turns();
@@ -149,15 +160,7 @@ describe('writer while the store is down', () => {
       async check() {},
       async close() {},
     };
-    const writer = new Writer({
-      log,
-      sink,
-      deadLetters: createDeadLetters(undefined),
-      tracker: new CompletenessTracker(),
-      metrics: ingestMetrics(),
-      logger: pino({ level: 'silent' }),
-      clock,
-    });
+    const writer = writerOn(log, sink, clock);
     writer.appended(log.append(record(0)), record(0));
     writer.start();
     await turns();

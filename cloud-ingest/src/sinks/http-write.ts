@@ -4,11 +4,20 @@
  * isolate the lines a store refuses with 400, map HTTP statuses to coded errors, refuse use
  * after close. `createHttpSink` is the one Sink body both are built from.
  */
+
+import type { Clock, Random } from '@ganzhi/runtime';
 import { IngestError } from '../errors.js';
 import { findMalformed } from '../line-protocol.js';
 import type { RejectedLine, Sink, WriteResult } from '../sink.js';
 import { type SendFn, type SendOutcome, sendIsolating } from './isolate.js';
-import { parseRetryAfter, type RetryPolicy, type RetryTiming, withRetry } from './retry.js';
+import {
+  DEFAULT_RETRY,
+  parseRetryAfter,
+  type RetryPolicy,
+  type RetryTiming,
+  SYSTEM_TIMING,
+  withRetry,
+} from './retry.js';
 
 export interface HttpWriteDeps {
   /** one request; resolves ok / 400-ish outcome, throws IngestError otherwise */
@@ -76,6 +85,29 @@ export interface HttpSinkParts {
   /** check the syntax of lines that are not `trusted` (default true) */
   validate?: boolean;
   onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
+}
+
+/** What both InfluxDB sinks take from their options for retrying and checking. */
+export interface HttpSinkCommonOptions {
+  retry?: Partial<RetryPolicy>;
+  validate?: boolean;
+  /** what retries wait on (default the system clock) */
+  clock?: Clock;
+  /** the retries' jitter (default Math.random) */
+  random?: Random;
+  onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
+}
+
+/** The retry, timing and validation parts of createHttpSink from a sink's options. */
+export function commonParts(
+  o: HttpSinkCommonOptions,
+): Pick<HttpSinkParts, 'retry' | 'timing' | 'validate' | 'onRetry'> {
+  return {
+    retry: { ...DEFAULT_RETRY, ...o.retry },
+    timing: { clock: o.clock ?? SYSTEM_TIMING.clock, random: o.random ?? SYSTEM_TIMING.random },
+    validate: o.validate,
+    onRetry: o.onRetry,
+  };
 }
 
 /** A Sink over an HTTP line-protocol endpoint: the write and check bodies of every such store. */

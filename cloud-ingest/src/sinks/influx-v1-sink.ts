@@ -4,16 +4,20 @@
  */
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import type { Clock, Random } from '@ganzhi/runtime';
 import { IngestError } from '../errors.js';
 import type { Sink } from '../sink.js';
-import { createHttpSink, outcomeOf, unreachable } from './http-write.js';
+import {
+  commonParts,
+  createHttpSink,
+  type HttpSinkCommonOptions,
+  outcomeOf,
+  unreachable,
+} from './http-write.js';
 import type { SendOutcome } from './isolate.js';
-import { DEFAULT_RETRY, type RetryPolicy, SYSTEM_TIMING } from './retry.js';
 
 const gzipAsync = promisify(gzip);
 
-export interface InfluxV1Options {
+export interface InfluxV1Options extends HttpSinkCommonOptions {
   url: string;
   database: string;
   retentionPolicy?: string;
@@ -22,13 +26,6 @@ export interface InfluxV1Options {
   /** gzip bodies larger than this many bytes (default: never; on a LAN gzip costs more than it saves) */
   gzipThreshold?: number;
   timeoutMs?: number;
-  retry?: Partial<RetryPolicy>;
-  validate?: boolean;
-  /** what retries wait on (default the system clock) */
-  clock?: Clock;
-  /** the retries' jitter (default Math.random) */
-  random?: Random;
-  onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
 }
 
 export function createInfluxV1Sink(opts: InfluxV1Options): Sink {
@@ -85,12 +82,6 @@ export function createInfluxV1Sink(opts: InfluxV1Options): Sink {
       if (!out.ok)
         throw new IngestError('GZ_SINK_REFUSED', `InfluxDB refused an empty write: ${out.message}`);
     },
-    retry: { ...DEFAULT_RETRY, ...opts.retry },
-    timing: {
-      clock: opts.clock ?? SYSTEM_TIMING.clock,
-      random: opts.random ?? SYSTEM_TIMING.random,
-    },
-    validate: opts.validate,
-    onRetry: opts.onRetry,
+    ...commonParts(opts),
   });
 }

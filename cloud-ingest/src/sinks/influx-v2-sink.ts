@@ -6,14 +6,18 @@
  * (`maxRetries: 0`) so that a failure is reported for exactly the lines of that write; the
  * retry (backoff, jitter, Retry-After) and 400 isolation are ours (see http-write.ts).
  */
-import type { Clock, Random } from '@ganzhi/runtime';
 import { HttpError, InfluxDB, setLogger } from '@influxdata/influxdb-client';
 import type { Sink } from '../sink.js';
-import { createHttpSink, outcomeOf, unreachable } from './http-write.js';
+import {
+  commonParts,
+  createHttpSink,
+  type HttpSinkCommonOptions,
+  outcomeOf,
+  unreachable,
+} from './http-write.js';
 import type { SendOutcome } from './isolate.js';
-import { DEFAULT_RETRY, type RetryPolicy, SYSTEM_TIMING } from './retry.js';
 
-export interface InfluxV2Options {
+export interface InfluxV2Options extends HttpSinkCommonOptions {
   url: string;
   org: string;
   bucket: string;
@@ -22,13 +26,6 @@ export interface InfluxV2Options {
   /** gzip bodies larger than this many bytes (client default 1000; on a LAN a large value is faster) */
   gzipThreshold?: number;
   timeoutMs?: number;
-  retry?: Partial<RetryPolicy>;
-  validate?: boolean;
-  /** what retries wait on (default the system clock) */
-  clock?: Clock;
-  /** the retries' jitter (default Math.random) */
-  random?: Random;
-  onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
 }
 
 // The client logs every failed write to the console; failures are ours to report.
@@ -83,12 +80,6 @@ export function createInfluxV2Sink(opts: InfluxV2Options): Sink {
     name: 'the InfluxDB v2 sink',
     send,
     probe,
-    retry: { ...DEFAULT_RETRY, ...opts.retry },
-    timing: {
-      clock: opts.clock ?? SYSTEM_TIMING.clock,
-      random: opts.random ?? SYSTEM_TIMING.random,
-    },
-    validate: opts.validate,
-    onRetry: opts.onRetry,
+    ...commonParts(opts),
   });
 }
