@@ -36,9 +36,12 @@ export interface HttpDeps {
 }
 
 export function buildHttpApp(deps: HttpDeps): FastifyInstance {
-  // our logger, for errors only: no line per request
-  const logger: FastifyBaseLogger = deps.logger?.child({ component: 'http' }) ?? pino({ level: 'silent' });
-  const app = Fastify({ loggerInstance: logger, disableRequestLogging: true });
+  // our logger, at warn or above: fastify's own per-request lines are info
+  const parent = deps.logger;
+  const logger: FastifyBaseLogger = parent
+    ? parent.child({ component: 'http' }, { level: parent.levelVal > 40 ? parent.level : 'warn' })
+    : pino({ level: 'silent' });
+  const app = Fastify({ loggerInstance: logger });
   const hosts = deps.hosts ?? hostPolicy('127.0.0.1');
 
   app.addHook('onRequest', async (req, reply) => {
