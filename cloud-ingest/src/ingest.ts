@@ -104,6 +104,7 @@ export async function startIngest(cfg: IngestConfig, deps: IngestDeps): Promise<
   const reader = sink.reader;
   const hub = createMemoryHubSource({
     tracker,
+    maxPointsPerDevice: cfg.limits.pointsPerDevice,
     now: () => clock.now(),
     ...(reader ? { series: storeSeries(reader) } : {}),
   });
