@@ -1,11 +1,15 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-const src = (ws: string) => fileURLToPath(new URL(`./${ws}/src/index.ts`, import.meta.url));
+const src = (ws: string, entry = 'index') =>
+  fileURLToPath(new URL(`./${ws}/src/${entry}.ts`, import.meta.url));
 
 export default defineConfig({
   resolve: {
+    // subpath exports first: an alias also matches the imports that start with it
     alias: {
+      '@ganzhi/device-profiles/contract': src('device-profiles', 'contract/index'),
+      '@ganzhi/device-profiles/codec': src('device-profiles', 'codec/index'),
       '@ganzhi/runtime': src('runtime'),
       '@ganzhi/device-profiles': src('device-profiles'),
       '@ganzhi/durable-log': src('durable-log'),

@@ -172,7 +172,7 @@ const probeTimers = probes.map((p) => {
         gateway: p.gateway,
         district: p.district,
         device: 'meter-1',
-        model: 'load-meter',
+        model: 'eastron-sdm630',
         measurement: 'load_meter',
         stream: p.stream,
         seq: p.seq++,

@@ -132,7 +132,7 @@ async function runRate(rate) {
           gateway: g.gateway,
           district: 'north',
           device: 'meter-1',
-          model: 'load-meter',
+          model: 'eastron-sdm630',
           measurement: 'load_meter',
           stream: g.stream,
           seq: g.seq++,

@@ -125,7 +125,7 @@ function makeBatch(i) {
     district: `d${g % 4}`,
     gateway: `gw-${g}`,
     device: 'meter-1',
-    model: 'bench-meter',
+    model: 'eastron-sdm630', // a registered profile: the ingest tags any other model `unknown`
     measurement: 'bench_meter',
     stream: `s${g}`,
     seq,

@@ -9,6 +9,7 @@ import { dirname, resolve } from 'node:path';
 import {
   formatPath,
   formatProblem,
+  ID_PATTERN,
   isValidId,
   type Locate,
   type Problem,
@@ -18,7 +19,9 @@ import {
 } from '@ganzhi/device-profiles';
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { DEFAULT_MAX_SEQ_JUMP, DEFAULT_MAX_STREAMS_PER_GATEWAY } from './completeness/tracker.js';
 import { IngestError } from './errors.js';
+import { DEFAULT_LIMITS } from './guard/gateway-limits.js';
 import { SparkplugHostConfigSchema } from './sparkplug/config.js';
 
 const Retry = Type.Object(
@@ -26,7 +29,13 @@ const Retry = Type.Object(
     maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 })),
     minDelayMs: Type.Optional(Type.Integer({ minimum: 0 })),
     maxDelayMs: Type.Optional(Type.Integer({ minimum: 0 })),
-    jitterMs: Type.Optional(Type.Integer({ minimum: 0 })),
+    jitter: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        maximum: 1,
+        description: 'fraction of each delay that is random (default 0.5: ±25 %)',
+      }),
+    ),
   },
   { additionalProperties: false, description: 'retries inside one store write' },
 );
@@ -136,13 +145,76 @@ export const IngestConfigSchema = Type.Object(
       {
         file: Type.String({ default: './data/completeness.json' }),
         writeEveryMs: Type.Integer({ minimum: 0, default: 60_000 }),
+        maxSeqJump: Type.Integer({
+          minimum: 1,
+          default: DEFAULT_MAX_SEQ_JUMP,
+          description:
+            'a seq more than this past the highest seen (or below the lowest) is a stream reset, not missing batches',
+        }),
       },
       { additionalProperties: false, default: {} },
+    ),
+    limits: Type.Object(
+      {
+        gateways: Type.Integer({
+          minimum: 1,
+          default: DEFAULT_LIMITS.gateways,
+          description: 'gateways the ingest knows at once',
+        }),
+        devicesPerGateway: Type.Integer({
+          minimum: 1,
+          default: DEFAULT_LIMITS.devicesPerGateway,
+          description: 'device ids one gateway may use (so also its retained meta/status topics)',
+        }),
+        seriesPerGateway: Type.Integer({
+          minimum: 1,
+          default: DEFAULT_LIMITS.seriesPerGateway,
+          description: 'tag sets (measurement × device × model) one gateway may write; ×3 qualities = series',
+        }),
+        pointsPerDevice: Type.Integer({
+          minimum: 1,
+          default: DEFAULT_LIMITS.pointsPerDevice,
+          description: 'points one device meta may list',
+        }),
+        streamsPerGateway: Type.Integer({
+          minimum: 1,
+          default: DEFAULT_MAX_STREAMS_PER_GATEWAY,
+          description: 'completeness streams kept per gateway; older ones are folded into one',
+        }),
+      },
+      {
+        additionalProperties: false,
+        default: {},
+        description:
+          'per-gateway limits: what is over them is refused to the dead letters, counted and logged',
+      },
+    ),
+    profiles: Type.Object(
+      {
+        builtin: Type.Boolean({
+          default: true,
+          description: 'the profiles shipped in @ganzhi/device-profiles',
+        }),
+        dirs: Type.Array(Type.String(), {
+          default: [],
+          description: 'site profile directories (the same as the gateways use); a later one overrides',
+        }),
+      },
+      {
+        additionalProperties: false,
+        default: {},
+        description: 'the profiles the ingest knows: a batch naming another is tagged model=unknown',
+      },
     ),
     http: Type.Object(
       {
         host: Type.String({ default: '127.0.0.1' }),
         port: Type.Integer({ minimum: 0, maximum: 65535, default: 9464 }),
+        allowedHosts: Type.Array(Type.String({ minLength: 1 }), {
+          default: [],
+          description:
+            'Host names the HTTP API answers besides localhost, IP addresses and http.host (DNS rebinding); ".example.org" allows every name under it',
+        }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -194,7 +266,7 @@ function semanticProblems(value: unknown, file: string, locate?: Locate): Proble
   if (part?.by === 'district' && Array.isArray(part.districts)) {
     part.districts.forEach((d: unknown, i: number) => {
       if (typeof d === 'string' && !isValidId(d))
-        p(['partition', 'districts', i], `"${d}" is not a valid district id (lower-case [a-z0-9_-])`);
+        p(['partition', 'districts', i], `"${d}" is not a valid district id (${ID_PATTERN.source})`);
     });
   }
   return problems;
@@ -214,6 +286,7 @@ function finish(cfg: IngestConfig, base: string, env: Env, file: string): Ingest
     p('store', `cannot read a secret file: ${(err as Error).message}`);
   }
   cfg.log.dir = resolve(base, cfg.log.dir);
+  cfg.profiles.dirs = cfg.profiles.dirs.map((d) => resolve(base, d));
   cfg.deadLetterFile = resolve(base, cfg.deadLetterFile);
   cfg.completeness.file = resolve(base, cfg.completeness.file);
   if (problems.length) fail(problems);

@@ -1,32 +1,41 @@
-export { COMPLETENESS_MEASUREMENT, completenessLines } from './completeness/points.js';
-export { loadTrackerState, saveTrackerState } from './completeness/state-file.js';
-export type { GatewayFigures, TrackerState } from './completeness/tracker.js';
-export { CompletenessTracker } from './completeness/tracker.js';
+/**
+ * @ganzhi/cloud-ingest — the public surface: start an ingest from a configuration, its
+ * configuration API, the Sink interface and the stores that implement it, the coded errors,
+ * and the hub page as a fastify plugin. Everything else is internal (the package's own tests
+ * import it from src/).
+ */
+
+export type { GatewayFigures } from './completeness/tracker.js';
 export type { IngestConfig, StoreConfig } from './config.js';
 export { configFromEnv, describeConfig, IngestConfigSchema, loadConfigFile, parseConfig } from './config.js';
 export type { IngestErrorCode } from './errors.js';
 export { IngestError, isRetriable } from './errors.js';
-export type { HttpDeps } from './http/app.js';
-export { buildHttpApp } from './http/app.js';
-export type { SeriesQuery, SeriesResult } from './http/series-query.js';
-export { parseSeriesQuery, querySeries } from './http/series-query.js';
-export * from './hub/index.js';
-export type { Ingest } from './ingest.js';
+export type {
+  HubCompleteness,
+  HubDevice,
+  HubGateway,
+  HubPluginOptions,
+  HubPoint,
+  HubSource,
+  MemoryHubSource,
+  MemoryHubSourceOptions,
+  Sample,
+  SeriesRequest,
+} from './hub/index.js';
+export { buildOverview, createMemoryHubSource, hubPlugin } from './hub/index.js';
+export type { Ingest, IngestDeps } from './ingest.js';
 export { startIngest } from './ingest.js';
-export type { ParsedLine, ParseResult } from './line-protocol.js';
-export { findMalformed, parseLine } from './line-protocol.js';
-export type { IngestMetrics } from './metrics.js';
-export { ingestMetrics, Registry } from './metrics.js';
-export type { DeadLetter, DeadLetters } from './pipeline/dead-letter.js';
-export { createDeadLetters } from './pipeline/dead-letter.js';
-export { decodeLogRecord, encodeLogRecord } from './pipeline/log-record.js';
-export type { Partition, PartitionConfig } from './pipeline/partition.js';
-export { fnv1a, makePartition } from './pipeline/partition.js';
-export type { Receiver, ReceiverOptions } from './pipeline/receiver.js';
-export { startReceiver } from './pipeline/receiver.js';
-export type { WriterOptions } from './pipeline/writer.js';
-export { Writer } from './pipeline/writer.js';
-export type { RejectedLine, Sink, WriteResult } from './sink.js';
+export type {
+  AggregateFn,
+  RejectedLine,
+  SeriesQuery,
+  SeriesReader,
+  SeriesResult,
+  Sink,
+  WriteOptions,
+  WriteResult,
+} from './sink.js';
+export type { CreateSinkOptions } from './sinks/create-sink.js';
 export { createSink } from './sinks/create-sink.js';
 export type { InfluxV1Options } from './sinks/influx-v1-sink.js';
 export { createInfluxV1Sink } from './sinks/influx-v1-sink.js';
@@ -34,8 +43,6 @@ export type { InfluxV2Options } from './sinks/influx-v2-sink.js';
 export { createInfluxV2Sink } from './sinks/influx-v2-sink.js';
 export { createNullSink } from './sinks/null-sink.js';
 export type { RetryPolicy } from './sinks/retry.js';
-export { backoffDelay, DEFAULT_RETRY, parseRetryAfter } from './sinks/retry.js';
-export { SCHEMA_SQL } from './sinks/sqlite-schema.js';
 export type { SqliteSink, SqliteSinkOptions } from './sinks/sqlite-sink.js';
 export { createSqliteSink } from './sinks/sqlite-sink.js';
 export { createSqliteThreadSink } from './sinks/sqlite-thread-sink.js';

@@ -6,25 +6,32 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { builtinProfilesDir, ProfileRegistry } from '@ganzhi/device-profiles';
 import { openSegmentLog } from '@ganzhi/durable-log';
-import { systemClock } from '@ganzhi/runtime';
+import { type Clock, type Random, systemClock, systemRandom, type TimerHandle } from '@ganzhi/runtime';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { completenessLines } from './completeness/points.js';
 import { loadTrackerState, saveTrackerState } from './completeness/state-file.js';
 import { CompletenessTracker } from './completeness/tracker.js';
 import type { IngestConfig } from './config.js';
+import { EventLog } from './guard/event-log.js';
+import { GatewayLimits } from './guard/gateway-limits.js';
+import { hostPolicy } from './guard/host-check.js';
+import { InboundGuard } from './guard/inbound-guard.js';
 import { buildHttpApp } from './http/app.js';
-import { createMemoryHubSource, type MemoryHubSource, sqliteSeries } from './hub/index.js';
+import { feedHub } from './hub/feed.js';
+import { createMemoryHubSource } from './hub/memory-source.js';
+import { storeSeries } from './hub/store-series.js';
 import { ingestMetrics } from './metrics.js';
 import { createDeadLetters } from './pipeline/dead-letter.js';
-import type { DecodedMessage } from './pipeline/decode-record.js';
 import { encodeLogRecord } from './pipeline/log-record.js';
 import { makePartition } from './pipeline/partition.js';
 import { type Receiver, startReceiver } from './pipeline/receiver.js';
 import { Writer } from './pipeline/writer.js';
 import type { Sink } from './sink.js';
 import { createSink } from './sinks/create-sink.js';
+import { SPARKPLUG_DEFAULTS } from './sparkplug/config.js';
 import { type RunningSparkplugHost, startSparkplugHost } from './sparkplug/index.js';
 
 export interface Ingest {
@@ -41,8 +48,29 @@ export interface Ingest {
   close(opts?: { flushTimeoutMs?: number }): Promise<void>;
 }
 
-export async function startIngest(cfg: IngestConfig, deps: { logger: Logger; sink?: Sink }): Promise<Ingest> {
-  const logger = deps.logger;
+export interface IngestDeps {
+  logger: Logger;
+  /** the store; default the one `cfg.store` names */
+  sink?: Sink;
+  /** timers and time for the writer, the receiver's retries, the store's retries and the completeness points (default systemClock) */
+  clock?: Clock;
+  /** jitter of the retries (default Math.random) */
+  random?: Random;
+  /** the profiles whose ids are `model` tags (default: builtin and `cfg.profiles.dirs`) */
+  profiles?: ProfileRegistry;
+}
+
+/** The profiles the configuration names: builtin (unless off) and the site directories. */
+function profilesOf(cfg: IngestConfig): ProfileRegistry {
+  const { builtin, dirs } = cfg.profiles;
+  if (builtin && dirs.length === 0) return ProfileRegistry.builtin();
+  return ProfileRegistry.fromDirs([...(builtin ? [builtinProfilesDir] : []), ...dirs]);
+}
+
+export async function startIngest(cfg: IngestConfig, deps: IngestDeps): Promise<Ingest> {
+  const { logger } = deps;
+  const clock = deps.clock ?? systemClock;
+  const random = deps.random ?? systemRandom;
   const metrics = ingestMetrics();
   mkdirSync(cfg.log.dir, { recursive: true });
   const log = openSegmentLog({
@@ -52,24 +80,42 @@ export async function startIngest(cfg: IngestConfig, deps: { logger: Logger; sin
   if (log.recovery.truncatedBytes > 0) logger.warn({ recovery: log.recovery }, 'log recovered a torn tail');
   const sink =
     deps.sink ??
-    (await createSink(cfg.store, (err, attempt, delayMs) => {
-      metrics.retries.inc();
-      logger.debug({ attempt, delayMs, code: (err as { code?: string }).code }, 'store write retry');
+    (await createSink(cfg.store, {
+      clock,
+      random,
+      onRetry(err, attempt, delayMs) {
+        metrics.retries.inc();
+        logger.debug({ attempt, delayMs, code: (err as { code?: string }).code }, 'store write retry');
+      },
     }));
   mkdirSync(dirname(cfg.completeness.file), { recursive: true });
-  const tracker = new CompletenessTracker(loadTrackerState(cfg.completeness.file));
-  const deadLetters = createDeadLetters(cfg.deadLetterFile);
+  const tracker = new CompletenessTracker(loadTrackerState(cfg.completeness.file), {
+    maxSeqJump: cfg.completeness.maxSeqJump,
+    maxStreamsPerGateway: cfg.limits.streamsPerGateway,
+  });
+  const deadLetters = createDeadLetters(cfg.deadLetterFile, () => clock.now());
+  const profiles = deps.profiles ?? profilesOf(cfg);
+  const events = new EventLog({
+    logger: logger.child({ component: 'guard' }),
+    clock,
+    counter: metrics.events,
+    suppressedCounter: metrics.eventsSuppressed,
+  });
+  const limits = new GatewayLimits(cfg.limits);
+  // Sparkplug devices carry the host's own model id (set by the host, never from a payload)
+  const knownModel = (id: string): boolean =>
+    profiles.has(id) || (cfg.sparkplug !== undefined && id === SPARKPLUG_DEFAULTS.model);
+  const guard = new InboundGuard({ limits, events, metrics, knownModel });
   const gatewaysOnline = new Map<string, boolean>();
-  // queries (/api/series, the hub chart) read the SQLite file; with the writer in a worker
-  // thread they get their own read-only connection (WAL lets readers run beside the writer)
-  let readOnlyDb: import('better-sqlite3').Database | undefined;
-  if (!('db' in sink) && cfg.store.type === 'sqlite' && cfg.store.file) {
-    const { default: Database } = await import('better-sqlite3');
-    readOnlyDb = new Database(cfg.store.file, { readonly: true, fileMustExist: true });
-  }
-  const sqlite = 'db' in sink ? (sink as { db: import('better-sqlite3').Database }).db : readOnlyDb;
-  // the hub page's bookkeeping reads the ingest's tracker and, with SQLite, charts from the store
-  const hub = createMemoryHubSource({ tracker, ...(sqlite ? { series: sqliteSeries(sqlite) } : {}) });
+  // the hub page's bookkeeping reads the ingest's tracker and, when the store can be read
+  // back (SQLite), charts from the store
+  const reader = sink.reader;
+  const hub = createMemoryHubSource({
+    tracker,
+    maxPointsPerDevice: cfg.limits.pointsPerDevice,
+    now: () => clock.now(),
+    ...(reader ? { series: storeSeries(reader) } : {}),
+  });
   const writer = new Writer({
     onMessage: (m) => feedHub(hub, m),
     log,
@@ -78,11 +124,14 @@ export async function startIngest(cfg: IngestConfig, deps: { logger: Logger; sin
     tracker,
     metrics,
     logger: logger.child({ component: 'writer' }),
+    clock,
+    random,
     batchLines: cfg.batch.lines,
     flushMs: cfg.batch.flushMs,
     maxInFlight: cfg.batch.maxInFlight,
     persist: (state) => saveTrackerState(cfg.completeness.file, state),
     onGatewayState: (d, g, online) => gatewaysOnline.set(`${d}/${g}`, online),
+    guard,
   });
   const reg = metrics.registry;
   reg.gauge(
@@ -116,6 +165,17 @@ export async function startIngest(cfg: IngestConfig, deps: { logger: Logger; sin
     fig('duplicates'),
   );
   reg.gauge('ganzhi_ingest_batches_late', 'data batches that arrived out of order per gateway', fig('late'));
+  reg.gauge('ganzhi_ingest_stream_resets', 'seq jumps past completeness.maxSeqJump per gateway', () =>
+    tracker.figures().map((g) => ({ labels: { district: g.district, gateway: g.gateway }, value: g.resets })),
+  );
+  reg.gauge('ganzhi_ingest_limit_tracked', 'gateways, devices and tag sets the limits remember', () => {
+    const n = limits.size;
+    return [
+      { labels: { what: 'gateways' }, value: n.gateways },
+      { labels: { what: 'devices' }, value: n.devices },
+      { labels: { what: 'series' }, value: n.series },
+    ];
+  });
 
   const partition = makePartition(cfg.partition ?? { by: 'none' }, cfg.mqtt.share);
   const ca = cfg.mqtt.caFile;
@@ -130,6 +190,7 @@ export async function startIngest(cfg: IngestConfig, deps: { logger: Logger; sin
     metrics,
     logger: logger.child({ component: 'receiver' }),
     onAppended: (offset, record) => writer.appended(offset, record),
+    clock,
     mqtt: ca ? { ca: [(await import('node:fs')).readFileSync(ca)] } : undefined,
   });
   writer.start();
@@ -157,30 +218,33 @@ export async function startIngest(cfg: IngestConfig, deps: { logger: Logger; sin
           }
         },
         deadLetter: (d) => deadLetters.add([{ kind: 'message', reason: d.reason, topic: d.topic }]),
-        clock: systemClock,
+        clock,
         logger: logger.child({ component: 'sparkplug' }),
         registry: reg,
       })
     : undefined;
 
-  let completenessTimer: NodeJS.Timeout | undefined;
-  if (cfg.completeness.writeEveryMs > 0) {
-    completenessTimer = setInterval(() => {
-      const lines = completenessLines(tracker.figures(), Date.now());
-      if (lines.length === 0) return;
-      sink
-        .write(lines)
-        .catch((err) =>
-          logger.debug({ err: { message: (err as Error).message } }, 'completeness points not written'),
-        );
-    }, cfg.completeness.writeEveryMs);
-    completenessTimer.unref();
-  }
+  let completenessTimer: TimerHandle | undefined;
+  const every = cfg.completeness.writeEveryMs;
+  const writeCompleteness = (): void => {
+    completenessTimer = clock.setTimeout(writeCompleteness, every);
+    const lines = completenessLines(tracker.figures(), clock.now());
+    if (lines.length === 0) return;
+    sink
+      .write(lines)
+      .catch((err) =>
+        logger.debug({ err: { message: (err as Error).message } }, 'completeness points not written'),
+      );
+  };
+  if (every > 0) completenessTimer = clock.setTimeout(writeCompleteness, every);
 
   const http = buildHttpApp({
+    logger,
+    hosts: hostPolicy(cfg.http.host, cfg.http.allowedHosts),
+    events,
     registry: reg,
     tracker,
-    sqlite,
+    ...(reader ? { series: reader } : {}),
     hub,
     async ready() {
       if (!receiver.connected) throw new Error('not connected to the broker');
@@ -203,12 +267,11 @@ export async function startIngest(cfg: IngestConfig, deps: { logger: Logger; sin
     ...(sparkplugHost ? { sparkplug: sparkplugHost } : {}),
     close(opts = {}) {
       closing ??= (async () => {
-        if (completenessTimer) clearInterval(completenessTimer);
+        if (completenessTimer !== undefined) clock.clearTimeout(completenessTimer);
         await sparkplugHost?.close();
         await receiver.close();
         await writer.stop(opts.flushTimeoutMs ?? 10_000);
         log.close();
-        readOnlyDb?.close();
         await http.close();
         await sink.close();
         logger.info('ingest stopped');
@@ -216,21 +279,4 @@ export async function startIngest(cfg: IngestConfig, deps: { logger: Logger; sin
       return closing;
     },
   };
-}
-
-function feedHub(hub: MemoryHubSource, m: DecodedMessage): void {
-  switch (m.kind) {
-    case 'state':
-      hub.onState(m.ids, m.value);
-      break;
-    case 'meta':
-      hub.onMeta(m.ids, m.value);
-      break;
-    case 'status':
-      hub.onStatus(m.ids, m.value);
-      break;
-    case 'data':
-      hub.onBatch(m.ids, m.value);
-      break;
-  }
 }

@@ -115,7 +115,27 @@ export function ingestMetrics(reg = new Registry()) {
     retries: reg.counter('ganzhi_ingest_write_retries_total', 'store writes retried (store down, 5xx, 429)'),
     deadLetters: reg.counter(
       'ganzhi_ingest_dead_letters_total',
-      'dead letters by kind (message, reading, line)',
+      'dead letters by kind (message, reading, line, limit)',
+    ),
+    limitRefusals: reg.counter(
+      'ganzhi_ingest_limit_refusals_total',
+      'messages refused by a per-gateway limit, by limit (gateways, devicesPerGateway, seriesPerGateway, pointsPerDevice)',
+    ),
+    unknownModels: reg.counter(
+      'ganzhi_ingest_unknown_model_total',
+      'batches and metas naming a profile the ingest does not know (stored with model=unknown)',
+    ),
+    streamResets: reg.counter(
+      'ganzhi_ingest_stream_resets_total',
+      'gateway seq jumps past completeness.maxSeqJump (counted as resets, not as missing)',
+    ),
+    events: reg.counter(
+      'ganzhi_ingest_events_total',
+      'refused or distrusted input by event (malformed, identity-mismatch, limit, unknown-model, stream-reset, host-refused)',
+    ),
+    eventsSuppressed: reg.counter(
+      'ganzhi_ingest_events_suppressed_total',
+      'of those, not logged because their kind was over its log rate',
     ),
     ackWaits: reg.counter(
       'ganzhi_ingest_ack_waits_total',

@@ -14,6 +14,9 @@
  *   (test/mapper-lines.test.ts); a sink may then skip its own syntax check. Lines from
  *   anywhere else are checked.
  * - `check()` resolves when the store is reachable and writable (for /readyz).
+ * - `reader`, when the store can be read back in process (the embedded SQLite file), answers
+ *   series queries for `/api/series` and the hub's chart; stores queried with their own
+ *   language (InfluxQL, Flux) have none.
  * - `close()` releases connections; a write after close rejects with GZ_SINK_CLOSED.
  */
 export interface RejectedLine {
@@ -32,8 +35,50 @@ export interface WriteOptions {
   trusted?: boolean;
 }
 
+/** A query for the readings of some series over a time range, raw or aggregated per window. */
+export interface SeriesQuery {
+  measurement: string;
+  district?: string;
+  gateway?: string;
+  device?: string;
+  point?: string;
+  quality?: 'good' | 'uncertain' | 'bad';
+  /** ms since the epoch, inclusive */
+  from?: number;
+  /** ms since the epoch, exclusive */
+  to?: number;
+  /** aggregation window, ms */
+  every?: number;
+  fn?: AggregateFn;
+  limit?: number;
+}
+
+export const AGGREGATES = ['mean', 'min', 'max', 'sum', 'count', 'first', 'last'] as const;
+export type AggregateFn = (typeof AGGREGATES)[number];
+
+export interface SeriesResult {
+  series: {
+    measurement: string;
+    district: string | null;
+    gateway: string | null;
+    device: string | null;
+    model: string | null;
+    point: string;
+    /** [ts, value] for numbers and booleans; raw queries also give text values and quality */
+    values: [number, number | string | null, string?][];
+  }[];
+  truncated: boolean;
+}
+
+/** Reads back what a store holds (see `Sink.reader`). */
+export interface SeriesReader {
+  series(q: SeriesQuery): SeriesResult;
+}
+
 export interface Sink {
   readonly kind: string;
+  /** present when the store can answer series queries in process (the embedded SQLite store) */
+  readonly reader?: SeriesReader;
   write(lines: readonly string[], opts?: WriteOptions): Promise<WriteResult>;
   check(): Promise<void>;
   close(): Promise<void>;

@@ -34,6 +34,7 @@ function switchableSink(file: string): SqliteSink & { down: boolean } {
     kind: 'sqlite-switchable',
     down: true,
     db: inner.db,
+    reader: inner.reader,
     async write(lines: readonly string[]) {
       if (s.down) throw new IngestError('GZ_SINK_UNAVAILABLE', 'fault injection: store down');
       return inner.write(lines);

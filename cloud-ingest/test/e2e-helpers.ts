@@ -47,7 +47,7 @@ export function batch(gw: Gw, seq: number, ts: number, n = 5): DataBatch {
     district: gw.district,
     gateway: gw.gateway,
     device: gw.device,
-    model: 'test-meter',
+    model: 'eastron-sdm630',
     measurement: 'energy_meter',
     stream: gw.stream,
     seq,

@@ -87,7 +87,7 @@ describe.skipIf(!influxOk)('broker → ingest → InfluxDB 1.6', () => {
         device: 'meter-9',
         district: 'east',
         gateway: 'gw-s',
-        model: 'test-meter',
+        model: 'eastron-sdm630',
         quality: 'good',
       });
       const row = Object.fromEntries(good!.columns.map((c, i) => [c, good!.values[0]![i]]));
@@ -263,7 +263,7 @@ describe.skipIf(!vmOk)('broker → ingest → VictoriaMetrics (v2 write API)', (
         device: 'meter-v',
         district: 'north',
         gateway: 'gw-v',
-        model: 'test-meter',
+        model: 'eastron-sdm630',
         quality: 'good',
       });
       expect(p1.timestamps).toEqual(Array.from({ length: 50 }, (_, s) => T0 + s * 1000));

@@ -5,10 +5,11 @@
 import { deviceTopic } from '@ganzhi/device-profiles';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { fastDataBatch } from '../src/fast-path/fast-batch.js';
+import { parsedDataBatch } from '../src/fast-path/parsed-batch.js';
+import { scanDataBatch } from '../src/fast-path/scan-batch.js';
 import { decodeRecord } from '../src/pipeline/decode-record.js';
-import { fastDataBatch, parsedDataBatch } from '../src/pipeline/fast-batch.js';
 import { encodeLogRecord } from '../src/pipeline/log-record.js';
-import { scanDataBatch } from '../src/pipeline/scan-batch.js';
 import { cleanBatch, IDS, NOW, payload, payloadOf, validBatch } from './batch-arbitraries.js';
 
 const topic = deviceTopic(IDS.district, IDS.gateway, IDS.device, 'data');
@@ -38,6 +39,29 @@ describe('fast data-batch path', () => {
     // both paths are exercised: a fast path that always declined would pass the above
     expect(seen.fast).toBeGreaterThan(250);
     expect(seen.reference).toBeGreaterThan(250);
+  });
+
+  it('tags an unknown model `unknown` the same way on the fast and the reference path', () => {
+    const knownModel = (id: string) => id === 'eastron-sdm630';
+    const seen = { unknown: 0, known: 0 };
+    fc.assert(
+      fc.property(payload, ({ json }) => {
+        const rec = record(Buffer.from(json));
+        const reference = decodeRecord(rec, NOW, { fast: false, knownModel });
+        expect(decodeRecord(rec, NOW, { knownModel })).toEqual(reference);
+        if (reference.unknownModel !== undefined) {
+          seen.unknown++;
+          expect(reference.unknownModel).toBe('bench-meter');
+          for (const l of reference.lines) expect(l).toContain(',model=unknown,');
+        } else if (reference.lines.length > 0) {
+          seen.known++;
+          for (const l of reference.lines) expect(l).toContain(',model=eastron-sdm630,');
+        }
+      }),
+      { numRuns: 800 },
+    );
+    expect(seen.unknown).toBeGreaterThan(100);
+    expect(seen.known).toBeGreaterThan(100);
   });
 
   it('takes every valid batch', () => {

@@ -18,7 +18,7 @@ import { tempDir, waitFor } from '../../test-support/process.js';
 import { type Ingest, startIngest } from '../src/ingest.js';
 import { connectPublisher, startBroker, type TestBroker, testConfig } from './e2e-helpers.js';
 import { type ExpectedRow, type FuzzItem, PayloadGenerator } from './fuzz/payload-gen.js';
-import { fuzzCount, fuzzSeed, seededRandom } from './fuzz/seeded-random.js';
+import { fuzzCount, fuzzSeed, seededRng } from './fuzz/seeded-random.js';
 
 const SEED = fuzzSeed();
 const N = fuzzCount(20_000);
@@ -68,7 +68,7 @@ describe(`payload fuzz at the ingest (seed ${SEED}, ${SIZE}; replay: GZ_FUZZ_SEE
   it(
     'dead-letters every malformed message and reading with a reason, stores none of them, stores every valid batch intact, and stays up',
     async () => {
-      const rng = seededRandom(SEED);
+      const rng = seededRng(SEED);
       const now = Date.now();
       const gen = new PayloadGenerator(rng, now - 20 * 86_400_000, now);
       const t0 = performance.now();
@@ -154,7 +154,7 @@ describe(`payload fuzz at the ingest (seed ${SEED}, ${SIZE}; replay: GZ_FUZZ_SEE
         const known = new Set(gen.gateways.map((g) => `${g.district}/${g.gateway}/${g.device}`));
         for (const s of series) {
           expect(s.measurement).toBe('fuzz');
-          expect(s.model).toBe('fuzz-meter');
+          expect(s.model).toBe('eastron-sdm630');
           expect(known.has(`${s.district}/${s.gateway}/${s.device}`), JSON.stringify(s)).toBe(true);
           for (const tag of [s.district, s.gateway, s.device]) expect(tag).toMatch(ID_PATTERN);
         }

@@ -95,6 +95,7 @@ function contractLines(now: number): string[] {
         {
           ...ids,
           streams: 1,
+          resets: 0,
           received,
           duplicates: 1,
           late: 0,

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../test-support/process.js';
 import { createMemoryHubSource } from '../src/hub/memory-source.js';
 import { hubPlugin } from '../src/hub/plugin.js';
-import { sqliteSeries } from '../src/hub/sqlite-series.js';
+import { storeSeries } from '../src/hub/store-series.js';
 import { createSqliteSink } from '../src/sinks/sqlite-sink.js';
 
 const dir = tempDir('ganzhi-hub-sqlite-');
@@ -21,7 +21,7 @@ describe('hub series from the SQLite store', () => {
     const sink = createSqliteSink({ file: join(dir, 'ganzhi.db') });
     const T0 = Date.UTC(2026, 10, 26, 12);
     const ids = { district: 'dongcheng', gateway: 'gw-01', device: 'meter-1' };
-    const source = createMemoryHubSource({ now: () => T0 + 10_000, series: sqliteSeries(sink.db) });
+    const source = createMemoryHubSource({ now: () => T0 + 10_000, series: storeSeries(sink.reader) });
     const batch: DataBatch = {
       v: 1,
       ...ids,

@@ -47,7 +47,7 @@ describe.skipIf(!p.ok)('InfluxDB 1.6 (v1 /write)', () => {
     const sink = createInfluxV1Sink({
       url: influx.url,
       database: db,
-      retry: { maxAttempts: 2, minDelayMs: 10, jitterMs: 10 },
+      retry: { maxAttempts: 2, minDelayMs: 10, jitter: 0.5 },
       timeoutMs: 5000,
     });
     return {

@@ -64,9 +64,15 @@ describe('InfluxDB v2 sink against a scripted server (fault injection)', () => {
       org: 'city',
       bucket: 'sensing',
       token: 'tok-123',
-      retry: { maxAttempts: 5, minDelayMs: 100, jitterMs: 0 },
-      sleep: async (ms) => {
-        waits.push(ms);
+      retry: { maxAttempts: 5, minDelayMs: 100, jitter: 0 },
+      // a clock that records each wait and lets it pass at once
+      clock: {
+        now: Date.now,
+        setTimeout: (fn, ms) => {
+          waits.push(ms);
+          return setTimeout(fn, 0);
+        },
+        clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
       },
     });
     const r = await sink.write(['m,device=a x=1 1000']);

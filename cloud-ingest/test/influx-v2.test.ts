@@ -43,7 +43,7 @@ describe.skipIf(!p.ok)('VictoriaMetrics (v2 write API via @influxdata/influxdb-c
       bucket: 'telemetry',
       token: 'secret-token',
       gzipThreshold: 1000,
-      retry: { maxAttempts: 2, minDelayMs: 10, jitterMs: 10 },
+      retry: { maxAttempts: 2, minDelayMs: 10, jitter: 0.5 },
       timeoutMs: 5000,
     });
     return {

@@ -4,8 +4,8 @@
 import { type DataBatch, decodeDataBatch, toLineProtocol } from '@ganzhi/device-profiles';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { fastDataBatch } from '../src/fast-path/fast-batch.js';
 import { type ParsedField, parseLine } from '../src/line-protocol.js';
-import { fastDataBatch } from '../src/pipeline/fast-batch.js';
 import { IDS, NOW, payload, validBatch } from './batch-arbitraries.js';
 
 /** What each line must hold: per (ts, quality), field → value, the last reading winning. */

@@ -5,6 +5,7 @@
  * broker gets no PUBACK for what was not appended and redelivers it; nothing is lost.
  */
 import { createMemoryLog, type DurableLog, DurableLogError } from '@ganzhi/durable-log';
+import { type Clock, ManualClock, systemClock } from '@ganzhi/runtime';
 import type { MqttClient } from 'mqtt';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -78,7 +79,7 @@ describe('receiver', () => {
     await broker?.close();
   });
 
-  async function start(log: DurableLog, clientId: string): Promise<Receiver> {
+  async function start(log: DurableLog, clientId: string, clock: Clock = systemClock): Promise<Receiver> {
     acks = [];
     watchedLog = log;
     const r = startReceiver({
@@ -90,6 +91,7 @@ describe('receiver', () => {
       metrics: ingestMetrics(),
       logger,
       onAppended: () => {},
+      clock,
       mqtt: { reconnectPeriod: 100 },
     });
     await waitFor('connected', () => r.connected || undefined);
@@ -115,21 +117,28 @@ describe('receiver', () => {
 
   it('disk full: no PUBACK for a message not in the log; the broker redelivers, nothing is lost', async () => {
     const log = faultyLog();
-    const r = await start(log, 'recv-test-full');
+    // the receiver's append retries wait on this clock; MQTT.js' reconnects are real
+    const clock = new ManualClock(0);
+    const r = await start(log, 'recv-test-full', clock);
     try {
       log.full = true;
       const sent = Array.from({ length: 40 }, (_, i) => `{"m":${i}}`);
       const publishing = Promise.all(sent.map((p) => pub.publishAsync(topic, p, { qos: 1 })));
       await waitFor('append refused', () => (log.appendCalls > 0 ? true : undefined));
       await waitFor('holding', () => (r.holding ? true : undefined));
-      await new Promise((res) => setTimeout(res, 300)); // reconnects, redeliveries, retries
+      // the connection was dropped, the broker redelivered, and a held message's append failed
+      // again: it now waits for its retry on the clock
+      await waitFor('a redelivered message refused too', () => (log.appendCalls >= 2 ? true : undefined));
       expect(acks).toEqual([]);
       expect(logged(log)).toEqual([]);
       log.full = false;
+      await new Promise((res) => setTimeout(res, 300));
+      expect(logged(log)).toEqual([]); // the retry has not come due: time has not passed on the clock
+      await waitFor('every message in the log', () => {
+        clock.advance(1000);
+        return sent.every((p) => logged(log).includes(p)) ? true : undefined;
+      });
       await publishing;
-      await waitFor('every message in the log', () =>
-        sent.every((p) => logged(log).includes(p)) ? true : undefined,
-      );
       await waitFor('no longer holding', () => (r.holding ? undefined : true));
       expect(acks.every((a) => a.inLog)).toBe(true);
     } finally {

@@ -1,16 +1,164 @@
-export * from './codec/index.js';
-export * from './config/problem.js';
-export * from './config/validate.js';
-export * from './config/yaml-document.js';
-export * from './contract/index.js';
-export * from './loader/load-profile.js';
-export * from './loader/profile-error.js';
+/**
+ * `@ganzhi/device-profiles` — device profiles (the schema, the loader, the registry of known
+ * profiles), the reading model, the config-file helpers every workspace's validator uses, and,
+ * for the importers that predate the subpaths, the contract's and the codec's names.
+ * New code imports those from `@ganzhi/device-profiles/contract` and
+ * `@ganzhi/device-profiles/codec` (the same names, listed in contract/index.ts and
+ * codec/index.ts).
+ */
+export {
+  CodecError,
+  type CodecErrorCode,
+  DEFAULT_MAX_GAP,
+  DEFAULT_ORDER,
+  type DecodedItem,
+  decodePoint,
+  decodeRaw,
+  decodeResponse,
+  encodePoint,
+  encodeRaw,
+  INTEGER_RANGES,
+  isCodecError,
+  MAX_BITS_PER_READ,
+  MAX_REGISTERS_PER_READ,
+  type OrderSwitches,
+  orderSwitches,
+  type PlanOptions,
+  planReads,
+  type RawValue,
+  type ReadItem,
+  type ReadRequest,
+  registerCount,
+  requestLimit,
+  resolveOrder,
+  setBit,
+  splitRequest,
+  TABLE_ORDER,
+  toEngineering,
+  toRaw,
+} from './codec/index.js';
+export {
+  formatPath,
+  formatProblem,
+  type PathSegment,
+  type Problem,
+  sortProblems,
+} from './config/problem.js';
+export { validateAgainst } from './config/validate.js';
+export {
+  type Locate,
+  type LocateOptions,
+  locateNearest,
+  type ParsedDocument,
+  parseYamlDocument,
+  type SourcePosition,
+} from './config/yaml-document.js';
+export {
+  batchMatchesTopic,
+  CONTRACT_SCHEMA_DIR,
+  CONTRACT_SCHEMAS,
+  CONTRACT_VERSION,
+  ContractError,
+  contractJsonSchemaFiles,
+  DataBatch,
+  DEVICE_KINDS,
+  type Decoded,
+  type DecodedBatch,
+  type DecodeOptions,
+  DeviceMeta,
+  DeviceStatus,
+  type DeviceTopicKind,
+  decodeDataBatch,
+  decodeDeviceMeta,
+  decodeDeviceStatus,
+  decodeGatewayState,
+  deviceMetaOf,
+  deviceTopic,
+  ENVELOPE_VERSION,
+  encodeDataBatch,
+  encodeDeviceMeta,
+  encodeDeviceStatus,
+  encodeGatewayState,
+  escapeStringField,
+  GATEWAY_KINDS,
+  GatewayState,
+  type GatewayTopicKind,
+  gatewayTopic,
+  ID_PATTERN,
+  ingestFilters,
+  isValidId,
+  LIMITS,
+  type LineProtocolResult,
+  LONE_SURROGATE,
+  MEASUREMENT_PATTERN,
+  type ParsedTopic,
+  POINT_NAME_PATTERN,
+  PRECISION,
+  PROFILE_ID_PATTERN,
+  parseTopic,
+  QualitySchema,
+  REASON_SUFFIX,
+  RESERVED_DEVICE_IDS,
+  type RejectedReading,
+  STREAM_PATTERN,
+  seriesPrefix,
+  TOPIC_PREFIX,
+  TOPIC_ROOT,
+  TopicError,
+  type TopicIds,
+  toLineProtocol,
+  topicMatches,
+  WireReading,
+} from './contract/index.js';
+export { loadProfileFile, type ProfileResult, parseProfile } from './loader/load-profile.js';
+export { ProfileError, type ProfileErrorCode } from './loader/profile-error.js';
+/** The device model: relations between a profile's points (simulators, plausibility checks). */
 export * from './model/index.js';
-export * from './profile-json-schema.js';
-export * from './profile-schema.js';
-export * from './profiles/builtin-dir.js';
-export * from './profiles/registry.js';
+export { PROFILE_SCHEMA_FILE, profileJsonSchema, profileJsonSchemaText } from './profile-json-schema.js';
+export {
+  BYTE_ORDERS,
+  type ByteOrder,
+  CJT188_FIELDS,
+  Cjt188Binding,
+  Cjt188Device,
+  type Cjt188Field,
+  Cjt188Point,
+  Dlt645Binding,
+  Dlt645Device,
+  Dlt645Point,
+  HJ212_DATA_COMMANDS,
+  HJ212_VALUE_FIELDS,
+  Hj212Binding,
+  Hj212Device,
+  Hj212Point,
+  isCjt188Point,
+  isDlt645Point,
+  isHj212Point,
+  isModbusPoint,
+  isOpcuaPoint,
+  isSerialPoint,
+  MODBUS_TYPES,
+  ModbusBinding,
+  ModbusDevice,
+  ModbusPoint,
+  ModbusTable,
+  type ModbusType,
+  OPCUA_DATA_TYPES,
+  OpcuaBinding,
+  type OpcuaDataType,
+  OpcuaPoint,
+  Point,
+  PointType,
+  Profile,
+  SerialBinding,
+  SerialLine,
+  SerialPoint,
+  SerialSelector,
+} from './profile-schema.js';
+export { builtinProfilesDir } from './profiles/builtin-dir.js';
+export { listProfileFiles, ProfileRegistry } from './profiles/registry.js';
+/** DL/T 645, CJ/T 188 and HJ 212 codecs, each as one namespace. */
 export * from './protocols/index.js';
-export * from './reading.js';
+export { bad, good, type Quality, type Reading, type Value } from './reading.js';
 /** Sparkplug B (spBv1.0): payload codec, topics, host STATE — as one namespace, names like Payload stay local. */
 export * as sparkplug from './sparkplug/index.js';

@@ -9,6 +9,12 @@
  * the TypeScript types, and are emitted as `schema/profile.schema.json` for editors.
  */
 import { type Static, Type } from '@sinclair/typebox';
+import {
+  MEASUREMENT_PATTERN,
+  POINT_NAME_PATTERN,
+  PROFILE_ID_PATTERN,
+  REASON_SUFFIX,
+} from './contract/constants.js';
 import { DeviceModel } from './model/model-schema.js';
 
 /** Modbus tables, by their names in the Modbus application protocol specification. */
@@ -384,7 +390,8 @@ export type PointType = Static<typeof PointType>;
 
 const pointBase = {
   name: Type.String({
-    pattern: '^(?!.*_reason$)[a-z][a-z0-9_]{0,62}$',
+    // a contract point name that does not end in the reason suffix
+    pattern: `^(?!.*${REASON_SUFFIX}$)${POINT_NAME_PATTERN.source.slice(1)}`,
     description: 'snake_case, not ending in _reason (reserved for reasons); becomes the InfluxDB field name',
   }),
   description: Type.Optional(Type.String()),
@@ -449,7 +456,7 @@ export const Profile = Type.Object(
   {
     $schema: Type.Optional(Type.String()),
     id: Type.String({
-      pattern: '^[a-z0-9][a-z0-9-]{1,62}$',
+      pattern: PROFILE_ID_PATTERN.source,
       description: 'stable id, lower-case kebab; becomes the InfluxDB "model" tag',
     }),
     version: Type.String({
@@ -468,7 +475,7 @@ export const Profile = Type.Object(
       { additionalProperties: false },
     ),
     measurement: Type.String({
-      pattern: '^[a-z][a-z0-9_]{0,62}$',
+      pattern: MEASUREMENT_PATTERN.source,
       description: 'InfluxDB measurement the points are written to',
     }),
     protocol: Type.Union([

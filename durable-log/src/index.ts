@@ -8,11 +8,9 @@ export type { RecoveryReport, SegmentLog, SegmentLogOptions } from './segment-lo
 export { DEFAULT_SEGMENT_BYTES, openSegmentLog } from './segment-log.js';
 export type {
   BoundsOptions,
-  Clock,
   DurableLog,
   FsyncPolicy,
   LogRecord,
   LogStats,
   ReadLimits,
 } from './types.js';
-export { systemClock } from './types.js';

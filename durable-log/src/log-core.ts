@@ -6,11 +6,12 @@
  * are remembered in a set until the cursor reaches them. Bounds drop the oldest unacknowledged
  * records and count each one in `dropped`.
  */
+
+import { type Clock, systemClock } from '@ganzhi/runtime';
 import { DurableLogError } from './errors.js';
 import { RECORD_HEADER_BYTES } from './record-format.js';
 import type { RecordStore } from './record-store.js';
-import type { BoundsOptions, Clock, DurableLog, LogRecord, LogStats, ReadLimits } from './types.js';
-import { systemClock } from './types.js';
+import type { BoundsOptions, DurableLog, LogRecord, LogStats, ReadLimits } from './types.js';
 
 export interface CoreHooks {
   /** The cursor moved or records were dropped (persist lazily). */
@@ -37,7 +38,7 @@ export class LogCore implements DurableLog {
   private liveBytes: number;
   private droppedCount: number;
   private closed = false;
-  private readonly clock: Clock;
+  private readonly clock: Pick<Clock, 'now'>;
 
   constructor(
     private readonly store: RecordStore,

@@ -4,13 +4,7 @@
  * and acknowledges what it has delivered. Both implementations (segment files on disk, and
  * memory) behave identically as far as these shapes can tell.
  */
-
-/** Wall-clock time in ms since the epoch, injected so age bounds can be tested. */
-export interface Clock {
-  now(): number;
-}
-
-export const systemClock: Clock = { now: () => Date.now() };
+import type { Clock } from '@ganzhi/runtime';
 
 export interface LogRecord {
   offset: number;
@@ -81,5 +75,6 @@ export interface BoundsOptions {
   maxBytes?: number;
   /** Records older than this are dropped (counted). */
   maxAgeMs?: number;
-  clock?: Clock;
+  /** wall-clock time for the age bound and `oldestAgeMs` (only `now()` is read); default systemClock */
+  clock?: Pick<Clock, 'now'>;
 }

@@ -2,6 +2,7 @@
  * The DurableLog contract: every implementation (segment files, memory) must pass it.
  * Usage: durableLogContract('segment log', (opts) => openSegmentLog({ dir: tempDir(), ...opts }), { reopen }).
  */
+import { ManualClock } from '@ganzhi/runtime';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -19,17 +20,8 @@ export interface ContractOptions {
   reopen?: (log: DurableLog, opts: BoundsOptions) => DurableLog;
 }
 
-export interface FakeClock {
-  t: number;
-  now(): number;
-}
-
-export const fakeClock = (t = 1_000_000): FakeClock => ({
-  t,
-  now() {
-    return this.t;
-  },
-});
+/** The injected clock of the age-bound tests, at an arbitrary start. */
+export const fakeClock = (t = 1_000_000): ManualClock => new ManualClock(t);
 
 /** A payload of exactly `n` bytes that encodes `tag`. */
 export function payloadOf(tag: number, n = 84): Buffer {
@@ -80,7 +72,7 @@ export function durableLogContract(name: string, factory: LogFactory, options: C
       const clock = fakeClock();
       const log = make({ clock });
       expect(log.append(payloadOf(0))).toBe(0);
-      clock.t += 10;
+      clock.advance(10);
       expect(log.appendMany([payloadOf(1), payloadOf(2), payloadOf(3)])).toEqual([1, 2, 3]);
       expect(log.appendMany([])).toEqual([]);
       expect(log.append(payloadOf(4, 3000))).toBe(4);
@@ -199,15 +191,15 @@ export function durableLogContract(name: string, factory: LogFactory, options: C
       const clock = fakeClock();
       const log = make({ maxAgeMs: 1000, clock });
       log.appendMany([payloadOf(0), payloadOf(1), payloadOf(2)]);
-      clock.t += 400;
+      clock.advance(400);
       log.appendMany([payloadOf(3), payloadOf(4)]);
       log.ack(1);
-      clock.t += 500;
+      clock.advance(500);
       expect(log.stats()).toMatchObject({ records: 4, dropped: 0, oldestAgeMs: 900 });
-      clock.t += 200; // the first three are now 1100 ms old
+      clock.advance(200); // the first three are now 1100 ms old
       expect(log.stats()).toMatchObject({ records: 2, dropped: 2, oldestAgeMs: 700 });
       expect(offsets(log.readFrom(0))).toEqual([3, 4]);
-      clock.t += 10_000;
+      clock.advance(10_000);
       expect(log.readFrom(0)).toEqual([]);
       expect(log.stats()).toMatchObject({ records: 0, dropped: 4, oldestAgeMs: 0 });
       expect(log.append(payloadOf(5))).toBe(5);
@@ -248,21 +240,21 @@ export function durableLogContract(name: string, factory: LogFactory, options: C
           for (const o of ops) {
             if (o.k === 'append') {
               const ps = o.sizes.map((n, i) => payloadOf(model.next + i, n + 8));
-              expect(log.appendMany(ps)).toEqual(model.append(ps, clock.t));
+              expect(log.appendMany(ps)).toEqual(model.append(ps, clock.now()));
             } else if (o.k === 'tick') {
-              clock.t += o.ms;
+              clock.advance(o.ms);
             } else if (o.k === 'read') {
               const lim = { records: o.records + 1, bytes: o.bytes };
-              expect(offsets(log.readFrom(o.at, lim))).toEqual(model.read(o.at, lim, clock.t));
+              expect(offsets(log.readFrom(o.at, lim))).toEqual(model.read(o.at, lim, clock.now()));
             } else if (model.first + o.at < model.next) {
               // acks land just above the cursor, where out-of-order acks and drops interact
               const at = model.first + o.at;
               if (o.k === 'ack') log.ack(at);
               else log.ackThrough(at);
-              model.ack(at, o.k === 'ackThrough', clock.t);
+              model.ack(at, o.k === 'ackThrough', clock.now());
             }
             const s = log.stats();
-            const m = model.stats(clock.t);
+            const m = model.stats(clock.now());
             expect({
               first: log.firstUnacked,
               records: s.records,

@@ -68,11 +68,11 @@ describe('segment files', () => {
     const log = open({ segmentBytes: 1000, maxAgeMs: 60_000, clock });
     for (let i = 0; i < 30; i++) {
       log.append(payloadOf(i));
-      clock.t += 1000;
+      clock.advance(1000);
     }
-    clock.t += 60_000 - 30_000 + 4_500; // records 0..4 are now older than 60 s
+    clock.advance(60_000 - 30_000 + 4_500); // records 0..4 are now older than 60 s
     expect(log.stats()).toMatchObject({ dropped: 5, records: 25 });
-    clock.t += 10_000; // 0..14 expired: the first segment goes
+    clock.advance(10_000); // 0..14 expired: the first segment goes
     expect(log.stats()).toMatchObject({ dropped: 15, records: 15, segments: 2 });
     expect(tagsFrom(log)).toEqual(range(15, 30));
   });
@@ -122,10 +122,10 @@ describe('segment files', () => {
     const log = open({ clock });
     const dir = dirOf(log);
     log.append(payloadOf(0));
-    clock.t += 5000;
+    clock.advance(5000);
     log.append(payloadOf(1));
     log.close();
-    clock.t += 58_000;
+    clock.advance(58_000);
     const again = open({ dir, clock, maxAgeMs: 60_000 });
     expect(again.readFrom(0).map((r) => [r.offset, r.appendedAt])).toEqual([[1, 1_005_000]]);
     expect(again.stats()).toMatchObject({ dropped: 1, oldestAgeMs: 58_000 });

@@ -182,7 +182,7 @@ function publish(g) {
     gateway: g.gateway,
     district: g.district,
     device: 'meter-1',
-    model: 'load-meter',
+    model: 'eastron-sdm630',
     measurement: 'load_meter',
     stream: g.stream,
     seq: g.seq++,

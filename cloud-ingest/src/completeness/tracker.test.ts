@@ -59,4 +59,71 @@ describe('CompletenessTracker', () => {
     expect(st.ranges.length).toBeLessThanOrEqual(10_000);
     expect(t.figures()[0]).toMatchObject({ received: 12_500, missing: 12_499 });
   });
+
+  // issue 13 finding 5: a gateway's own seq drove the hub-wide "missing" to 9.0e15
+  it('flags a seq jump beyond the plausible window as a stream reset, not as missing batches', () => {
+    const t = new CompletenessTracker();
+    expect(t.observe('d1', 'gw', 'st', 0, 1000)).toBe('new');
+    expect(t.observe('d1', 'gw', 'st', Number.MAX_SAFE_INTEGER, 1000)).toBe('reset');
+    expect(t.figures()[0]).toMatchObject({ received: 2, missing: 0, resets: 1, gapsOpened: 0 });
+    // counting goes on from the new position; a real gap after it is still a gap
+    expect(t.observe('d1', 'gw', 'st', Number.MAX_SAFE_INTEGER - 3, 1000)).toBe('late');
+    expect(t.figures()[0]).toMatchObject({ received: 3, missing: 2, resets: 1 });
+    // a jump far back is a reset too
+    expect(t.observe('d1', 'gw', 'st', 5, 1000)).toBe('reset');
+    expect(t.figures()[0]).toMatchObject({ received: 4, missing: 2, resets: 2 });
+  });
+
+  it('a jump within the window is a gap, one past it a reset (the window is configurable)', () => {
+    const t = new CompletenessTracker(undefined, { maxSeqJump: 1000 });
+    t.observe('d1', 'gw', 'st', 0, 1000);
+    expect(t.observe('d1', 'gw', 'st', 1001, 1000)).toBe('gap'); // 1000 missing: at the limit
+    expect(t.figures()[0]).toMatchObject({ missing: 1000, resets: 0 });
+    expect(t.observe('d1', 'gw', 'st', 2003, 1000)).toBe('reset'); // 1001 missing would be past it
+    expect(t.figures()[0]).toMatchObject({ missing: 1000, resets: 1, received: 3 });
+  });
+
+  it('keeps at most maxStreamsPerGateway streams, folding the least recently seen into one', () => {
+    const t = new CompletenessTracker(undefined, { maxStreamsPerGateway: 3 });
+    for (let i = 0; i < 50; i++) {
+      t.observe('d1', 'gw', `s${i}`, 0, 1000 + i);
+      t.observe('d1', 'gw', `s${i}`, 2, 1000 + i); // one missing in each
+    }
+    t.observe('d1', 'other', 'x', 0, 5000);
+    const state = t.state();
+    // three live streams and the one that holds the folded figures
+    expect(state.streams.filter((s) => s.gateway === 'gw')).toHaveLength(4);
+    // nothing is lost in the fold: 50 streams' figures are still counted
+    expect(t.figures().find((g) => g.gateway === 'gw')).toMatchObject({ received: 100, missing: 50 });
+    // and the fold survives a restart
+    const again = new CompletenessTracker(JSON.parse(JSON.stringify(state)), { maxStreamsPerGateway: 3 });
+    expect(again.figures()).toEqual(t.figures());
+  });
+
+  it('restores a state file written before resets were counted', () => {
+    const old = {
+      v: 1 as const,
+      through: 7,
+      streams: [
+        {
+          district: 'd1',
+          gateway: 'gw',
+          stream: 'st',
+          ranges: [
+            [0, 3],
+            [6, 9],
+          ] as [number, number][],
+          received: 8,
+          duplicates: 0,
+          late: 0,
+          merged: 0,
+          firstSeen: 0,
+          lastSeen: 0,
+          hours: {},
+        },
+      ],
+    };
+    const t = new CompletenessTracker(old as never);
+    expect(t.figures()[0]).toMatchObject({ received: 8, missing: 2, resets: 0 });
+  });
 });

@@ -11,6 +11,15 @@
  * the hub first heard of it is not counted as missing. Hourly buckets (by receive time,
  * 7 days) answer "since T": received, duplicates, late and gaps opened in the window.
  * State is a plain object so it can be persisted (see state-file.ts) and restored.
+ *
+ * The seqs are the gateway's word, so they are not trusted to move the figures without
+ * bound (issue 13): a seq more than `maxSeqJump` past the highest seen (or below the lowest)
+ * is a **reset** — the gateway's counter restarted, jumped or is broken — counted in
+ * `resets`; the stream's figures so far are kept and counting goes on from the new seq, so
+ * one wild seq cannot turn into 9·10^15 missing batches. And a gateway keeps at most
+ * `maxStreamsPerGateway` streams: a new one beyond that folds the least recently seen into
+ * one entry (stream id `~folded`) that keeps its totals, so invented stream ids cannot grow
+ * memory or the state file.
  */
 
 export interface StreamFigures {
@@ -25,7 +34,23 @@ interface Bucket {
   duplicates: number;
   late: number;
   gapsOpened: number;
+  resets?: number;
 }
+
+export interface TrackerOptions {
+  /**
+   * Largest plausible gap, in seqs: a seq that would open a bigger gap above the highest seen
+   * (or lie further below the lowest) is a reset, not missing data. Default 1 000 000.
+   */
+  maxSeqJump?: number;
+  /** live streams kept per gateway before the least recently seen is folded (default 16) */
+  maxStreamsPerGateway?: number;
+}
+
+export const DEFAULT_MAX_SEQ_JUMP = 1_000_000;
+export const DEFAULT_MAX_STREAMS_PER_GATEWAY = 16;
+/** the stream id of a gateway's folded streams (not a valid stream id, so it never collides) */
+export const FOLDED_STREAM = '~folded';
 
 export interface StreamState {
   district: string;
@@ -38,6 +63,12 @@ export interface StreamState {
   late: number;
   /** times the two oldest ranges were merged because the range list hit its cap */
   merged: number;
+  /** missing batches of the counting before the last reset (and of folded streams) */
+  missingBefore?: number;
+  /** distinct seqs in `ranges` (received since the last reset); default `received` */
+  rangeReceived?: number;
+  /** seq jumps past maxSeqJump (and folded streams' resets) */
+  resets?: number;
   firstSeen: number;
   lastSeen: number;
   /** hour start (ms) → counts */
@@ -55,6 +86,8 @@ export interface GatewayFigures extends StreamFigures {
   district: string;
   gateway: string;
   streams: number;
+  /** seq jumps past the plausible window: a restarted, jumping or broken counter */
+  resets: number;
   gapsOpened: number;
   lastSeq: number;
   lastSeen: number;
@@ -65,10 +98,54 @@ const KEEP_HOURS = 7 * 24;
 const MAX_RANGES = 10_000;
 
 function missingOf(s: StreamState): number {
-  if (s.ranges.length === 0) return 0;
+  const before = s.missingBefore ?? 0;
+  if (s.ranges.length === 0) return before;
   const first = s.ranges[0]![0];
   const last = s.ranges[s.ranges.length - 1]![1];
-  return last - first + 1 - s.received;
+  return before + last - first + 1 - (s.rangeReceived ?? s.received);
+}
+
+function newStream(district: string, gateway: string, stream: string, now: number): StreamState {
+  return {
+    district,
+    gateway,
+    stream,
+    ranges: [],
+    received: 0,
+    duplicates: 0,
+    late: 0,
+    merged: 0,
+    missingBefore: 0,
+    rangeReceived: 0,
+    resets: 0,
+    firstSeen: now,
+    lastSeen: now,
+    hours: {},
+  };
+}
+
+/** Adds `from`'s figures to `into` (its ranges end: what they held is now in missingBefore). */
+function fold(into: StreamState, from: StreamState): void {
+  into.missingBefore = (into.missingBefore ?? 0) + missingOf(from);
+  into.received += from.received;
+  into.duplicates += from.duplicates;
+  into.late += from.late;
+  into.merged += from.merged;
+  into.resets = (into.resets ?? 0) + (from.resets ?? 0);
+  into.firstSeen = Math.min(into.firstSeen, from.firstSeen);
+  into.lastSeen = Math.max(into.lastSeen, from.lastSeen);
+  for (const [h, b] of Object.entries(from.hours)) {
+    into.hours[h] ??= { received: 0, duplicates: 0, late: 0, gapsOpened: 0 };
+    const t = into.hours[h];
+    t.received += b.received;
+    t.duplicates += b.duplicates;
+    t.late += b.late;
+    t.gapsOpened += b.gapsOpened;
+    t.resets = (t.resets ?? 0) + (b.resets ?? 0);
+  }
+  const keys = Object.keys(into.hours);
+  if (keys.length > KEEP_HOURS)
+    for (const k of keys.sort().slice(0, keys.length - KEEP_HOURS)) delete into.hours[k];
 }
 
 /** Index of the first range whose end ≥ seq - 1 (binary search). */
@@ -85,13 +162,54 @@ function lowerBound(ranges: [number, number][], seq: number): number {
 
 export class CompletenessTracker {
   private streams = new Map<string, StreamState>();
+  /** live (not folded) streams per gateway key */
+  private live = new Map<string, number>();
+  private readonly maxSeqJump: number;
+  private readonly maxStreams: number;
   through = -1;
 
-  constructor(state?: TrackerState) {
+  constructor(state?: TrackerState, opts: TrackerOptions = {}) {
+    this.maxSeqJump = opts.maxSeqJump ?? DEFAULT_MAX_SEQ_JUMP;
+    this.maxStreams = Math.max(1, opts.maxStreamsPerGateway ?? DEFAULT_MAX_STREAMS_PER_GATEWAY);
     if (state) {
       this.through = state.through;
-      for (const s of state.streams) this.streams.set(`${s.district}/${s.gateway}/${s.stream}`, s);
+      for (const s of state.streams) {
+        this.streams.set(`${s.district}/${s.gateway}/${s.stream}`, s);
+        if (s.stream !== FOLDED_STREAM) this.addLive(`${s.district}/${s.gateway}`, 1);
+      }
     }
+  }
+
+  private addLive(gw: string, n: number): number {
+    const c = (this.live.get(gw) ?? 0) + n;
+    this.live.set(gw, c);
+    return c;
+  }
+
+  /** A new stream of a gateway; folds its least recently seen one when it has too many. */
+  private open(district: string, gateway: string, stream: string, now: number): StreamState {
+    const gw = `${district}/${gateway}`;
+    if (this.addLive(gw, 1) > this.maxStreams) {
+      let oldest: StreamState | undefined;
+      for (const s of this.streams.values()) {
+        if (s.district !== district || s.gateway !== gateway || s.stream === FOLDED_STREAM) continue;
+        if (oldest === undefined || s.lastSeen < oldest.lastSeen) oldest = s;
+      }
+      if (oldest) {
+        const key = `${gw}/${FOLDED_STREAM}`;
+        let folded = this.streams.get(key);
+        if (!folded) {
+          folded = newStream(district, gateway, FOLDED_STREAM, oldest.firstSeen);
+          this.streams.set(key, folded);
+        }
+        fold(folded, oldest);
+        this.streams.delete(`${gw}/${oldest.stream}`);
+        this.addLive(gw, -1);
+      }
+    }
+    const s = newStream(district, gateway, stream, now);
+    this.streams.set(`${gw}/${stream}`, s);
+    return s;
   }
 
   /** Records one batch; returns what it was. */
@@ -101,25 +219,9 @@ export class CompletenessTracker {
     stream: string,
     seq: number,
     now: number,
-  ): 'new' | 'duplicate' | 'late' | 'gap' {
+  ): 'new' | 'duplicate' | 'late' | 'gap' | 'reset' {
     const key = `${district}/${gateway}/${stream}`;
-    let s = this.streams.get(key);
-    if (!s) {
-      s = {
-        district,
-        gateway,
-        stream,
-        ranges: [],
-        received: 0,
-        duplicates: 0,
-        late: 0,
-        merged: 0,
-        firstSeen: now,
-        lastSeen: now,
-        hours: {},
-      };
-      this.streams.set(key, s);
-    }
+    const s = this.streams.get(key) ?? this.open(district, gateway, stream, now);
     s.lastSeen = now;
     const hour = String(Math.floor(now / HOUR) * HOUR);
     let b = s.hours[hour];
@@ -130,7 +232,22 @@ export class CompletenessTracker {
       if (keys.length > KEEP_HOURS)
         for (const k of keys.sort().slice(0, keys.length - KEEP_HOURS)) delete s.hours[k];
     }
-    const r = s.ranges;
+    let r = s.ranges;
+    if (
+      r.length > 0 &&
+      (seq - r[r.length - 1]![1] - 1 > this.maxSeqJump || r[0]![0] - seq - 1 > this.maxSeqJump)
+    ) {
+      // implausible: keep what was counted so far, count on from here
+      s.missingBefore = missingOf(s);
+      s.ranges = [[seq, seq]];
+      s.rangeReceived = 1;
+      s.received++;
+      s.resets = (s.resets ?? 0) + 1;
+      b.received++;
+      b.resets = (b.resets ?? 0) + 1;
+      return 'reset';
+    }
+    r = s.ranges;
     const i = lowerBound(r, seq);
     const cur = r[i];
     if (cur && seq >= cur[0] && seq <= cur[1]) {
@@ -139,6 +256,7 @@ export class CompletenessTracker {
       return 'duplicate';
     }
     s.received++;
+    s.rangeReceived = (s.rangeReceived ?? s.received - 1) + 1;
     b.received++;
     const top = r.length ? r[r.length - 1]![1] : undefined;
     let kind: 'new' | 'late' | 'gap' = 'new';
@@ -186,6 +304,7 @@ export class CompletenessTracker {
           district: s.district,
           gateway: s.gateway,
           streams: 0,
+          resets: 0,
           received: 0,
           duplicates: 0,
           late: 0,
@@ -196,9 +315,9 @@ export class CompletenessTracker {
         };
         byGw.set(k, g);
       }
-      g.streams++;
+      if (s.stream !== FOLDED_STREAM) g.streams++;
       g.missing += missingOf(s);
-      if (s.lastSeen >= g.lastSeen) {
+      if (s.stream !== FOLDED_STREAM && s.lastSeen >= g.lastSeen) {
         g.lastSeen = s.lastSeen;
         g.lastSeq = s.ranges.length ? s.ranges[s.ranges.length - 1]![1] : -1;
       }
@@ -206,6 +325,7 @@ export class CompletenessTracker {
         g.received += s.received;
         g.duplicates += s.duplicates;
         g.late += s.late;
+        g.resets += s.resets ?? 0;
         for (const b of Object.values(s.hours)) g.gapsOpened += b.gapsOpened;
       } else {
         const from = Math.floor(filter.since / HOUR) * HOUR;
@@ -215,6 +335,7 @@ export class CompletenessTracker {
           g.duplicates += b.duplicates;
           g.late += b.late;
           g.gapsOpened += b.gapsOpened;
+          g.resets += b.resets ?? 0;
         }
       }
     }

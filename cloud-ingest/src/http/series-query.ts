@@ -1,60 +1,59 @@
 /**
- * `GET /api/series` over the SQLite store: raw readings, or aggregated per `every` window
- * with `fn`. Plain SQL on the documented layout, time range first (the primary key
- * starts with ts).
+ * `GET /api/series`: its query string, checked and turned into a SeriesQuery for the store's
+ * reader (sinks/sqlite-query.ts answers it over the SQLite store).
  */
-import type Database from 'better-sqlite3';
+import { ID_PATTERN, MEASUREMENT_PATTERN, POINT_NAME_PATTERN } from '@ganzhi/device-profiles/contract';
+import { type Static, Type } from '@sinclair/typebox';
 import { IngestError } from '../errors.js';
+import { AGGREGATES, type AggregateFn, type SeriesQuery } from '../sink.js';
 
-export interface SeriesQuery {
-  measurement: string;
-  district?: string;
-  gateway?: string;
-  device?: string;
-  point?: string;
-  quality?: 'good' | 'uncertain' | 'bad';
-  from?: number;
-  to?: number;
-  every?: number;
-  fn?: AggregateFn;
-  limit?: number;
-}
+/** Optional, one value (a repeated parameter is an array and fails the schema), bounded. */
+const Text = Type.Optional(Type.String({ maxLength: 64 }));
+const Id = Type.Optional(Type.String({ pattern: ID_PATTERN.source }));
 
-export const AGGREGATES = ['mean', 'min', 'max', 'sum', 'count', 'first', 'last'] as const;
-export type AggregateFn = (typeof AGGREGATES)[number];
+/** The query string of /api/series: names are checked here, times and durations by the parser. */
+export const SeriesQueryString = Type.Object({
+  measurement: Type.Optional(Type.String({ pattern: MEASUREMENT_PATTERN.source })),
+  district: Id,
+  gateway: Id,
+  device: Id,
+  point: Type.Optional(Type.String({ pattern: POINT_NAME_PATTERN.source })),
+  quality: Text,
+  from: Text,
+  to: Text,
+  every: Type.Optional(Type.String({ maxLength: 1000 })),
+  fn: Text,
+  limit: Text,
+});
+export type SeriesQueryString = Static<typeof SeriesQueryString>;
 
-export interface SeriesResult {
-  series: {
-    measurement: string;
-    district: string | null;
-    gateway: string | null;
-    device: string | null;
-    model: string | null;
-    point: string;
-    /** [ts, value] for numbers and booleans; raw queries also give text values and quality */
-    values: [number, number | string | null, string?][];
-  }[];
-  truncated: boolean;
-}
+export const CompletenessQueryString = Type.Object({ district: Id, since: Text });
+export type CompletenessQueryString = Static<typeof CompletenessQueryString>;
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** `250ms`, `10s`, `5m`, `1h`, `1d` or a plain number of ms. */
+/** The longest aggregation window: a year (one bucket for any range the store holds). */
+const MAX_EVERY = 366 * 86_400_000;
+
+/** `250ms`, `10s`, `5m`, `1h`, `1d` or a plain number of ms, at most a year; else undefined. */
 export function parseDuration(s: string): number | undefined {
-  const m = /^(\d+)(ms|s|m|h|d)?$/.exec(s.trim());
+  const m = /^(\d{1,15})(ms|s|m|h|d)?$/.exec(s.trim());
   if (!m) return undefined;
   const v = Number(m[1]) * (UNITS[m[2] ?? 'ms'] as number);
-  return v > 0 ? v : undefined;
+  return v > 0 && v <= MAX_EVERY ? v : undefined;
 }
 
-/** ms since the epoch, or an ISO date. */
+/** ms since the epoch (a safe integer), or an ISO date; else undefined. */
 export function parseTime(s: string): number | undefined {
-  if (/^-?\d+$/.test(s)) return Number(s);
+  if (/^-?\d+$/.test(s)) {
+    const n = Number(s);
+    return Number.isSafeInteger(n) ? n : undefined;
+  }
   const t = Date.parse(s);
   return Number.isNaN(t) ? undefined : t;
 }
 
-export function parseSeriesQuery(q: Record<string, string | undefined>): SeriesQuery {
+export function parseSeriesQuery(q: SeriesQueryString): SeriesQuery {
   const bad = (m: string) => new IngestError('GZ_QUERY_INVALID', m);
   if (!q.measurement) throw bad('measurement is required');
   const out: SeriesQuery = { measurement: q.measurement };
@@ -73,7 +72,7 @@ export function parseSeriesQuery(q: Record<string, string | undefined>): SeriesQ
   }
   if (q.every) {
     const e = parseDuration(q.every);
-    if (e === undefined) throw bad('every: expected a duration like 10s, 5m, 1h');
+    if (e === undefined) throw bad('every: expected a duration like 10s, 5m, 1h (at most 366d)');
     out.every = e;
     out.fn = 'mean';
   }
@@ -84,85 +83,8 @@ export function parseSeriesQuery(q: Record<string, string | undefined>): SeriesQ
   }
   if (q.limit) {
     const l = Number(q.limit);
-    if (!Number.isInteger(l) || l < 1) throw bad('limit: expected a positive integer');
+    if (!Number.isSafeInteger(l) || l < 1) throw bad('limit: expected a positive integer');
     out.limit = l;
   }
   return out;
-}
-
-const AGG_SQL: Record<AggregateFn, string> = {
-  mean: 'AVG(r.value)',
-  min: 'MIN(r.value)',
-  max: 'MAX(r.value)',
-  sum: 'SUM(r.value)',
-  count: 'COUNT(r.value)',
-  first: 'MIN(r.ts) AS _at, r.value',
-  last: 'MAX(r.ts) AS _at, r.value',
-};
-
-export function querySeries(db: Database.Database, q: SeriesQuery): SeriesResult {
-  const limit = Math.min(q.limit ?? 10_000, 100_000);
-  const where = ['r.ts >= ?', 'r.ts < ?', 's.measurement = ?'];
-  const args: (string | number)[] = [q.from ?? 0, q.to ?? Number.MAX_SAFE_INTEGER, q.measurement];
-  for (const k of ['district', 'gateway', 'device'] as const) {
-    if (q[k] !== undefined) {
-      where.push(`s.${k} = ?`);
-      args.push(q[k] as string);
-    }
-  }
-  if (q.point !== undefined) {
-    where.push('r.point = ?');
-    args.push(q.point);
-  }
-  if (q.quality !== undefined) {
-    where.push('r.quality = ?');
-    args.push(q.quality);
-  }
-  const cols = 's.id AS sid, s.measurement, s.district, s.gateway, s.device, s.model, r.point';
-  let sql: string;
-  if (q.fn !== undefined) {
-    const every = q.every ?? Number.MAX_SAFE_INTEGER;
-    sql = `SELECT ${cols}, (r.ts / ${every}) * ${every} AS t, ${AGG_SQL[q.fn]} AS v
-             FROM readings r JOIN series s ON s.id = r.series_id
-            WHERE ${where.join(' AND ')}
-            GROUP BY s.id, r.point, t ORDER BY t LIMIT ${limit + 1}`;
-  } else {
-    sql = `SELECT ${cols}, r.ts AS t, COALESCE(r.value, r.text) AS v, r.quality
-             FROM readings r JOIN series s ON s.id = r.series_id
-            WHERE ${where.join(' AND ')}
-            ORDER BY r.ts LIMIT ${limit + 1}`;
-  }
-  const rows = db.prepare(sql).all(...args) as {
-    sid: number;
-    measurement: string;
-    district: string | null;
-    gateway: string | null;
-    device: string | null;
-    model: string | null;
-    point: string;
-    t: number;
-    v: number | string | null;
-    quality?: string;
-  }[];
-  const truncated = rows.length > limit;
-  if (truncated) rows.pop();
-  const bySeries = new Map<string, SeriesResult['series'][number]>();
-  for (const r of rows) {
-    const k = `${r.sid}\u0000${r.point}`;
-    let s = bySeries.get(k);
-    if (!s) {
-      s = {
-        measurement: r.measurement,
-        district: r.district,
-        gateway: r.gateway,
-        device: r.device,
-        model: r.model,
-        point: r.point,
-        values: [],
-      };
-      bySeries.set(k, s);
-    }
-    s.values.push(r.quality === undefined ? [r.t, r.v] : [r.t, r.v, r.quality]);
-  }
-  return { series: [...bySeries.values()], truncated };
 }

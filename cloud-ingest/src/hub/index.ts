@@ -17,4 +17,4 @@ export type {
   Sample,
   SeriesRequest,
 } from './source.js';
-export { sqliteSeries } from './sqlite-series.js';
+export { storeSeries } from './store-series.js';

@@ -1,4 +1,4 @@
-import type { DataBatch } from '@ganzhi/device-profiles';
+import type { DataBatch } from '@ganzhi/device-profiles/contract';
 import { describe, expect, it } from 'vitest';
 import { createMemoryHubSource } from './memory-source.js';
 import { RateCounter } from './rate.js';
@@ -134,5 +134,20 @@ describe('createMemoryHubSource', () => {
     s.onBatch(ids, batch(0, [{ point: 'a', value: 1, ts: T0, quality: 'good' }]));
     expect(s.series(q('a'))).toEqual([{ ts: 1, value: 2 }]);
     expect(asked).toEqual(['a']);
+  });
+
+  it('lists at most maxPointsPerGateway point names from data, all its devices together', () => {
+    const s = createMemoryHubSource({ now: () => T0, maxPointsPerDevice: 50, maxPointsPerGateway: 120 });
+    for (let d = 0; d < 5; d++) {
+      const readings = Array.from({ length: 80 }, (_, i) => ({
+        point: `x${i}`,
+        value: i,
+        ts: T0,
+        quality: 'good' as const,
+      }));
+      s.onBatch({ ...ids, device: `dev-${d}` }, batch(d, readings));
+    }
+    const listed = s.devices().map((d) => d.points.length);
+    expect(listed).toEqual([50, 50, 20, 0, 0]);
   });
 });

@@ -1,12 +1,19 @@
 /**
  * An in-memory HubSource fed with decoded contract messages. Memory is bounded: one ring
  * of `ringSize` recent values per point, at most `maxSeries` rings (see ring-store.ts for
- * which are reused when a new point comes), at most `maxPointsPerDevice` point names per device. Completeness
+ * which are reused when a new point comes), at most `maxPointsPerDevice` point names per device
+ * and `maxPointsPerGateway` per gateway from data. Completeness
  * comes from a CompletenessTracker: its own (fed by onBatch) or the ingest's (pass
  * `tracker`, and the owner feeds it). With `series`, chart queries go to the store and no
  * rings are kept.
  */
-import type { DataBatch, DeviceMeta, DeviceStatus, GatewayState, TopicIds } from '@ganzhi/device-profiles';
+import type {
+  DataBatch,
+  DeviceMeta,
+  DeviceStatus,
+  GatewayState,
+  TopicIds,
+} from '@ganzhi/device-profiles/contract';
 import { CompletenessTracker } from '../completeness/tracker.js';
 import { RateCounter } from './rate.js';
 import { bucketMean } from './ring.js';
@@ -22,6 +29,11 @@ export interface MemoryHubSourceOptions {
   maxSeries?: number;
   /** point names remembered per device from data (meta points always kept; default 1000) */
   maxPointsPerDevice?: number;
+  /**
+   * point names remembered from data per gateway, all its devices together (default 100 000):
+   * a gateway inventing point names cannot grow the device list without bound
+   */
+  maxPointsPerGateway?: number;
   /** window of the points/s figure, whole seconds (default 10) */
   rateWindowSec?: number;
   /** an existing tracker the caller feeds; onBatch then does not observe into it */
@@ -52,6 +64,13 @@ export function createMemoryHubSource(opts: MemoryHubSourceOptions = {}): Memory
   const ringSize = opts.ringSize ?? 300;
   const maxSeries = opts.maxSeries ?? 5000;
   const maxPoints = opts.maxPointsPerDevice ?? 1000;
+  const maxGatewayPoints = opts.maxPointsPerGateway ?? 100_000;
+  /** points listed per gateway key (meta and data) */
+  const gatewayPoints = new Map<string, number>();
+  const addGatewayPoints = (ids: TopicIds, n: number): void => {
+    const k = gwKey(ids.district, ids.gateway);
+    gatewayPoints.set(k, (gatewayPoints.get(k) ?? 0) + n);
+  };
   const ownTracker = opts.tracker === undefined;
   const tracker = opts.tracker ?? new CompletenessTracker();
   const rateWindow = opts.rateWindowSec ?? 10;
@@ -131,7 +150,9 @@ export function createMemoryHubSource(opts: MemoryHubSourceOptions = {}): Memory
       d.measurement = m.measurement;
       const fromMeta = m.points.map((p) => ({ name: p.name, type: p.type, unit: p.unit, access: p.access }));
       const known = new Set(fromMeta.map((p) => p.name));
+      const before = d.points.length;
       d.points = [...fromMeta, ...d.points.filter((p) => !known.has(p.name))];
+      addGatewayPoints(ids, d.points.length - before);
       pointNames.set(devKey(ids), new Set(d.points.map((p) => p.name)));
     },
 
@@ -162,10 +183,16 @@ export function createMemoryHubSource(opts: MemoryHubSourceOptions = {}): Memory
         names = new Set(d.points.map((p) => p.name));
         pointNames.set(devKey(ids), names);
       }
+      const gk = gwKey(ids.district, ids.gateway);
       for (const r of b.readings) {
-        if (!names.has(r.point) && d.points.length < maxPoints) {
+        if (
+          !names.has(r.point) &&
+          d.points.length < maxPoints &&
+          (gatewayPoints.get(gk) ?? 0) < maxGatewayPoints
+        ) {
           d.points.push({ name: r.point, type: '', unit: r.unit ?? '', access: '' });
           names.add(r.point);
+          addGatewayPoints(ids, 1);
         }
         if (devRings) rings.ring(rk, devRings, r.point, t).push(r.ts, chartValue(r));
       }

@@ -2,9 +2,10 @@
  * TypeBox schemas of the hub API: one schema validates the query, serializes the reply
  * and (through Static) types the handler.
  */
+import { ID_PATTERN } from '@ganzhi/device-profiles/contract';
 import { type Static, Type } from '@sinclair/typebox';
 
-const Id = Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' });
+const Id = Type.String({ pattern: ID_PATTERN.source });
 const Ms = Type.Integer({ minimum: 0 });
 const NullableMs = Type.Union([Type.Number(), Type.Null()]);
 const NullableString = Type.Union([Type.String(), Type.Null()]);

@@ -6,7 +6,11 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-export type DeadLetterKind = 'message' | 'reading' | 'line';
+/**
+ * message: a message refused whole (topic, envelope, spoofed ids); reading: one reading of a
+ * batch; line: a line the store refused; limit: a message over a per-gateway limit
+ */
+export type DeadLetterKind = 'message' | 'reading' | 'line' | 'limit';
 
 export interface DeadLetter {
   kind: DeadLetterKind;
@@ -35,7 +39,7 @@ function payloadField(p: Uint8Array): { payload?: string; payloadBase64?: string
 
 /** `file` undefined: count only (tests, benchmarks). */
 export function createDeadLetters(file: string | undefined, now: () => number = Date.now): DeadLetters {
-  const counts: Record<DeadLetterKind, number> = { message: 0, reading: 0, line: 0 };
+  const counts: Record<DeadLetterKind, number> = { message: 0, reading: 0, line: 0, limit: 0 };
   if (file) mkdirSync(dirname(file), { recursive: true });
   return {
     counts,

@@ -16,21 +16,31 @@ import {
   parseTopic,
   type TopicIds,
   toLineProtocol,
-} from '@ganzhi/device-profiles';
+} from '@ganzhi/device-profiles/contract';
+import { fastDataBatch } from '../fast-path/fast-batch.js';
 import type { DeadLetter } from './dead-letter.js';
-import { fastDataBatch } from './fast-batch.js';
 import { decodeLogRecord } from './log-record.js';
+
+/** The `model` tag of a batch whose `model` is not a profile the ingest knows. */
+export const UNKNOWN_MODEL = 'unknown';
+
+/** The reason of a message whose payload speaks for other ids than its topic (a spoof). */
+export const IDS_DIFFER = 'payload ids differ from the topic';
 
 export interface RecordOutcome {
   lines: string[];
   points: number;
   deadLetters: DeadLetter[];
+  /** the district and gateway of the topic, when it is a contract topic (who sent it) */
+  from?: { district: string; gateway: string };
   /** set for a valid data batch */
   seq?: { district: string; gateway: string; stream: string; seq: number };
   /** set for a valid gateway state message */
   state?: { district: string; gateway: string; online: boolean };
   /** the decoded contract message, for observers such as the hub page */
   message?: DecodedMessage;
+  /** the profile id a batch or meta named that is not a known profile (it is tagged `unknown`) */
+  unknownModel?: string;
 }
 
 export type DecodedMessage =
@@ -39,11 +49,22 @@ export type DecodedMessage =
   | { kind: 'status'; ids: TopicIds; value: DeviceStatus }
   | { kind: 'data'; ids: TopicIds; value: DataBatch };
 
-const none = (dl: DeadLetter): RecordOutcome => ({ lines: [], points: 0, deadLetters: [dl] });
+const none = (dl: DeadLetter, from?: RecordOutcome['from']): RecordOutcome => ({
+  lines: [],
+  points: 0,
+  deadLetters: [dl],
+  ...(from ? { from } : {}),
+});
 
 export interface DecodeRecordOptions {
   /** try the one-pass path for clean data batches first (default true; false = reference path only) */
   fast?: boolean;
+  /**
+   * Whether a profile id is one the ingest knows (its profile registry). A batch's `model`
+   * becomes the `model` tag only then; any other value is tagged `unknown`, so a gateway
+   * cannot make series by inventing models. Absent: every valid profile id is taken as is.
+   */
+  knownModel?: (profileId: string) => boolean;
 }
 
 /** Parsed topics by topic string: a gateway's topics repeat in every message. */
@@ -75,37 +96,64 @@ export function decodeMessage(
 ): RecordOutcome {
   const t = parseTopicCached(topic);
   if (!t) return none({ kind: 'message', reason: 'topic is not in contract v1', topic, payload });
+  const from = { district: t.district, gateway: t.gateway };
   if (t.scope === 'gateway') {
-    if (t.kind !== 'state') return { lines: [], points: 0, deadLetters: [] };
+    if (t.kind !== 'state') return { lines: [], points: 0, deadLetters: [], from };
     const s = decodeGatewayState(payload);
-    if (!s.ok) return none({ kind: 'message', reason: s.error, topic, payload });
+    if (!s.ok) return none({ kind: 'message', reason: s.error, topic, payload }, from);
     return {
       lines: [],
       points: 0,
       deadLetters: [],
+      from,
       state: { district: t.district, gateway: t.gateway, online: s.value.state === 'online' },
-      message: { kind: 'state', ids: { district: t.district, gateway: t.gateway }, value: s.value },
+      message: { kind: 'state', ids: from, value: s.value },
     };
   }
+  const known = opts.knownModel;
   switch (t.kind) {
     case 'data': {
       const ids = { district: t.district, gateway: t.gateway, device: t.device };
       const fast = opts.fast === false ? undefined : fastDataBatch(payload, ids, now);
       if (fast !== undefined) {
-        const { batch } = fast;
+        const seq = {
+          district: t.district,
+          gateway: t.gateway,
+          stream: fast.batch.stream,
+          seq: fast.batch.seq,
+        };
+        if (known === undefined || known(fast.batch.model)) {
+          return {
+            lines: fast.lines,
+            points: fast.points,
+            deadLetters: [],
+            from,
+            seq,
+            message: { kind: 'data', ids, value: fast.batch },
+          };
+        }
+        // rare: the reference mapping of the same clean batch under the fallback tag
+        const batch = { ...fast.batch, model: UNKNOWN_MODEL };
+        const lp = toLineProtocol(batch, ids);
         return {
-          lines: fast.lines,
-          points: fast.points,
+          lines: lp.lines,
+          points: lp.points,
           deadLetters: [],
-          seq: { district: t.district, gateway: t.gateway, stream: batch.stream, seq: batch.seq },
+          from,
+          seq,
           message: { kind: 'data', ids, value: batch },
+          unknownModel: fast.batch.model,
         };
       }
       const d = decodeDataBatch(payload, { now });
-      if (!d.ok) return none({ kind: 'message', reason: d.error, topic, payload });
-      const batch = d.value;
-      if (!batchMatchesTopic(batch, ids)) {
-        return none({ kind: 'message', reason: 'payload ids differ from the topic', topic, payload });
+      if (!d.ok) return none({ kind: 'message', reason: d.error, topic, payload }, from);
+      let batch = d.value;
+      if (!batchMatchesTopic(batch, ids))
+        return none({ kind: 'message', reason: IDS_DIFFER, topic, payload }, from);
+      let unknownModel: string | undefined;
+      if (known !== undefined && !known(batch.model)) {
+        unknownModel = batch.model;
+        batch = { ...batch, model: UNKNOWN_MODEL };
       }
       const lp = toLineProtocol(batch, ids);
       const deadLetters: DeadLetter[] = [];
@@ -117,28 +165,41 @@ export function decodeMessage(
         lines: lp.lines,
         points: lp.points,
         deadLetters,
+        from,
         seq: { district: t.district, gateway: t.gateway, stream: batch.stream, seq: batch.seq },
         message: { kind: 'data', ids, value: batch },
+        ...(unknownModel === undefined ? {} : { unknownModel }),
       };
     }
     case 'meta': {
       const m = decodeDeviceMeta(payload);
-      return m.ok
-        ? { lines: [], points: 0, deadLetters: [], message: { kind: 'meta', ids: { ...t }, value: m.value } }
-        : none({ kind: 'message', reason: m.error, topic, payload });
+      if (!m.ok) return none({ kind: 'message', reason: m.error, topic, payload }, from);
+      const ids = { district: t.district, gateway: t.gateway, device: t.device };
+      if (known !== undefined && !known(m.value.profile)) {
+        return {
+          lines: [],
+          points: 0,
+          deadLetters: [],
+          from,
+          message: { kind: 'meta', ids, value: { ...m.value, profile: UNKNOWN_MODEL } },
+          unknownModel: m.value.profile,
+        };
+      }
+      return { lines: [], points: 0, deadLetters: [], from, message: { kind: 'meta', ids, value: m.value } };
     }
     case 'status': {
       const s = decodeDeviceStatus(payload);
-      return s.ok
-        ? {
-            lines: [],
-            points: 0,
-            deadLetters: [],
-            message: { kind: 'status', ids: { ...t }, value: s.value },
-          }
-        : none({ kind: 'message', reason: s.error, topic, payload });
+      if (!s.ok) return none({ kind: 'message', reason: s.error, topic, payload }, from);
+      const ids = { district: t.district, gateway: t.gateway, device: t.device };
+      return {
+        lines: [],
+        points: 0,
+        deadLetters: [],
+        from,
+        message: { kind: 'status', ids, value: s.value },
+      };
     }
     default:
-      return { lines: [], points: 0, deadLetters: [] };
+      return { lines: [], points: 0, deadLetters: [], from };
   }
 }

@@ -7,7 +7,7 @@
  * balance). With a broker that has MQTT 5 shared subscriptions, `share` prefixes the
  * filters with `$share/{group}/`.
  */
-import { ingestFilters, parseTopic } from '@ganzhi/device-profiles';
+import { ingestFilters, parseTopic } from '@ganzhi/device-profiles/contract';
 
 export type PartitionConfig =
   | { by: 'none' }

@@ -22,6 +22,7 @@
  * which drops oldest — above this bound, or not at all.)
  */
 import type { DurableLog } from '@ganzhi/durable-log';
+import { type Clock, systemClock } from '@ganzhi/runtime';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { IngestMetrics } from '../metrics.js';
@@ -38,7 +39,10 @@ export interface ReceiverOptions {
   log: DurableLog;
   /** stop acknowledging when the log holds this many bytes (default 1 GiB) */
   maxLogBytes?: number;
+  /** how long a held message waits before its append is tried again (default 50 ms; 1 s after a failed append) */
   waitMs?: number;
+  /** what those retries wait on (default systemClock); MQTT.js keeps its own timers */
+  clock?: Clock;
   metrics: IngestMetrics;
   logger: Logger;
   /** called after each append with the record's offset and bytes (wakes the writer) */
@@ -62,6 +66,7 @@ const MAX_PENDING_BYTES = 4 * 1024 * 1024;
 export function startReceiver(o: ReceiverOptions): Receiver {
   const maxLogBytes = o.maxLogBytes ?? 1024 ** 3;
   const waitMs = o.waitMs ?? 50;
+  const clock = o.clock ?? systemClock;
   let holding = false;
   let closed = false;
   const client = mqtt.connect(o.url, {
@@ -133,7 +138,7 @@ export function startReceiver(o: ReceiverOptions): Receiver {
         o.logger.warn({ maxLogBytes }, 'log full: holding acknowledgements until the store catches up');
       }
       o.metrics.ackWaits.inc();
-      setTimeout(() => appendOne(rec, done), waitMs);
+      clock.setTimeout(() => appendOne(rec, done), waitMs);
       return;
     }
     let offset: number;
@@ -141,7 +146,7 @@ export function startReceiver(o: ReceiverOptions): Receiver {
       offset = o.log.append(rec);
     } catch (err) {
       hold(err);
-      setTimeout(() => appendOne(rec, done), Math.max(waitMs, 1000));
+      clock.setTimeout(() => appendOne(rec, done), Math.max(waitMs, 1000));
       return;
     }
     appended([offset], [rec]);

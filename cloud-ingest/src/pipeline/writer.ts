@@ -10,14 +10,17 @@
  * counted again).
  */
 import type { DurableLog } from '@ganzhi/durable-log';
+import { type Clock, type Random, sleep, systemClock, systemRandom } from '@ganzhi/runtime';
 import type { Logger } from 'pino';
 import type { CompletenessTracker, TrackerState } from '../completeness/tracker.js';
 import { isRetriable } from '../errors.js';
+import type { InboundGuard } from '../guard/inbound-guard.js';
 import type { IngestMetrics } from '../metrics.js';
 import type { Sink } from '../sink.js';
-import { backoffDelay, DEFAULT_RETRY, type RetryPolicy } from '../sinks/retry.js';
+import { DEFAULT_RETRY, type RetryPolicy, retryDelay } from '../sinks/retry.js';
 import type { DeadLetters } from './dead-letter.js';
-import { type DecodedMessage, decodeRecord } from './decode-record.js';
+import { type DecodedMessage, decodeMessage, decodeRecord, type RecordOutcome } from './decode-record.js';
+import { decodeLogRecord } from './log-record.js';
 
 export interface WriterOptions {
   /** every decoded contract message, in log order (the hub page's bookkeeping) */
@@ -39,9 +42,14 @@ export interface WriterOptions {
   /** persists the completeness state; called at most every persistEveryMs, and before acks */
   persist?: (state: TrackerState) => void;
   persistEveryMs?: number;
-  now?: () => number;
+  /** flush timers, the outage backoff, the shutdown deadline and receive times (default systemClock) */
+  clock?: Clock;
+  /** the outage backoff's jitter (default Math.random) */
+  random?: Random;
   /** gateway online/offline as last announced on its state topic */
   onGatewayState?: (district: string, gateway: string, online: boolean) => void;
+  /** screens every decoded message (per-gateway limits, model tags) and reports refusals */
+  guard?: InboundGuard;
 }
 
 /** Records the writer takes from memory instead of reading them back from the log. */
@@ -57,9 +65,9 @@ interface Batch {
 
 export class Writer {
   private readonly o: Required<
-    Omit<WriterOptions, 'persist' | 'onGatewayState' | 'onMessage' | 'outageRetry'>
+    Omit<WriterOptions, 'persist' | 'onGatewayState' | 'onMessage' | 'outageRetry' | 'guard'>
   > &
-    Pick<WriterOptions, 'persist' | 'onGatewayState' | 'onMessage'>;
+    Pick<WriterOptions, 'persist' | 'onGatewayState' | 'onMessage' | 'guard'>;
   private readonly outage: RetryPolicy;
   private cursor: number;
   private batch: Batch;
@@ -69,8 +77,8 @@ export class Writer {
   private lastPersistAt = 0;
   private wake: (() => void) | undefined;
   private stopping = false;
-  private aborted = false;
-  private abortWaits = new Set<() => void>();
+  /** aborted when stop() gives up waiting for the store: ends the outage backoff's sleeps */
+  private readonly abort = new AbortController();
   private loop: Promise<void> | undefined;
   private lastWarnAt = 0;
   /** the newest appended records, contiguous, not yet processed: read from here, not the log */
@@ -86,7 +94,8 @@ export class Writer {
       flushMs: 200,
       maxInFlight: 2,
       persistEveryMs: 1000,
-      now: Date.now,
+      clock: systemClock,
+      random: systemRandom,
       ...opts,
     };
     this.outage = { ...DEFAULT_RETRY, minDelayMs: 500, maxDelayMs: 30_000, ...opts.outageRetry };
@@ -167,7 +176,7 @@ export class Writer {
     const { log, flushMs } = this.o;
     while (!this.stopping) {
       const recs = this.fromTail(1000) ?? log.readFrom(this.cursor, { records: 1000 });
-      const now = this.o.now();
+      const now = this.o.clock.now();
       for (const r of recs) {
         this.process(r.offset, r.payload, now);
         this.cursor = r.offset + 1;
@@ -183,10 +192,11 @@ export class Writer {
       // let the receiver (PUBACKs) and the store's I/O run between chunks of a backlog
       if (recs.length > 0) await new Promise<void>((r) => setImmediate(r));
       else if (!this.stopping) {
+        const clock = this.o.clock;
         await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, this.batch.lastOffset >= 0 ? flushMs : Math.max(flushMs, 1000));
+          const t = clock.setTimeout(resolve, this.batch.lastOffset >= 0 ? flushMs : Math.max(flushMs, 1000));
           this.wake = () => {
-            clearTimeout(t);
+            clock.clearTimeout(t);
             resolve();
           };
         });
@@ -198,15 +208,26 @@ export class Writer {
     this.maybePersistAndAck(true);
   }
 
+  /** A log record → its outcome, screened by the guard when there is one. */
+  private decode(raw: Buffer, now: number): RecordOutcome {
+    const guard = this.o.guard;
+    if (guard === undefined) return decodeRecord(raw, now);
+    const rec = decodeLogRecord(raw);
+    if (rec === undefined) return decodeRecord(raw, now); // the corrupt-record dead letter
+    return guard.screen(decodeMessage(rec.topic, rec.payload, now, guard.decode), rec.topic, rec.payload);
+  }
+
   private process(offset: number, payload: Buffer, now: number): void {
-    const out = decodeRecord(payload, now);
+    const out = this.decode(payload, now);
     const m = this.o.metrics;
     if (out.deadLetters.length > 0) {
       this.o.deadLetters.add(out.deadLetters);
       for (const d of out.deadLetters) m.deadLetters.inc(1, { kind: d.kind });
     }
     if (out.seq && offset > this.o.tracker.through) {
-      this.o.tracker.observe(out.seq.district, out.seq.gateway, out.seq.stream, out.seq.seq, now);
+      const { district, gateway, stream, seq } = out.seq;
+      if (this.o.tracker.observe(district, gateway, stream, seq, now) === 'reset')
+        this.o.guard?.streamReset(district, gateway, stream, seq);
     }
     if (offset > this.o.tracker.through) this.o.tracker.through = offset;
     if (out.state) this.o.onGatewayState?.(out.state.district, out.state.gateway, out.state.online);
@@ -249,7 +270,7 @@ export class Writer {
 
   private maybePersistAndAck(force = false): void {
     const { persist, tracker, log } = this.o;
-    const now = this.o.now();
+    const now = this.o.clock.now();
     if (
       persist &&
       tracker.through > this.persistedThrough &&
@@ -289,11 +310,16 @@ export class Writer {
         this.healthy = true;
         return;
       } catch (err) {
-        if (this.aborted) throw err;
+        if (this.abort.signal.aborted) throw err;
         this.healthy = false;
         m.retries.inc();
-        const delay = backoffDelay(this.outage, attempt, (err as { retryAfterMs?: number }).retryAfterMs);
-        const now = Date.now();
+        const delay = retryDelay(
+          this.outage,
+          attempt,
+          (err as { retryAfterMs?: number }).retryAfterMs,
+          this.o.random,
+        );
+        const now = this.o.clock.now();
         if (attempt === 1 || now - this.lastWarnAt > 30_000) {
           this.lastWarnAt = now;
           this.o.logger.warn(
@@ -301,22 +327,10 @@ export class Writer {
             `store write failed, retrying: ${(err as Error).message}`,
           );
         }
-        await this.sleep(delay);
-        if (this.aborted) throw err;
+        await sleep(this.o.clock, delay, this.abort.signal);
+        if (this.abort.signal.aborted) throw err;
       }
     }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(t);
-        this.abortWaits.delete(done);
-        resolve();
-      };
-      const t = setTimeout(done, ms);
-      this.abortWaits.add(done);
-    });
   }
 
   /**
@@ -326,14 +340,12 @@ export class Writer {
   async stop(timeoutMs = 10_000): Promise<void> {
     this.stopping = true;
     this.notify();
-    const t = setTimeout(() => {
-      this.aborted = true;
-      for (const w of [...this.abortWaits]) w();
-    }, timeoutMs);
+    const clock = this.o.clock;
+    const t = clock.setTimeout(() => this.abort.abort(), timeoutMs);
     try {
       await this.loop;
     } finally {
-      clearTimeout(t);
+      clock.clearTimeout(t);
     }
   }
 }

@@ -5,14 +5,19 @@
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { IngestError } from '../errors.js';
-import type { Sink, WriteResult } from '../sink.js';
-import { outcomeOf, unreachable, writeLines } from './http-write.js';
+import type { Sink } from '../sink.js';
+import {
+  commonParts,
+  createHttpSink,
+  type HttpSinkCommonOptions,
+  outcomeOf,
+  unreachable,
+} from './http-write.js';
 import type { SendOutcome } from './isolate.js';
-import { DEFAULT_RETRY, type RetryPolicy, realSleep, type Sleep } from './retry.js';
 
 const gzipAsync = promisify(gzip);
 
-export interface InfluxV1Options {
+export interface InfluxV1Options extends HttpSinkCommonOptions {
   url: string;
   database: string;
   retentionPolicy?: string;
@@ -21,10 +26,6 @@ export interface InfluxV1Options {
   /** gzip bodies larger than this many bytes (default: never; on a LAN gzip costs more than it saves) */
   gzipThreshold?: number;
   timeoutMs?: number;
-  retry?: Partial<RetryPolicy>;
-  validate?: boolean;
-  sleep?: Sleep;
-  onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
 }
 
 export function createInfluxV1Sink(opts: InfluxV1Options): Sink {
@@ -38,8 +39,6 @@ export function createInfluxV1Sink(opts: InfluxV1Options): Sink {
     headers.authorization = `Basic ${cred}`;
   }
   const timeoutMs = opts.timeoutMs ?? 30_000;
-  const retry = { ...DEFAULT_RETRY, ...opts.retry };
-  let closed = false;
 
   async function post(body: string): Promise<SendOutcome> {
     let payload: string | Buffer = body;
@@ -73,27 +72,16 @@ export function createInfluxV1Sink(opts: InfluxV1Options): Sink {
     return outcomeOf('InfluxDB', res.status, message.slice(0, 64_000), res.headers.get('retry-after'));
   }
 
-  return {
+  return createHttpSink({
     kind: 'influxdb-v1',
-    async write(lines, wopts): Promise<WriteResult> {
-      if (closed) throw new IngestError('GZ_SINK_CLOSED', 'the InfluxDB v1 sink is closed');
-      return writeLines(lines, {
-        send: (ls) => post(ls.join('\n')),
-        retry,
-        sleep: opts.sleep ?? realSleep,
-        validate: (opts.validate ?? true) && wopts?.trusted !== true,
-        onRetry: opts.onRetry,
-      });
-    },
-    async check() {
-      if (closed) throw new IngestError('GZ_SINK_CLOSED', 'the InfluxDB v1 sink is closed');
+    name: 'the InfluxDB v1 sink',
+    send: (lines) => post(lines.join('\n')),
+    async probe() {
       // An empty write checks reachability, credentials and that the database exists.
       const out = await post('');
       if (!out.ok)
         throw new IngestError('GZ_SINK_REFUSED', `InfluxDB refused an empty write: ${out.message}`);
     },
-    async close() {
-      closed = true;
-    },
-  };
+    ...commonParts(opts),
+  });
 }

@@ -7,13 +7,17 @@
  * retry (backoff, jitter, Retry-After) and 400 isolation are ours (see http-write.ts).
  */
 import { HttpError, InfluxDB, setLogger } from '@influxdata/influxdb-client';
-import { IngestError } from '../errors.js';
-import type { Sink, WriteResult } from '../sink.js';
-import { outcomeOf, unreachable, writeLines } from './http-write.js';
+import type { Sink } from '../sink.js';
+import {
+  commonParts,
+  createHttpSink,
+  type HttpSinkCommonOptions,
+  outcomeOf,
+  unreachable,
+} from './http-write.js';
 import type { SendOutcome } from './isolate.js';
-import { DEFAULT_RETRY, type RetryPolicy, realSleep, type Sleep } from './retry.js';
 
-export interface InfluxV2Options {
+export interface InfluxV2Options extends HttpSinkCommonOptions {
   url: string;
   org: string;
   bucket: string;
@@ -22,10 +26,6 @@ export interface InfluxV2Options {
   /** gzip bodies larger than this many bytes (client default 1000; on a LAN a large value is faster) */
   gzipThreshold?: number;
   timeoutMs?: number;
-  retry?: Partial<RetryPolicy>;
-  validate?: boolean;
-  sleep?: Sleep;
-  onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
 }
 
 // The client logs every failed write to the console; failures are ours to report.
@@ -33,8 +33,6 @@ setLogger({ error: () => {}, warn: () => {} });
 
 export function createInfluxV2Sink(opts: InfluxV2Options): Sink {
   const influx = new InfluxDB({ url: opts.url, token: opts.token, timeout: opts.timeoutMs ?? 30_000 });
-  const retry = { ...DEFAULT_RETRY, ...opts.retry };
-  let closed = false;
 
   async function send(lines: string[]): Promise<SendOutcome> {
     const api = influx.getWriteApi(opts.org, opts.bucket, 'ms', {
@@ -61,36 +59,27 @@ export function createInfluxV2Sink(opts: InfluxV2Options): Sink {
     }
   }
 
-  return {
+  async function probe(): Promise<void> {
+    const headers: Record<string, string> = {};
+    if (opts.token) headers.authorization = `Token ${opts.token}`;
+    const u = `${opts.url.replace(/\/+$/, '')}/api/v2/write?${new URLSearchParams({ org: opts.org, bucket: opts.bucket, precision: 'ms' })}`;
+    let res: Response;
+    try {
+      res = await fetch(u, { method: 'POST', body: '', headers, signal: AbortSignal.timeout(5000) });
+    } catch (err) {
+      throw unreachable('InfluxDB v2', err);
+    }
+    await res.arrayBuffer();
+    // 2xx, or 400 for the empty body: reachable, authorised, bucket exists.
+    if (res.ok || res.status === 400) return;
+    outcomeOf('InfluxDB v2', res.status, res.statusText, res.headers.get('retry-after'));
+  }
+
+  return createHttpSink({
     kind: 'influxdb-v2',
-    async write(lines, wopts): Promise<WriteResult> {
-      if (closed) throw new IngestError('GZ_SINK_CLOSED', 'the InfluxDB v2 sink is closed');
-      return writeLines(lines, {
-        send,
-        retry,
-        sleep: opts.sleep ?? realSleep,
-        validate: (opts.validate ?? true) && wopts?.trusted !== true,
-        onRetry: opts.onRetry,
-      });
-    },
-    async check() {
-      if (closed) throw new IngestError('GZ_SINK_CLOSED', 'the InfluxDB v2 sink is closed');
-      const headers: Record<string, string> = {};
-      if (opts.token) headers.authorization = `Token ${opts.token}`;
-      const u = `${opts.url.replace(/\/+$/, '')}/api/v2/write?${new URLSearchParams({ org: opts.org, bucket: opts.bucket, precision: 'ms' })}`;
-      let res: Response;
-      try {
-        res = await fetch(u, { method: 'POST', body: '', headers, signal: AbortSignal.timeout(5000) });
-      } catch (err) {
-        throw unreachable('InfluxDB v2', err);
-      }
-      await res.arrayBuffer();
-      // 2xx, or 400 for the empty body: reachable, authorised, bucket exists.
-      if (res.ok || res.status === 400) return;
-      outcomeOf('InfluxDB v2', res.status, res.statusText, res.headers.get('retry-after'));
-    },
-    async close() {
-      closed = true;
-    },
-  };
+    name: 'the InfluxDB v2 sink',
+    send,
+    probe,
+    ...commonParts(opts),
+  });
 }

@@ -1,8 +1,10 @@
 /**
- * Retrying a store write: exponential backoff with jitter, honouring the store's
- * `Retry-After`. Only errors flagged `retriable` are retried; after `maxAttempts` the last
- * error is thrown (the pipeline then keeps the data in the log and tries again later).
+ * Retrying a store write: the runtime's capped exponential backoff (`@ganzhi/runtime`
+ * backoffDelay, jitter as a fraction of the delay), honouring the store's `Retry-After`. Only
+ * errors flagged `retriable` are retried; after `maxAttempts` the last error is thrown (the
+ * pipeline then keeps the data in the log and tries again later).
  */
+import { backoffDelay, type Clock, type Random, sleep, systemClock, systemRandom } from '@ganzhi/runtime';
 import { isRetriable } from '../errors.js';
 
 export interface RetryPolicy {
@@ -13,8 +15,11 @@ export interface RetryPolicy {
   /** cap of the computed delay, ms (Retry-After may ask for more, up to maxRetryAfterMs) */
   maxDelayMs: number;
   factor: number;
-  /** up to this many ms of random delay added to each wait, so many ingests do not retry in step */
-  jitterMs: number;
+  /**
+   * fraction of each delay that is random (0.5: ±25 %), so many ingests do not retry in step;
+   * a Retry-After wait is only ever lengthened by it (by up to half the fraction)
+   */
+  jitter: number;
   /** longest Retry-After honoured, ms */
   maxRetryAfterMs: number;
 }
@@ -24,26 +29,36 @@ export const DEFAULT_RETRY: RetryPolicy = {
   minDelayMs: 250,
   maxDelayMs: 10_000,
   factor: 2,
-  jitterMs: 250,
+  jitter: 0.5,
   maxRetryAfterMs: 300_000,
 };
 
-export type Sleep = (ms: number) => Promise<void>;
-export const realSleep: Sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** How a retry waits and draws its jitter (tests pass a ManualClock and a seeded Random). */
+export interface RetryTiming {
+  clock: Clock;
+  random: Random;
+}
 
-/** Delay before retry number `attempt` (1 = first retry). */
-export function backoffDelay(
+export const SYSTEM_TIMING: RetryTiming = { clock: systemClock, random: systemRandom };
+
+/**
+ * Delay before retry number `attempt` (1 = first retry): the store's Retry-After when it gave
+ * one (capped at maxRetryAfterMs, never shortened), else the runtime's backoff.
+ */
+export function retryDelay(
   policy: RetryPolicy,
   attempt: number,
-  retryAfterMs?: number,
-  random: () => number = Math.random,
+  retryAfterMs: number | undefined,
+  random: Random,
 ): number {
-  const jitter = Math.round(random() * policy.jitterMs);
   if (retryAfterMs !== undefined && retryAfterMs > 0) {
-    return Math.min(retryAfterMs, policy.maxRetryAfterMs) + jitter;
+    return Math.round(Math.min(retryAfterMs, policy.maxRetryAfterMs) * (1 + (policy.jitter / 2) * random()));
   }
-  const base = Math.min(policy.maxDelayMs, policy.minDelayMs * policy.factor ** Math.max(0, attempt - 1));
-  return base + jitter;
+  return backoffDelay(
+    attempt,
+    { initialMs: policy.minDelayMs, maxMs: policy.maxDelayMs, factor: policy.factor, jitter: policy.jitter },
+    random,
+  );
 }
 
 /** `Retry-After` as delay-seconds or an HTTP date, in ms from `now`; undefined when absent or unreadable. */
@@ -58,7 +73,7 @@ export function parseRetryAfter(header: string | null | undefined, now: number):
 export async function withRetry<T>(
   fn: () => Promise<T>,
   policy: RetryPolicy,
-  sleep: Sleep,
+  timing: RetryTiming,
   onRetry?: (err: unknown, attempt: number, delayMs: number) => void,
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
@@ -66,9 +81,14 @@ export async function withRetry<T>(
       return await fn();
     } catch (err) {
       if (!isRetriable(err) || attempt >= policy.maxAttempts) throw err;
-      const delay = backoffDelay(policy, attempt, (err as { retryAfterMs?: number }).retryAfterMs);
+      const delay = retryDelay(
+        policy,
+        attempt,
+        (err as { retryAfterMs?: number }).retryAfterMs,
+        timing.random,
+      );
       onRetry?.(err, attempt, delay);
-      await sleep(delay);
+      await sleep(timing.clock, delay);
     }
   }
 }

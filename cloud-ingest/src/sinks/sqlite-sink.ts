@@ -8,13 +8,13 @@
  * good, the contract's `<point>_reason` string field becomes the `reason` column of
  * `<point>`'s row (a bad reading without a value is a row with value NULL and a reason).
  */
+import { REASON_SUFFIX } from '@ganzhi/device-profiles/contract';
 import Database from 'better-sqlite3';
 import { IngestError } from '../errors.js';
 import { type ParsedLine, parseLine } from '../line-protocol.js';
-import type { RejectedLine, Sink, WriteResult } from '../sink.js';
+import type { RejectedLine, SeriesReader, Sink, WriteResult } from '../sink.js';
+import { sqliteReader } from './sqlite-query.js';
 import { SCHEMA_SQL, SCHEMA_VERSION } from './sqlite-schema.js';
-
-const REASON_SUFFIX = '_reason';
 
 export interface SqliteSinkOptions {
   file: string;
@@ -23,8 +23,9 @@ export interface SqliteSinkOptions {
 }
 
 export interface SqliteSink extends Sink {
-  /** the connection, for the query endpoint and tests (read only use, please) */
+  /** the connection, for tests and tools (read only use, please) */
   readonly db: Database.Database;
+  readonly reader: SeriesReader;
 }
 
 interface Row {
@@ -136,6 +137,7 @@ export function createSqliteSink(opts: SqliteSinkOptions): SqliteSink {
   return {
     kind: 'sqlite',
     db,
+    reader: sqliteReader(db),
     async write(lines): Promise<WriteResult> {
       if (closed) throw new IngestError('GZ_SINK_CLOSED', 'the SQLite sink is closed');
       if (lines.length === 0) return { written: 0, rejected: [] };

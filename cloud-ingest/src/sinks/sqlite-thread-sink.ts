@@ -10,6 +10,7 @@ import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { IngestError, type IngestErrorCode } from '../errors.js';
 import type { WriteResult } from '../sink.js';
+import { sqliteReader } from './sqlite-query.js';
 import type { SqliteSink, SqliteSinkOptions } from './sqlite-sink.js';
 
 interface Reply {
@@ -71,6 +72,7 @@ export async function createSqliteThreadSink(opts: SqliteSinkOptions): Promise<S
   return {
     kind: 'sqlite',
     db,
+    reader: sqliteReader(db),
     async write(lines): Promise<WriteResult> {
       if (lines.length === 0 && !closed) return { written: 0, rejected: [] };
       return (await call({ op: 'write', lines })) as WriteResult;

@@ -5,7 +5,7 @@
  * The mapping is deterministic: lower-case, every other character becomes a separator,
  * separators collapse, and a point that would still be invalid gets a prefix.
  */
-import { RESERVED_DEVICE_IDS, RESERVED_POINT_SUFFIX } from '@ganzhi/device-profiles';
+import { REASON_SUFFIX, RESERVED_DEVICE_IDS } from '@ganzhi/device-profiles';
 
 /** An edge node or device id → a contract id, or undefined when nothing usable is left. */
 export function toContractId(name: string): string | undefined {
@@ -29,7 +29,7 @@ export function toPointName(metric: string): string {
     .replace(/^_+|_+$/g, '');
   if (!/^[a-z]/.test(s)) s = `m_${s}`;
   s = s.slice(0, 63).replace(/_+$/, '');
-  if (s.endsWith(RESERVED_POINT_SUFFIX)) s = `${s.slice(0, 60)}_x`;
+  if (s.endsWith(REASON_SUFFIX)) s = `${s.slice(0, 60)}_x`;
   return s;
 }
 

@@ -89,7 +89,7 @@ export class PayloadGenerator {
       district: g.district,
       gateway: g.gateway,
       device: g.device,
-      model: 'fuzz-meter',
+      model: 'eastron-sdm630',
       measurement: 'fuzz',
       stream: g.stream,
       seq: g.seq++,
@@ -258,7 +258,7 @@ export class PayloadGenerator {
       case 0:
         return m('truncated', text.slice(0, rng.int(text.length)));
       case 1: {
-        const at = text.indexOf('"fuzz-meter"') + 3;
+        const at = text.indexOf('"eastron-sdm630"') + 3;
         const b = Buffer.from(text);
         return m(
           'not-utf8',
@@ -358,7 +358,7 @@ export class PayloadGenerator {
         : kind === 'meta'
           ? {
               v: 1,
-              profile: 'fuzz-meter',
+              profile: 'eastron-sdm630',
               profileVersion: '1.0.0',
               model: 'F',
               manufacturer: 'F',

@@ -1,7 +1,10 @@
 /**
- * A small seeded PRNG (mulberry32) for the fuzz tests: the same seed gives the same inputs,
- * so every failure replays with `GZ_FUZZ_SEED=<seed>`.
+ * The fuzz tests' random choices over the runtime's seeded generator (`seededRandom`,
+ * mulberry32): the same seed gives the same inputs, so every failure replays with
+ * `GZ_FUZZ_SEED=<seed>`.
  */
+import { seededRandom } from '@ganzhi/runtime';
+
 export interface Rng {
   readonly seed: number;
   /** [0, 1) */
@@ -13,15 +16,8 @@ export interface Rng {
   bytes(n: number): Buffer;
 }
 
-export function seededRandom(seed: number): Rng {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+export function seededRng(seed: number): Rng {
+  const next = seededRandom(seed);
   const int = (n: number) => Math.floor(next() * n);
   return {
     seed,

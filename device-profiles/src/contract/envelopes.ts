@@ -8,25 +8,22 @@
  */
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
+import {
+  ENVELOPE_VERSION,
+  ID_PATTERN,
+  LIMITS,
+  LONE_SURROGATE,
+  MEASUREMENT_PATTERN,
+  POINT_NAME_PATTERN,
+  PROFILE_ID_PATTERN,
+  REASON_SUFFIX,
+  STREAM_PATTERN,
+} from './constants.js';
 
-export const ENVELOPE_VERSION = 1;
-
-/** Limits that keep one message from exhausting a receiver. */
-export const LIMITS = {
-  /** readings in one data batch */
-  maxReadings: 10_000,
-  /** characters in a string value */
-  maxStringValue: 1024,
-  /** characters in a quality reason */
-  maxReason: 256,
-  /** readings older than this are rejected (2000-01-01T00:00:00Z) */
-  minTs: 946_684_800_000,
-  /** readings further than this ahead of the receiver's clock are rejected (device clock skew allowance) */
-  maxFutureMs: 24 * 3600 * 1000,
-} as const;
-
-const Id = Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' });
-const PointName = Type.String({ pattern: '^[a-z][a-z0-9_]{0,62}$' });
+const Id = Type.String({ pattern: ID_PATTERN.source });
+const PointName = Type.String({ pattern: POINT_NAME_PATTERN.source });
+const Measurement = Type.String({ pattern: MEASUREMENT_PATTERN.source });
+const Stream = Type.String({ pattern: STREAM_PATTERN.source });
 const Ms = Type.Integer({ minimum: 0, description: 'ms since the Unix epoch' });
 
 export const QualitySchema = Type.Union([
@@ -47,7 +44,7 @@ export const WireReading = Type.Object(
     ts: Ms,
     quality: QualitySchema,
     reason: Type.Optional(Type.String({ maxLength: LIMITS.maxReason })),
-    unit: Type.Optional(Type.String({ maxLength: 32 })),
+    unit: Type.Optional(Type.String({ maxLength: LIMITS.maxUnit })),
   },
   { additionalProperties: false },
 );
@@ -59,10 +56,10 @@ export const DataBatch = Type.Object(
     district: Id,
     gateway: Id,
     device: Id,
-    model: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{1,62}$', description: 'profile id' }),
-    measurement: Type.String({ pattern: '^[a-z][a-z0-9_]{0,62}$' }),
+    model: Type.String({ pattern: PROFILE_ID_PATTERN.source, description: 'profile id' }),
+    measurement: Measurement,
     stream: Type.String({
-      pattern: '^[A-Za-z0-9_-]{1,64}$',
+      pattern: STREAM_PATTERN.source,
       description: 'fixed when the gateway store was created',
     }),
     seq: Type.Integer({
@@ -84,8 +81,8 @@ export const GatewayState = Type.Object(
     ts: Ms,
     agent: Type.Optional(Type.String({ maxLength: 64 })),
     version: Type.Optional(Type.String({ maxLength: 32 })),
-    devices: Type.Optional(Type.Array(Id, { maxItems: 4096 })),
-    stream: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' })),
+    devices: Type.Optional(Type.Array(Id, { maxItems: LIMITS.maxBirthDevices })),
+    stream: Type.Optional(Stream),
   },
   { additionalProperties: false },
 );
@@ -94,11 +91,11 @@ export type GatewayState = Static<typeof GatewayState>;
 export const DeviceMeta = Type.Object(
   {
     v: Type.Literal(ENVELOPE_VERSION),
-    profile: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{1,62}$' }),
+    profile: Type.String({ pattern: PROFILE_ID_PATTERN.source }),
     profileVersion: Type.String({ maxLength: 32 }),
     model: Type.String({ maxLength: 128 }),
     manufacturer: Type.String({ maxLength: 128 }),
-    measurement: Type.String({ pattern: '^[a-z][a-z0-9_]{0,62}$' }),
+    measurement: Measurement,
     points: Type.Array(
       Type.Object(
         {
@@ -109,12 +106,12 @@ export const DeviceMeta = Type.Object(
             Type.Literal('boolean'),
             Type.Literal('string'),
           ]),
-          unit: Type.String({ maxLength: 32 }),
+          unit: Type.String({ maxLength: LIMITS.maxUnit }),
           access: Type.Union([Type.Literal('read'), Type.Literal('read-write')]),
         },
         { additionalProperties: false },
       ),
-      { maxItems: 4096 },
+      { maxItems: LIMITS.maxMetaPoints },
     ),
   },
   { additionalProperties: false },
@@ -133,7 +130,7 @@ export const DeviceStatus = Type.Object(
     ts: Ms,
     since: Ms,
     lastError: Type.Optional(Type.String({ maxLength: LIMITS.maxReason })),
-    counters: Type.Optional(Type.Record(Type.String({ pattern: '^[a-z][a-z0-9_]{0,62}$' }), Type.Number())),
+    counters: Type.Optional(Type.Record(Type.String({ pattern: POINT_NAME_PATTERN.source }), Type.Number())),
   },
   { additionalProperties: false },
 );
@@ -208,10 +205,6 @@ function readingProblem(r: unknown, now: number): string | undefined {
   return undefined;
 }
 
-/** Field-name suffix the InfluxDB mapping uses for the reason of a reading that is not good. */
-export const RESERVED_POINT_SUFFIX = '_reason';
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
 /**
  * What only the receiving side checks (the hub stores what it accepts; these would be
  * stored wrongly): a point named `<x>_reason` collides with the reason field of point `x`
@@ -221,8 +214,8 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
  * counted twice.
  */
 function receiverProblem(r: WireReading, seen: Map<string, number>, i: number): string | undefined {
-  if (r.point.endsWith(RESERVED_POINT_SUFFIX))
-    return `point: names ending in ${RESERVED_POINT_SUFFIX} are reserved for the reason of another point`;
+  if (r.point.endsWith(REASON_SUFFIX))
+    return `point: names ending in ${REASON_SUFFIX} are reserved for the reason of another point`;
   if (typeof r.value === 'string' && LONE_SURROGATE.test(r.value))
     return 'value: not well-formed Unicode (lone surrogate)';
   if (r.reason !== undefined && LONE_SURROGATE.test(r.reason))

@@ -13,11 +13,11 @@
  * Tag values come only from contract ids (validated patterns), never from payload text, so
  * cardinality is bounded: series = devices × qualities (≤ 3).
  */
+import { REASON_SUFFIX } from './constants.js';
 import type { DataBatch, WireReading } from './envelopes.js';
 import { isValidId } from './topics.js';
 
 export const PRECISION = 'ms';
-export const REASON_SUFFIX = '_reason';
 
 export interface TopicIds {
   district: string;

@@ -8,16 +8,17 @@
  *   gz/v1/{district}/{gateway}/{device}/status  retained  connection state, last error, counters
  *   gz/v1/{district}/{gateway}/{device}/cmd     QoS 1     commands to one device (point writes)
  *
- * Ids (district, gateway, device) are lower-case `[a-z0-9][a-z0-9_-]{0,63}`, so they can
+ * Ids (district, gateway, device) match ID_PATTERN (constants.ts), lower case, so they can
  * never contain MQTT wildcards or separators, and a device may not be called `state` or
  * `cmd`. The broker's ACL, the agent and the ingest build and parse topics only here.
  */
+
+import { ID_PATTERN } from './constants.js';
 
 export const TOPIC_ROOT = 'gz';
 export const CONTRACT_VERSION = 'v1';
 export const TOPIC_PREFIX = `${TOPIC_ROOT}/${CONTRACT_VERSION}`;
 
-export const ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 export const RESERVED_DEVICE_IDS: ReadonlySet<string> = new Set(['state', 'cmd']);
 
 export type GatewayTopicKind = 'state' | 'cmd';

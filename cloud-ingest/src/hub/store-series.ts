@@ -1,17 +1,16 @@
 /**
- * A HubSource `series` backed by the ingest's SQLite store (the embedded store of
+ * A HubSource `series` backed by the store's reader (the embedded SQLite store of
  * `npm start`): raw readings (bad ones as null), or the mean of the good readings per
  * `every` bucket, of one point.
  */
-import type Database from 'better-sqlite3';
-import { querySeries } from '../http/series-query.js';
+import type { SeriesReader } from '../sink.js';
 import type { Sample, SeriesRequest } from './source.js';
 
 const MAX_SAMPLES = 5000;
 
-export function sqliteSeries(db: Database.Database): (q: SeriesRequest) => Sample[] {
+export function storeSeries(reader: SeriesReader): (q: SeriesRequest) => Sample[] {
   return (q) => {
-    const res = querySeries(db, {
+    const res = reader.series({
       measurement: q.measurement,
       district: q.district,
       gateway: q.gateway,

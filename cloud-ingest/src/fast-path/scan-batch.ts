@@ -10,21 +10,22 @@
  * It declines (returns undefined) anything else — whitespace, escapes, non-ASCII, a key
  * it does not expect or seen twice, a string or null value, a quality other than good, a
  * reason, a number that is not plain digits where the contract wants an integer — and the
- * caller tries the JSON.parse fast path (fast-batch.ts), then the reference path. So, like
+ * caller tries the JSON.parse fast path (parsed-batch.ts), then the reference path. So, like
  * the fast path, it never decides what is invalid, only what is clean; and what it takes
  * it maps exactly as the reference does (test/fast-batch.test.ts checks both on random
  * batches and numbers).
  */
-import { type DataBatch, LIMITS, REASON_SUFFIX, seriesPrefix, type TopicIds } from '@ganzhi/device-profiles';
-import type { FastBatch } from './fast-batch.js';
+import {
+  type DataBatch,
+  LIMITS,
+  REASON_SUFFIX,
+  seriesPrefix,
+  type TopicIds,
+} from '@ganzhi/device-profiles/contract';
+import { cleanNames } from './header.js';
 import { COLON, COMMA, Cursor, codes } from './json-cursor.js';
-
-const ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
-const MODEL = /^[a-z0-9][a-z0-9-]{1,62}$/;
-const MEASUREMENT = /^[a-z][a-z0-9_]{0,62}$/;
-const STREAM = /^[A-Za-z0-9_-]{1,64}$/;
-/** Above this many points at one timestamp, repeated names are found with a Set. */
-const LINEAR_NAMES = 16;
+import { PointNames } from './point-names.js';
+import type { FastBatch } from './result.js';
 
 // the keys of a reading, and what follows them in the order JSON.stringify writes them
 const KEY_POINT = codes('"point":');
@@ -44,8 +45,7 @@ const FALSE = codes('false');
 /** The readings of one timestamp: their point names, and their fields for the line. */
 interface AtTs {
   ts: number;
-  names: string[];
-  set: Set<string> | undefined;
+  names: PointNames;
   fields: string[];
 }
 
@@ -100,7 +100,7 @@ function readingInOrder(cur: Cursor, maxTs: number): { r: Reading; field: string
   } else {
     if (!cur.key(KEY_UNIT_NEXT)) return undefined;
     const unit = cur.string();
-    if (unit === undefined || unit.length > 32 || !cur.eat(125)) return undefined;
+    if (unit === undefined || unit.length > LIMITS.maxUnit || !cur.eat(125)) return undefined;
     r = { point, value, ts, quality: 'good', unit };
   }
   return { r, field: `${point}=${field}` };
@@ -146,7 +146,7 @@ function readingAnyOrder(cur: Cursor, maxTs: number): { r: Reading; field: strin
     } else if (k === 117 && cur.key(KEY_UNIT)) {
       bit = K_UNIT;
       unit = cur.string();
-      if (unit === undefined || unit.length > 32) return undefined;
+      if (unit === undefined || unit.length > LIMITS.maxUnit) return undefined;
     } else return undefined;
     if (seen & bit) return undefined; // a key twice: JSON.parse keeps the last, let it decide
     seen |= bit;
@@ -160,19 +160,6 @@ function readingAnyOrder(cur: Cursor, maxTs: number): { r: Reading; field: strin
       ? { point: point as string, value, ts, quality: 'good' }
       : { point: point as string, value, ts, quality: 'good', unit };
   return { r, field: `${point}=${field}` };
-}
-
-/** Records a point at a timestamp; false when the batch already has it there. */
-function addName(at: AtTs, name: string): boolean {
-  if (at.set !== undefined) {
-    if (at.set.has(name)) return false;
-    at.set.add(name);
-    return true;
-  }
-  if (at.names.includes(name)) return false;
-  at.names.push(name);
-  if (at.names.length > LINEAR_NAMES) at.set = new Set(at.names);
-  return true;
 }
 
 /** The readings array; its lines' fields are grouped per timestamp into `groups`. */
@@ -190,12 +177,12 @@ function readings(cur: Cursor, maxTs: number, groups: AtTs[]): Reading[] | undef
     if (at === undefined || at.ts !== r.ts) {
       at = byTs.get(r.ts);
       if (at === undefined) {
-        at = { ts: r.ts, names: [], set: undefined, fields: [] };
+        at = { ts: r.ts, names: new PointNames(), fields: [] };
         byTs.set(r.ts, at);
         groups.push(at);
       }
     }
-    if (!addName(at, r.point)) return undefined; // the same point twice at one ts
+    if (!at.names.add(r.point)) return undefined; // the same point twice at one ts
     at.fields.push(x.field);
     out.push(r);
     if (out.length > LIMITS.maxReadings) return undefined;
@@ -286,36 +273,26 @@ export function scanDataBatch(payload: Buffer, ids: TopicIds, now: number): Fast
     seen !== 1023 ||
     cur.pos !== s.length ||
     v !== 1 ||
-    district !== ids.district ||
-    gateway !== ids.gateway ||
-    device !== ids.device ||
-    !ID.test(district) ||
-    !ID.test(gateway) ||
-    !ID.test(device) ||
-    model === undefined ||
-    !MODEL.test(model) ||
-    measurement === undefined ||
-    !MEASUREMENT.test(measurement) ||
-    stream === undefined ||
-    !STREAM.test(stream) ||
+    !cleanNames(district, gateway, device, model, measurement, stream, ids) ||
     seq < 0 ||
     sent < 0 ||
     rs === undefined
   )
     return undefined;
+  // cleanNames checked these: the topic's ids, and names matching their patterns
   const batch: DataBatch = {
     v: 1,
-    district,
-    gateway,
-    device,
-    model,
-    measurement,
-    stream,
+    district: ids.district,
+    gateway: ids.gateway,
+    device: ids.device,
+    model: model as string,
+    measurement: measurement as string,
+    stream: stream as string,
     seq,
     sent,
     readings: rs,
   };
-  const prefix = groups.length > 0 ? seriesPrefix(measurement, ids, model, 'good') : '';
+  const prefix = groups.length > 0 ? seriesPrefix(batch.measurement, ids, batch.model, 'good') : '';
   const lines = new Array<string>(groups.length);
   for (let i = 0; i < groups.length; i++) {
     const g = groups[i] as AtTs;
