@@ -7,7 +7,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqttPacket from 'mqtt-packet';
 import pino from 'pino';
-import { BrokerMetrics, createHooks, FrameScanner, hashPassword, newClientState } from '../dist/index.js';
+import { createHooks } from '../dist/auth/hooks.js';
+import { newClientState } from '../dist/client-state.js';
+import { InboundFrames } from '../dist/connection/inbound.js';
+import { hashPassword } from '../dist/index.js';
+import { BrokerMetrics } from '../dist/metrics.js';
 import {
   connect,
   cpuSeconds,
@@ -182,7 +186,7 @@ for (const sc of scenarios) {
   };
   const wire = mqttPacket.generate({ ...packet, retain: false, dup: false });
   const chunk = Buffer.concat(Array.from({ length: 64 }, () => wire));
-  const scanner = new FrameScanner(1 << 20);
+  const scanner = new InboundFrames(1 << 20);
   const cb = () => {};
   const ROUNDS = 20_000;
   for (let w = 0; w < 2; w++) {

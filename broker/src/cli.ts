@@ -11,8 +11,8 @@
  *   ganzhi-broker user list --users users.yaml
  */
 import { parseArgs } from 'node:util';
+import { runUserCommand } from './auth/user-command.js';
 import { type BrokerConfig, DEFAULT_HOST, emptyConfig, loadConfigFile } from './config.js';
-import { runUserCommand } from './user-command.js';
 
 const USAGE = `usage:
   ganzhi-broker --config FILE [flags]
@@ -161,7 +161,7 @@ async function serverMain(argv: string[]): Promise<void> {
 
   // loaded here so `ganzhi-broker user …` starts without Aedes, fastify and ws
   const [{ default: pino }, { startBroker }, { FileCredentialStore, ReloadableCredentialStore }] =
-    await Promise.all([import('pino'), import('./broker.js'), import('./credentials.js')]);
+    await Promise.all([import('pino'), import('./broker.js'), import('./auth/credentials.js')]);
   const logger = pino({ level: cfg.logLevel, name: 'ganzhi-broker' }, pino.destination(2));
   const usersFile = cfg.users;
   const credentials = usersFile

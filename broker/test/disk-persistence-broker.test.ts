@@ -11,8 +11,8 @@ import { Aedes } from 'aedes';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Spawned, spawnLogged, tempDir, waitFor } from '../../test-support/process.js';
-import { DiskPersistence } from '../src/disk-persistence.js';
 import { hashPassword } from '../src/index.js';
+import { DiskPersistence } from '../src/persistence/disk-persistence.js';
 import {
   CHEAP_SCRYPT,
   closed,

@@ -1,5 +1,6 @@
 /** Limits: packet size, connections, connect rate per IP, queued messages; malformed input. */
 import { connect as netConnect, type Socket } from 'node:net';
+import { ManualClock } from '@ganzhi/runtime';
 import mqttPacket from 'mqtt-packet';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
@@ -88,7 +89,10 @@ describe('protection', () => {
     cfg.allowAnonymous = true;
     cfg.limits.connectsPerSecondPerIp = 1;
     cfg.limits.connectBurstPerIp = 2;
-    const b = await startBroker(cfg, { logger: pino({ level: 'silent' }), clock: { now: () => 1_000_000 } });
+    const b = await startBroker(cfg, {
+      logger: pino({ level: 'silent' }),
+      clock: new ManualClock(1_000_000),
+    });
     try {
       const a = await connect(tcpUrl(b));
       const c = await connect(tcpUrl(b));

@@ -12,6 +12,7 @@
  */
 import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
+import type { ClientRef, SubLike } from './packet-types.js';
 
 interface StoredPacket {
   cmd: string;
@@ -20,10 +21,6 @@ interface StoredPacket {
   messageId?: number;
   topic?: string;
   payload?: Buffer;
-}
-
-interface ClientRef {
-  id: string;
 }
 
 type PacketCtor = new (original: object, broker?: unknown) => StoredPacket;
@@ -124,6 +121,24 @@ export interface QueuePersistenceOptions {
   onDrop?: (clientId: string) => void;
 }
 
+// The parts of Aedes' memory persistence that QueuePersistence inherits without declaring them.
+export interface QueuePersistence {
+  addSubscriptions(client: ClientRef, subs: SubLike[]): Promise<void>;
+  removeSubscriptions(client: ClientRef, topics: string[]): Promise<void>;
+  incomingStorePacket(client: ClientRef, packet: object): Promise<void>;
+  incomingDelPacket(client: ClientRef, packet: object): Promise<void>;
+  cleanIncoming(client: ClientRef): Promise<void>;
+  putWill(client: ClientRef, packet: object): Promise<void>;
+  delWill(client: ClientRef): Promise<unknown>;
+  destroy(): Promise<void>;
+  subscriptionsByClient(client: ClientRef): Promise<SubLike[]>;
+  subscriptionsByTopic(topic: string): Promise<(SubLike & { clientId: string })[]>;
+  createRetainedStream(pattern: string): Readable;
+  incomingGetPacket(client: ClientRef, packet: object): Promise<unknown>;
+  streamWill(brokers?: Record<string, number>): Readable;
+}
+
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: declares what the JS base class provides
 export class QueuePersistence extends MemoryPersistence {
   readonly #queues = new Map<string, ClientQueue>();
   readonly #retainedTopics = new Set<string>();

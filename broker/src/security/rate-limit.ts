@@ -1,5 +1,5 @@
 /** Token bucket per key (the client's IP), bounded in memory. */
-import type { Clock } from './clock.js';
+import type { Clock } from '@ganzhi/runtime';
 
 interface Bucket {
   tokens: number;

@@ -6,7 +6,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { SubLike } from './disk-persistence-base.js';
+import type { PacketLike, SubLike } from './packet-types.js';
+
+export type { PacketLike } from './packet-types.js';
 
 export type DiskSync = 'normal' | 'full';
 
@@ -19,23 +21,6 @@ export class DiskPersistenceError extends Error {
     this.name = 'DiskPersistenceError';
     this.retriable = opts.retriable ?? false;
   }
-}
-
-/** A packet as Aedes hands it to a persistence (aedes-packet fields, PUBREL entries included). */
-export interface PacketLike {
-  cmd?: string;
-  topic?: string;
-  payload?: Buffer | string;
-  qos?: number;
-  retain?: boolean;
-  dup?: boolean;
-  messageId?: number;
-  brokerId?: string;
-  brokerCounter?: number;
-  clientId?: string;
-  nl?: boolean;
-  properties?: object;
-  messageExpiry?: number;
 }
 
 /** The columns every packet table has, in this order. */

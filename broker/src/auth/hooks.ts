@@ -13,26 +13,13 @@ import type {
   Subscription,
 } from 'aedes';
 import type { Logger } from 'pino';
+import { type ClientState, type ClientStates, newClientState } from '../client-state.js';
+import type { BrokerMetrics } from '../metrics.js';
+import type { RateLimiter } from '../security/rate-limit.js';
 import { publishAllowed, subscribeAllowed } from './acl.js';
 import type { CredentialStore } from './credentials.js';
 import { ANONYMOUS, type Identity } from './identity.js';
-import type { BrokerMetrics } from './metrics.js';
-import type { RateLimiter } from './rate-limit.js';
 import { isValidFilter, isValidTopicName } from './topic-filter.js';
-
-/** Per-connection state the hooks keep beside Aedes' client. */
-export interface ClientState {
-  identity: Identity | undefined;
-  ip: string;
-  listener: string;
-  will: { topic: string } | undefined;
-  /** topic → allowed, for publishes (created on the first publish: idle clients stay small) */
-  pub: Map<string, boolean> | undefined;
-  via: 'password' | 'certificate' | 'anonymous' | undefined;
-  connectedAt: number;
-  /** the CONNECT had a zero-length client id and CleanSession=0 */
-  emptyIdPersistent: boolean;
-}
 
 export interface HookDeps {
   credentials: CredentialStore | undefined;
@@ -52,6 +39,10 @@ export type Hooks = Required<
     'preConnect' | 'authenticate' | 'authorizePublish' | 'authorizeSubscribe' | 'authorizeForward'
   >
 >;
+
+/** Publish decisions as cached per client and topic. */
+const DENY = 0;
+const ALLOW = 1;
 
 enum ReturnCode {
   IdentifierRejected = 2,
@@ -77,20 +68,7 @@ export function remoteAddressOf(client: Client): string {
   return conn.remoteAddress ?? client.req?.socket?.remoteAddress ?? 'unknown';
 }
 
-export function newClientState(ip: string, listener: string, now: number): ClientState {
-  return {
-    identity: undefined,
-    ip,
-    listener,
-    will: undefined,
-    pub: undefined,
-    via: undefined,
-    connectedAt: now,
-    emptyIdPersistent: false,
-  };
-}
-
-export function createHooks(deps: HookDeps, states: WeakMap<Client, ClientState>): Hooks {
+export function createHooks(deps: HookDeps, states: ClientStates): Hooks {
   const { metrics, logger } = deps;
   const maxCached = deps.maxCachedTopicsPerClient ?? 1024;
 
@@ -218,11 +196,11 @@ export function createHooks(deps: HookDeps, states: WeakMap<Client, ClientState>
     let allowed = cache.get(topic);
     if (allowed === undefined) {
       // [MQTT-4.7.3-2] no U+0000 (Aedes already refuses wildcards and empty names)
-      allowed = isValidTopicName(topic) && publishAllowed(identity, topic);
+      allowed = isValidTopicName(topic) && publishAllowed(identity, topic) ? ALLOW : DENY;
       if (cache.size >= maxCached) cache.clear();
       cache.set(topic, allowed);
     }
-    if (allowed) {
+    if (allowed === ALLOW) {
       metrics.messagesIn[packet.qos]++;
       cb(null);
     } else {

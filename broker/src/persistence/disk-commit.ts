@@ -4,7 +4,7 @@
  * that transaction has committed. `recordLazy()` takes changes nobody waits for: they ride with
  * the next awaited commit, or are committed at the latest LAZY_COMMIT_MS later.
  */
-import { DiskPersistenceError, type SessionDb } from './disk-persistence-store.js';
+import { DiskPersistenceError, type SessionDb } from './disk-store.js';
 
 export type Op = () => void;
 

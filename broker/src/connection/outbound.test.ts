@@ -1,6 +1,33 @@
 import mqttPacket, { type Packet } from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
-import { OutboundWindow } from './inflight-window.js';
+import { InboundFrames } from './inbound.js';
+import { OutboundRouter } from './outbound.js';
+import { OutboundWindow, type OutboundWindowOptions } from './outbound-window.js';
+
+/** The outgoing window with its two directions: bytes Aedes writes, bytes the client sends. */
+function windowed(r: ReturnType<typeof recorder>, opts: OutboundWindowOptions) {
+  const window = new OutboundWindow(opts);
+  window.attach(r.sink);
+  const router = new OutboundRouter((c) => r.sink.write(c), window, undefined);
+  const inbound = new InboundFrames(1 << 28, window);
+  return {
+    window,
+    write: (c: Uint8Array | string) => router.write(c),
+    read: (c: Uint8Array) => {
+      inbound.scan(c);
+    },
+    get inflight() {
+      return window.inflight;
+    },
+    get waiting() {
+      return window.waiting;
+    },
+    get dropped() {
+      return window.dropped;
+    },
+  };
+}
+type Windowed = ReturnType<typeof windowed>;
 
 /** A sink that records the bytes the window lets through, parsed back into packets. */
 function recorder() {
@@ -38,7 +65,7 @@ const publish = (id: number, qos: 0 | 1 | 2 = 1, payload = `m${id}`): Packet => 
 });
 
 /** Writes a packet the way Aedes does: mqtt-packet's writeToStream, several small writes. */
-function writeAsAedes(w: OutboundWindow, p: Packet): boolean {
+function writeAsAedes(w: Windowed, p: Packet): boolean {
   const stream = { write: (c: Uint8Array | string) => w.write(c) } as unknown as NodeJS.WritableStream;
   return mqttPacket.writeToStream(p, stream);
 }
@@ -46,10 +73,10 @@ function writeAsAedes(w: OutboundWindow, p: Packet): boolean {
 const ack = (cmd: 'puback' | 'pubcomp', id: number) => mqttPacket.generate({ cmd, messageId: id });
 const ids = (ps: Packet[]) => ps.map((p) => (p as { messageId?: number }).messageId);
 
-describe('OutboundWindow', () => {
+describe('OutboundWindow behind the OutboundRouter', () => {
   it('lets N QoS 1/2 PUBLISH out, holds the rest in order, and frees one slot per matching ack', () => {
     const r = recorder();
-    const w = new OutboundWindow(r.sink, { maxInflight: 3, maxWaiting: 0, onDrop: () => {} });
+    const w = windowed(r, { maxInflight: 3, maxWaiting: 0, onDrop: () => {} });
     for (let i = 1; i <= 6; i++) expect(writeAsAedes(w, publish(i, i % 2 ? 1 : 2))).toBe(true);
     expect(ids(r.out)).toEqual([1, 2, 3]);
     expect([w.inflight, w.waiting]).toEqual([3, 3]);
@@ -64,7 +91,7 @@ describe('OutboundWindow', () => {
 
   it('passes QoS 0 PUBLISH and other packets straight through, even while PUBLISH wait', () => {
     const r = recorder();
-    const w = new OutboundWindow(r.sink, { maxInflight: 1, maxWaiting: 0, onDrop: () => {} });
+    const w = windowed(r, { maxInflight: 1, maxWaiting: 0, onDrop: () => {} });
     writeAsAedes(w, publish(1));
     writeAsAedes(w, publish(2));
     writeAsAedes(w, publish(0, 0, 'qos0'));
@@ -78,7 +105,7 @@ describe('OutboundWindow', () => {
 
   it('follows frames however the bytes are cut: whole packets, several per write, one byte at a time', () => {
     const r = recorder();
-    const w = new OutboundWindow(r.sink, { maxInflight: 2, maxWaiting: 0, onDrop: () => {} });
+    const w = windowed(r, { maxInflight: 2, maxWaiting: 0, onDrop: () => {} });
     const bytes = Buffer.concat(
       [1, 2, 3, 4].map((i) => mqttPacket.generate(publish(i, 1, 'x'.repeat(i * 70)))),
     );
@@ -96,7 +123,7 @@ describe('OutboundWindow', () => {
 
   it('handles a string topic and payload written as strings', () => {
     const r = recorder();
-    const w = new OutboundWindow(r.sink, { maxInflight: 1, maxWaiting: 0, onDrop: () => {} });
+    const w = windowed(r, { maxInflight: 1, maxWaiting: 0, onDrop: () => {} });
     writeAsAedes(w, { ...publish(1), payload: 'héllo' } as Packet);
     writeAsAedes(w, { ...publish(2), payload: 'wörld' } as Packet);
     w.read(ack('puback', 1));
@@ -106,7 +133,7 @@ describe('OutboundWindow', () => {
   it('drops and counts beyond maxWaiting', () => {
     const r = recorder();
     let drops = 0;
-    const w = new OutboundWindow(r.sink, { maxInflight: 1, maxWaiting: 2, onDrop: () => drops++ });
+    const w = windowed(r, { maxInflight: 1, maxWaiting: 2, onDrop: () => drops++ });
     for (let i = 1; i <= 6; i++) writeAsAedes(w, publish(i));
     expect([w.inflight, w.waiting, w.dropped, drops]).toEqual([1, 2, 3, 3]);
     w.read(ack('puback', 1));
@@ -118,7 +145,7 @@ describe('OutboundWindow', () => {
 
   it('lets the frames freed by the acks of one read out in one corked write', () => {
     const r = recorder();
-    const w = new OutboundWindow(r.sink, { maxInflight: 2, maxWaiting: 0, onDrop: () => {} });
+    const w = windowed(r, { maxInflight: 2, maxWaiting: 0, onDrop: () => {} });
     for (let i = 1; i <= 4; i++) writeAsAedes(w, publish(i));
     w.read(Buffer.concat([ack('puback', 1), ack('puback', 2)]));
     expect(ids(r.out)).toEqual([1, 2, 3, 4]);

@@ -4,13 +4,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { isValidId } from '@ganzhi/device-profiles';
+import { BrokerError } from '../errors.js';
 import {
   type CredentialsFile,
   readCredentialsFile,
   type UserEntry,
   writeCredentialsFile,
 } from './credentials.js';
-import { BrokerError } from './errors.js';
 import { ROLES, type Role } from './identity.js';
 import { hashPassword } from './password-hash.js';
 

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import mqttPacket from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
-import { gateAcks } from './disk-persistence-ack-gate.js';
+import { installConnection } from './install.js';
 
 /** A stream whose written bytes are parsed back into packets, with the ack gate on its write. */
 function gated() {
@@ -12,14 +12,15 @@ function gated() {
     seen.push(p.cmd === 'publish' ? `publish:${p.topic}` : `${p.cmd}:${p.messageId}`),
   );
   conn.on('data', (b: Buffer) => parser.parse(b));
-  const gate = gateAcks(conn);
+  const gate = installConnection(conn, { maxPacketBytes: 1 << 28, gateAcks: true, onReject: () => {} }).gate;
+  if (!gate) throw new Error('no gate');
   // exactly how Aedes writes a packet (several write() calls per packet)
   const send = (p: object) => mqttPacket.writeToStream(p as mqttPacket.Packet, conn);
   const flushed = () => new Promise((r) => setImmediate(r));
-  return { gate, send, seen, flushed };
+  return { gate, send, seen, flushed, conn };
 }
 
-describe('gateAcks', () => {
+describe('AckGate behind the OutboundRouter', () => {
   it('holds PUBACKs until released, in the order written, and lets every other packet through', async () => {
     const { gate, send, seen, flushed } = gated();
     send({ cmd: 'puback', messageId: 1 });
@@ -51,13 +52,11 @@ describe('gateAcks', () => {
   });
 
   it('follows frames split and merged across writes (large payloads, several frames per chunk)', async () => {
-    const { gate, send, seen, flushed } = gated();
+    const { gate, send, seen, flushed, conn: stream } = gated();
     const big = Buffer.alloc(200_000, 7); // a four-byte remaining length
     send({ cmd: 'publish', topic: 't/big', payload: big, qos: 0 });
     // a PUBACK and a PINGRESP merged into one chunk, then a PUBACK split byte by byte
-    const conn = (
-      gate as unknown as { write: (c: Buffer, e?: BufferEncoding, cb?: () => void) => boolean }
-    ).write.bind(gate);
+    const conn = (c: Buffer) => stream.write(c);
     conn(Buffer.from([0x40, 0x02, 0x00, 0x05, 0xd0, 0x00]));
     for (const b of [0x40, 0x02, 0x00, 0x06]) conn(Buffer.from([b]));
     await flushed();

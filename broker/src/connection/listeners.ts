@@ -1,6 +1,7 @@
 /**
- * Network listeners for MQTT: TCP, TLS and WebSocket, each optional. Every accepted connection
- * goes through `admit` (max connections, max packet size, byte accounting) before Aedes sees it.
+ * Network listeners for MQTT: TCP, TLS and WebSocket, each optional. Every accepted socket is
+ * counted by the SocketGate before anything is read from it (for TLS and WebSocket: before the
+ * handshake), then the MQTT byte stream goes through `admit` (admission.ts) to Aedes.
  */
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer, type IncomingMessage } from 'node:http';
@@ -13,8 +14,9 @@ import {
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { createWebSocketStream, WebSocketServer } from 'ws';
-import type { BrokerConfig } from './config.js';
-import { BrokerError } from './errors.js';
+import type { BrokerConfig } from '../config.js';
+import { BrokerError } from '../errors.js';
+import type { SocketGate } from './socket-gate.js';
 
 export type ListenerName = 'tcp' | 'tls' | 'ws';
 
@@ -53,19 +55,17 @@ function closeServer(server: NetServer): Promise<void> {
   });
 }
 
-export async function startListeners(cfg: BrokerConfig['listeners'], admit: Admit): Promise<Listeners> {
+export async function startListeners(
+  cfg: BrokerConfig['listeners'],
+  gate: SocketGate,
+  admit: Admit,
+): Promise<Listeners> {
   const servers: NetServer[] = [];
-  const sockets = new Set<Socket>();
-  const track = (s: Socket) => {
-    sockets.add(s);
-    s.once('close', () => sockets.delete(s));
-  };
   const addresses: Listeners['addresses'] = {};
   try {
     if (cfg.tcp) {
       const server = createNetServer((socket) => {
-        track(socket);
-        admit(socket, socket, 'tcp');
+        if (gate.accept(socket)) admit(socket, socket, 'tcp');
       });
       servers.push(server);
       addresses.tcp = await listen(server, cfg.tcp.port, cfg.tcp.host, 'MQTT/TCP');
@@ -89,7 +89,8 @@ export async function startListeners(cfg: BrokerConfig['listeners'], admit: Admi
       } catch (cause) {
         throw new BrokerError('GZ_BROKER_TLS', 'invalid TLS certificate or key', { cause });
       }
-      server.on('connection', track);
+      // the raw TCP socket, before the handshake: counted and limited like any other
+      server.on('connection', (socket: Socket) => gate.accept(socket));
       server.on('tlsClientError', () => {});
       servers.push(server);
       addresses.tls = await listen(server, cfg.tls.port, cfg.tls.host, 'MQTT/TLS');
@@ -98,7 +99,7 @@ export async function startListeners(cfg: BrokerConfig['listeners'], admit: Admi
       const http: HttpServer = createHttpServer((_req, res) => {
         res.writeHead(426, { 'content-type': 'text/plain' }).end('MQTT over WebSocket only\n');
       });
-      http.on('connection', track);
+      http.on('connection', (socket: Socket) => gate.accept(socket));
       const wss = new WebSocketServer({ server: http, path: cfg.ws.path, handleProtocols: pickMqttProtocol });
       wss.on('connection', (ws, req) => {
         const stream = createWebSocketStream(ws);
@@ -115,7 +116,7 @@ export async function startListeners(cfg: BrokerConfig['listeners'], admit: Admi
   return {
     addresses,
     async close() {
-      for (const s of sockets) s.destroy();
+      gate.destroyAll();
       await Promise.all(servers.map(closeServer));
     },
   };

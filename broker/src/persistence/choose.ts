@@ -8,9 +8,10 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { BrokerError } from '../errors.js';
+import { coalesceAddSubscriptions, type SubscriptionStore } from './coalesce-subscriptions.js';
 import { DiskPersistence } from './disk-persistence.js';
-import type { DiskSync } from './disk-persistence-store.js';
-import { BrokerError } from './errors.js';
+import type { DiskSync } from './disk-store.js';
 import { QueuePersistence } from './queue-persistence.js';
 
 export type PersistenceMode = 'memory' | 'disk' | 'redis';
@@ -173,29 +174,5 @@ function redisProbe(conn: Redis): () => Promise<boolean> {
     } finally {
       clearTimeout(timer);
     }
-  };
-}
-
-interface SubscriptionStore {
-  addSubscriptions(client: unknown, subs: unknown[]): Promise<unknown>;
-}
-
-/**
- * Aedes 1.x stores the subscriptions of a SUBSCRIBE once per filter, concurrently, each time
- * with the packet's whole list. aedes-persistence-redis then waits for its own broadcast
- * under a key made from the client id and the first filter, so N concurrent identical calls
- * share one key, only one waiter is released, and a persistent (clean=false) SUBSCRIBE with
- * more than one filter never gets its SUBACK. This turns the N identical calls (the same
- * array) into one.
- */
-export function coalesceAddSubscriptions(store: SubscriptionStore): void {
-  const add = store.addSubscriptions.bind(store);
-  const pending = new WeakMap<object, Promise<unknown>>();
-  store.addSubscriptions = (client, subs) => {
-    const running = pending.get(subs);
-    if (running) return running;
-    const p = add(client, subs).finally(() => pending.delete(subs));
-    pending.set(subs, p);
-    return p;
   };
 }

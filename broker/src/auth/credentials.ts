@@ -15,7 +15,7 @@ import { isValidId } from '@ganzhi/device-profiles';
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { BrokerError } from './errors.js';
+import { BrokerError } from '../errors.js';
 import type { Identity } from './identity.js';
 import { dummyHash, HASH_PATTERN, verifyPassword } from './password-hash.js';
 

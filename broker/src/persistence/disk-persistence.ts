@@ -21,23 +21,10 @@
  * unless the client reconnects first.
  */
 import { createRequire } from 'node:module';
-import {
-  type BrokerLike,
-  type Cleared,
-  type ClientRef,
-  ClientRows,
-  counterKey,
-  type Entry,
-  type SubLike,
-} from './disk-persistence-base.js';
-import { GroupCommit, type Op } from './disk-persistence-commit.js';
-import {
-  DiskPersistenceError,
-  type DiskSync,
-  encodePacket,
-  type PacketLike,
-  SessionDb,
-} from './disk-persistence-store.js';
+import { GroupCommit, type Op } from './disk-commit.js';
+import { DiskPersistenceError, type DiskSync, encodePacket, SessionDb } from './disk-store.js';
+import { type Cleared, ClientRows, counterKey, type Entry } from './disk-types.js';
+import type { BrokerLike, ClientRef, PacketLike, SubLike } from './packet-types.js';
 import { QueuePersistence, type QueuePersistenceOptions } from './queue-persistence.js';
 
 const require = createRequire(import.meta.url);
