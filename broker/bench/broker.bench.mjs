@@ -13,6 +13,7 @@ import { InboundFrames } from '../dist/connection/inbound.js';
 import { hashPassword } from '../dist/index.js';
 import { BrokerMetrics } from '../dist/metrics.js';
 import {
+  BASELINE_CLI,
   connect,
   cpuSeconds,
   fmt,
@@ -41,12 +42,21 @@ writeFileSync(usersFile, JSON.stringify({ users }));
 const gw = (i) => `gw-${String(i).padStart(3, '0')}`;
 const topic = (i) => `gz/v1/bench/${gw(i)}/dev/data`;
 
+// client ids the broker binds to these users (a gateway's agent id, an ingest id)
 async function fanIn(server, { auth, qos, size }) {
-  const sub = await connect(server.port, auth ? { username: 'ingest', password: 'bench-password' } : {});
+  const sub = await connect(
+    server.port,
+    auth ? { username: 'ingest', password: 'bench-password', clientId: 'ganzhi-ingest-bench' } : {},
+  );
   await sub.subscribeAsync('gz/v1/+/+/+/data', { qos });
   const pubs = [];
   for (let i = 0; i < PUBLISHERS; i++) {
-    pubs.push(await connect(server.port, auth ? { username: gw(i), password: 'bench-password' } : {}));
+    pubs.push(
+      await connect(
+        server.port,
+        auth ? { username: gw(i), password: 'bench-password', clientId: `gz-bench-${gw(i)}` } : {},
+      ),
+    );
   }
   const payload = Buffer.alloc(size, 0x61);
   let inflight = 0;
@@ -101,7 +111,13 @@ const servers = [
   { name: 'ours (auth+ACL+metrics)', start: () => startOurs(dir, usersFile), auth: true },
   { name: 'bare Aedes', start: () => startBare(dir), auth: false },
 ];
-if (hasBin('mosquitto'))
+if (BASELINE_CLI)
+  servers.push({
+    name: 'ours (baseline)',
+    start: () => startOurs(dir, usersFile, [], BASELINE_CLI),
+    auth: true,
+  });
+if (hasBin('mosquitto') && !process.env.GZ_BENCH_NO_MOSQUITTO)
   servers.push({ name: 'Mosquitto 2.0', start: () => startMosquitto(dir), auth: false });
 
 const scenarios = [
@@ -149,10 +165,23 @@ console.log('|---|---|---|---|---|');
 for (const sc of scenarios) {
   const o = results[`${servers[0].name}|${sc.qos}|${sc.size}`];
   const b = results[`${servers[1].name}|${sc.qos}|${sc.size}`];
-  const m = servers[2] ? results[`${servers[2].name}|${sc.qos}|${sc.size}`] : undefined;
+  const mosquitto = servers.find((s) => s.name.startsWith('Mosquitto'));
+  const m = mosquitto ? results[`${mosquitto.name}|${sc.qos}|${sc.size}`] : undefined;
   console.log(
     `| ${sc.qos} | ${sc.size} B | ${fmt(o.rate / b.rate, 2)} | ${fmt(o.cpuUsPerMsg / b.cpuUsPerMsg, 2)} | ${m ? fmt(b.rate / m.rate, 2) : '—'} |`,
   );
+}
+if (BASELINE_CLI) {
+  console.log(`\nThis build against the baseline (${BASELINE_CLI}), same run:\n`);
+  console.log('| QoS | payload | this / baseline (throughput) | this / baseline (CPU per msg) |');
+  console.log('|---|---|---|---|');
+  for (const sc of scenarios) {
+    const o = results[`${servers[0].name}|${sc.qos}|${sc.size}`];
+    const base = results[`ours (baseline)|${sc.qos}|${sc.size}`];
+    console.log(
+      `| ${sc.qos} | ${sc.size} B | ${fmt(o.rate / base.rate, 2)} | ${fmt(o.cpuUsPerMsg / base.cpuUsPerMsg, 2)} |`,
+    );
+  }
 }
 
 // The hooks' own cost per message, measured in-process without sockets (deterministic where the

@@ -9,6 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hashPassword } from '../dist/index.js';
 import {
+  BASELINE_CLI,
   connect,
   cpuSeconds,
   fmt,
@@ -39,14 +40,17 @@ const TOPIC = 'gz/v1/bench/gw/dev/data';
 
 async function drain(server, auth) {
   const subOpts = {
-    clientId: 'drainer',
+    clientId: 'ganzhi-ingest-drainer',
     clean: false,
     ...(auth ? { username: 'ingest', password: 'bench-password' } : {}),
   };
   const sub = await connect(server.port, subOpts);
   await sub.subscribeAsync('gz/v1/+/+/+/data', { qos: 1 });
   await sub.endAsync();
-  const pub = await connect(server.port, auth ? { username: 'gw', password: 'bench-password' } : {});
+  const pub = await connect(
+    server.port,
+    auth ? { username: 'gw', password: 'bench-password', clientId: 'gz-bench-gw' } : {},
+  );
   const payload = Buffer.alloc(SIZE, 0x62);
   const tf = performance.now();
   await new Promise((resolve, reject) => {
@@ -114,6 +118,21 @@ const servers = [
     start: () => startOurs(dir, usersFile, ['--data-dir', join(dir, `disk-${diskRuns++}`), '--sync', 'full']),
     auth: true,
   },
+  ...(BASELINE_CLI
+    ? [
+        {
+          name: 'ours (baseline, QueuePersistence)',
+          start: () => startOurs(dir, usersFile, [], BASELINE_CLI),
+          auth: true,
+        },
+        {
+          name: 'ours disk (baseline, sync normal)',
+          start: () =>
+            startOurs(dir, usersFile, ['--data-dir', join(dir, `disk-${diskRuns++}`)], BASELINE_CLI),
+          auth: true,
+        },
+      ]
+    : []),
   { name: 'bare Aedes (default memory persistence)', start: () => startBare(dir), auth: false },
   { name: 'bare Aedes + QueuePersistence', start: () => startBare(dir, ['--queue']), auth: false },
 ];
@@ -172,6 +191,16 @@ if (disk && mosqP) {
   );
 }
 console.log(`- ours / bare Aedes drain rate: ${fmt(ours.rate / bare.rate, 2)}`);
+const baseMem = by['ours (baseline, QueuePersistence)'];
+const baseDisk = by['ours disk (baseline, sync normal)'];
+if (baseMem)
+  console.log(
+    `- this build / baseline, memory: fill ${fmt(ours.fill / baseMem.fill, 2)}, drain ${fmt(ours.rate / baseMem.rate, 2)}, CPU per message ${fmt(ours.cpuUsPerMsg / baseMem.cpuUsPerMsg, 2)}`,
+  );
+if (baseDisk && disk)
+  console.log(
+    `- this build / baseline, disk: fill ${fmt(disk.fill / baseDisk.fill, 2)}, drain ${fmt(disk.rate / baseDisk.rate, 2)}, CPU per message ${fmt(disk.cpuUsPerMsg / baseDisk.cpuUsPerMsg, 2)}`,
+  );
 console.log(
   `- bare Aedes + QueuePersistence / bare Aedes: ${fmt(by['bare Aedes + QueuePersistence'].rate / bare.rate, 2)}`,
 );

@@ -9,13 +9,17 @@ import { type Clock, systemClock } from '@ganzhi/runtime';
 import { Aedes, type Client } from 'aedes';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { subscribeAllowed } from './auth/acl.js';
 import type { CredentialStore } from './auth/credentials.js';
 import { createHooks } from './auth/hooks.js';
+import { SessionBinding } from './auth/session-binding.js';
+import { isValidFilter } from './auth/topic-filter.js';
 import type { ClientStates } from './client-state.js';
 import type { BrokerConfig } from './config.js';
 import { createAdmission } from './connection/admission.js';
 import { type Address, type ListenerName, startListeners } from './connection/listeners.js';
 import { SocketGate } from './connection/socket-gate.js';
+import { bypassAedesDedupe, dropOverlapDuplicates } from './delivery/dedupe.js';
 import { ResumeOrder } from './delivery/resume-order.js';
 import { buildHttpApp, type ClientInfo } from './http/http-api.js';
 import { ClientTable } from './introspection.js';
@@ -24,7 +28,9 @@ import { aedesOptions } from './options.js';
 import { choosePersistence, type PersistenceChoice } from './persistence/choose.js';
 import { DiskPersistence } from './persistence/disk-persistence.js';
 import { markRedeliveries } from './persistence/redelivery-dup.js';
+import { guardSubscriptions } from './persistence/subscription-guard.js';
 import { RateLimiter } from './security/rate-limit.js';
+import { SecurityLog } from './security/security-log.js';
 
 export interface BrokerDeps {
   logger: Logger;
@@ -56,19 +62,33 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps): Promi
   const states: ClientStates = new WeakMap();
   warnAboutAccess(config, deps, logger);
 
+  const security = new SecurityLog(logger.child({ component: 'security' }), clock);
   const store = openStore(config, metrics, logger);
+  // a refused subscription is never stored (persistence/subscription-guard.ts)
+  guardSubscriptions(store.persistence as Parameters<typeof guardSubscriptions>[0], (client, filter) => {
+    const identity = states.get(client as object)?.identity;
+    return identity === undefined ? undefined : isValidFilter(filter) && subscribeAllowed(identity, filter);
+  });
+  const sessions = store.persistence as {
+    removeSubscriptions(client: unknown, topics: string[]): Promise<unknown>;
+  };
   const hooks = createHooks(
     {
       credentials: deps.credentials,
       allowAnonymous: config.allowAnonymous,
       metrics,
-      logger: logger.child({ component: 'auth' }),
+      security,
       connectLimiter: new RateLimiter({
         perSecond: limits.connectsPerSecondPerIp,
         burst: limits.connectBurstPerIp,
         clock,
       }),
       certificateIdentity: config.listeners.tls?.ca !== undefined,
+      binding: new SessionBinding(config.clientIds, store.owners),
+      maxClientIdLength: limits.maxClientIdLength,
+      forgetSubscription: (client, filter) => {
+        sessions.removeSubscriptions(client, [filter]).catch(() => {});
+      },
       now: () => clock.now(),
     },
     states,
@@ -117,7 +137,12 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps): Promi
     gateAcks,
     now: () => clock.now(),
     onClient: (client) => {
-      resumeOrder.track(client as unknown as Parameters<ResumeOrder['track']>[0]);
+      // innermost first: Aedes' deliveries, then the resume order, then the overlap dedupe
+      const c = client as unknown as Parameters<typeof bypassAedesDedupe>[0] &
+        Parameters<ResumeOrder['track']>[0];
+      bypassAedesDedupe(c);
+      resumeOrder.track(c);
+      dropOverlapDuplicates(c);
     },
   });
 
@@ -145,6 +170,7 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps): Promi
           }
         : {}),
       connections: table.count(),
+      security,
       bytesInOpen: open.bytesIn,
       bytesOutOpen: open.bytesOut,
       ...(limits.maxInflightOutbound > 0 ? table.windowGauges() : {}),

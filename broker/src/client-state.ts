@@ -16,6 +16,8 @@ export interface ClientState {
   will: { topic: string } | undefined;
   /** topic → decision, for publishes (created on the first publish: idle clients stay small) */
   pub: Map<string, number> | undefined;
+  /** topic → may this identity read it, for deliveries (created on the first delivery) */
+  fwd: Map<string, boolean> | undefined;
   via: LoginMethod | undefined;
   connectedAt: number;
   /** the CONNECT had a zero-length client id (the broker picked one) */
@@ -35,6 +37,7 @@ export function newClientState(ip: string, listener: string, now: number): Clien
     listener,
     will: undefined,
     pub: undefined,
+    fwd: undefined,
     via: undefined,
     connectedAt: now,
     emptyId: false,

@@ -13,6 +13,8 @@ export class BrokerMetrics {
   authFailures = 0;
   aclDeniedPublish = 0;
   aclDeniedSubscribe = 0;
+  /** messages held for a session whose identity may not read their topic (dropped) */
+  aclDeniedForward = 0;
   rejectedMaxConnections = 0;
   rejectedRate = 0;
   rejectedProtocol = 0;
@@ -34,6 +36,8 @@ export interface Gauges {
   inflightByClient?: { clientId: string; inflight: number; waiting: number }[];
   /** disk mode: the session file */
   store?: { commits: number; pendingChanges: number; fileBytes: number };
+  /** security events by kind, and the log lines the rate limit suppressed */
+  security?: { counts: Record<string, number>; suppressed: Record<string, number> };
 }
 
 function esc(v: string): string {
@@ -72,10 +76,16 @@ export function renderPrometheus(m: BrokerMetrics, g: Gauges): string {
   metric('gz_broker_auth_failures_total', 'counter', 'CONNECTs refused for bad credentials', [
     ['', m.authFailures],
   ]);
-  metric('gz_broker_acl_denials_total', 'counter', 'Publishes and subscriptions denied by the ACL', [
-    ['{action="publish"}', m.aclDeniedPublish],
-    ['{action="subscribe"}', m.aclDeniedSubscribe],
-  ]);
+  metric(
+    'gz_broker_acl_denials_total',
+    'counter',
+    'Publishes, subscriptions and deliveries denied by the ACL',
+    [
+      ['{action="publish"}', m.aclDeniedPublish],
+      ['{action="subscribe"}', m.aclDeniedSubscribe],
+      ['{action="forward"}', m.aclDeniedForward],
+    ],
+  );
   metric('gz_broker_connections_rejected_total', 'counter', 'Connections refused before authentication', [
     ['{reason="max_connections"}', m.rejectedMaxConnections],
     ['{reason="rate_limit"}', m.rejectedRate],
@@ -88,6 +98,20 @@ export function renderPrometheus(m: BrokerMetrics, g: Gauges): string {
   metric('gz_broker_queue_dropped_total', 'counter', 'Messages dropped because a client queue was full', [
     ['', m.queueDrops],
   ]);
+  if (g.security) {
+    metric(
+      'gz_broker_security_events_total',
+      'counter',
+      'Security events (refusals, denials, limits), each logged unless rate-limited',
+      Object.entries(g.security.counts).map(([e, v]) => [`{event="${e}"}`, v]),
+    );
+    metric(
+      'gz_broker_security_log_suppressed_total',
+      'counter',
+      'Security event log lines not written because of the log rate limit',
+      Object.entries(g.security.suppressed).map(([e, v]) => [`{event="${e}"}`, v]),
+    );
+  }
   if (g.retained !== undefined) {
     metric('gz_broker_retained_messages', 'gauge', 'Retained messages held', [['', g.retained]]);
   }

@@ -81,8 +81,17 @@ export function connect(
   });
 }
 
+/**
+ * Logs in as `user` (password `${user}-password`). The client id defaults to `<user>.<random>`,
+ * one of the forms every role may use (the broker binds client ids to identities).
+ */
 export function login(b: RunningBroker, user: string, opts: IClientOptions = {}): Promise<MqttClient> {
-  return connect(tcpUrl(b), { username: user, password: `${user}-password`, ...opts });
+  return connect(tcpUrl(b), {
+    username: user,
+    password: `${user}-password`,
+    clientId: `${user}.${Math.random().toString(36).slice(2, 10)}`,
+    ...opts,
+  });
 }
 
 /** Subscribes and returns the granted QoS of each filter (128 = refused). */

@@ -109,13 +109,13 @@ describe('protection', () => {
       cfg.limits.maxQueuedPerClient = 3;
     });
     try {
-      const ing = await login(b, 'ingest', { clientId: 'capped', clean: false });
+      const ing = await login(b, 'ingest', { clientId: 'ganzhi-ingest-capped', clean: false });
       await subscribe(ing, 'gz/v1/+/+/+/data');
       await endAll(ing);
       const gw = await login(b, 'gw-north');
       for (let i = 0; i < 5; i++) await gw.publishAsync('gz/v1/north/gw-north/d/data', `m${i}`, { qos: 1 });
       expect(b.metrics.queueDrops).toBe(2);
-      const back = await login(b, 'ingest', { clientId: 'capped', clean: false });
+      const back = await login(b, 'ingest', { clientId: 'ganzhi-ingest-capped', clean: false });
       const got = collect(back);
       await got.until(3);
       await gw.publishAsync('gz/v1/north/gw-north/d/data', 'live', { qos: 1 });

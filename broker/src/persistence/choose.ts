@@ -13,6 +13,7 @@ import { coalesceAddSubscriptions, type SubscriptionStore } from './coalesce-sub
 import { DiskPersistence } from './disk-persistence.js';
 import type { DiskSync } from './disk-store.js';
 import { QueuePersistence } from './queue-persistence.js';
+import { MemoryOwners, RedisOwners, type SessionOwners } from './session-owners.js';
 
 export type PersistenceMode = 'memory' | 'disk' | 'redis';
 
@@ -32,6 +33,8 @@ export interface PersistenceChoice {
   mq: object | undefined;
   /** the in-memory queue persistence (for metrics), when used */
   memory: QueuePersistence | undefined;
+  /** who holds each session, kept where the sessions are */
+  owners: SessionOwners;
   /** Redis mode: false while Redis does not answer a PING within 1 s (for /readyz) */
   ready?(): Promise<boolean>;
   close(): Promise<void>;
@@ -99,6 +102,7 @@ export function choosePersistence(opts: {
       persistence: disk,
       mq: undefined,
       memory: disk,
+      owners: disk.owners,
       async close() {
         if (closed) return;
         closed = true;
@@ -114,6 +118,7 @@ export function choosePersistence(opts: {
       persistence: memory,
       mq: undefined,
       memory,
+      owners: new MemoryOwners(),
       close: async () => {},
     };
   }
@@ -142,6 +147,7 @@ export function choosePersistence(opts: {
     persistence,
     mq,
     memory: undefined,
+    owners: new RedisOwners(db),
     ready: redisProbe(db),
     async close() {
       await persistence.destroy().catch(() => {});

@@ -125,6 +125,8 @@ export interface Snapshot {
   outgoing: { seq: number; clientId: string; packet: PacketLike }[];
   incoming: { clientId: string; packet: PacketLike }[];
   wills: { clientId: string; packet: PacketLike }[];
+  /** client id → the user holding its session (session-owners.ts) */
+  owners: Map<string, string>;
 }
 
 type Stmt = Database.Statement<unknown[]>;
@@ -147,6 +149,8 @@ export class SessionDb {
     inClean: Stmt;
     willPut: Stmt;
     willDel: Stmt;
+    ownerPut: Stmt;
+    ownerDel: Stmt;
   };
 
   private constructor(file: string, db: Database.Database) {
@@ -175,6 +179,8 @@ export class SessionDb {
       inClean: p('DELETE FROM incoming WHERE client_id = ?'),
       willPut: p(`INSERT OR REPLACE INTO wills (client_id, ${PACKET_COLS}) VALUES (?, ${q10})`),
       willDel: p('DELETE FROM wills WHERE client_id = ?'),
+      ownerPut: p('INSERT OR REPLACE INTO session_owners (client_id, user) VALUES (?, ?)'),
+      ownerDel: p('DELETE FROM session_owners WHERE client_id = ? AND user = ?'),
     };
   }
 
@@ -214,6 +220,7 @@ export class SessionDb {
         CREATE TABLE IF NOT EXISTS incoming (client_id TEXT NOT NULL, mid INTEGER NOT NULL, ${PACKET_DDL},
           PRIMARY KEY (client_id, mid));
         CREATE TABLE IF NOT EXISTS wills (client_id TEXT PRIMARY KEY, ${PACKET_DDL});
+        CREATE TABLE IF NOT EXISTS session_owners (client_id TEXT PRIMARY KEY, user TEXT NOT NULL) WITHOUT ROWID;
       `);
       const v = db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get('schema') as
         | string
@@ -253,6 +260,7 @@ export class SessionDb {
         outgoing: [],
         incoming: [],
         wills: [],
+        owners: new Map(),
       };
       const subs = this.db
         .prepare('SELECT client_id, topic, qos, rh, rap, nl, sub_id FROM subscriptions ORDER BY client_id')
@@ -300,6 +308,10 @@ export class SessionDb {
       for (const r of this.db.prepare(`SELECT client_id, ${PACKET_COLS} FROM wills`).iterate()) {
         const row = r as PacketRecord & { client_id: string };
         snap.wills.push({ clientId: row.client_id, packet: decodePacket(row) });
+      }
+      for (const r of this.db.prepare('SELECT client_id, user FROM session_owners').iterate()) {
+        const row = r as { client_id: string; user: string };
+        snap.owners.set(row.client_id, row.user);
       }
       return snap;
     } catch (cause) {
