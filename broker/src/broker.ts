@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import { subscribeAllowed } from './auth/acl.js';
 import type { CredentialStore } from './auth/credentials.js';
 import { createHooks } from './auth/hooks.js';
+import { LoginThrottle } from './auth/login-throttle.js';
 import { SessionBinding } from './auth/session-binding.js';
 import { isValidFilter } from './auth/topic-filter.js';
 import type { ClientStates } from './client-state.js';
@@ -72,6 +73,13 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps): Promi
   const sessions = store.persistence as {
     removeSubscriptions(client: unknown, topics: string[]): Promise<unknown>;
   };
+  const throttle = new LoginThrottle({
+    clock,
+    failuresBeforeBackoff: limits.loginBackoffAfterFailures,
+    maxBackoffMs: limits.loginBackoffMaxMs,
+    maxConcurrent: limits.maxConcurrentPasswordChecks,
+    maxQueued: limits.maxQueuedPasswordChecks,
+  });
   const hooks = createHooks(
     {
       credentials: deps.credentials,
@@ -85,6 +93,7 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps): Promi
       }),
       certificateIdentity: config.listeners.tls?.ca !== undefined,
       binding: new SessionBinding(config.clientIds, store.owners),
+      throttle,
       maxClientIdLength: limits.maxClientIdLength,
       forgetSubscription: (client, filter) => {
         sessions.removeSubscriptions(client, [filter]).catch(() => {});
@@ -128,7 +137,17 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps): Promi
     states,
     store.memory ? (id) => store.memory?.depthOf(id) ?? 0 : undefined,
   );
-  const gate = new SocketGate({ maxConnections: limits.maxConnections, metrics });
+  const gate = new SocketGate({
+    maxConnections: limits.maxConnections,
+    maxPerIp: limits.maxConnectionsPerIp,
+    metrics,
+    onRefuse: (why, ip) =>
+      security.event('connection_limit', {
+        ip,
+        what: 'socket',
+        why: why === 'per_ip' ? 'limits.maxConnectionsPerIp reached' : 'limits.maxConnections reached',
+      }),
+  });
   const admit = createAdmission({
     aedes,
     limits,
@@ -148,7 +167,7 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps): Promi
 
   let listeners: Awaited<ReturnType<typeof startListeners>>;
   try {
-    listeners = await startListeners(config.listeners, gate, admit);
+    listeners = await startListeners(config.listeners, gate, admit, limits);
   } catch (err) {
     await closeAedes(aedes);
     await store.close();
@@ -171,6 +190,7 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps): Promi
         : {}),
       connections: table.count(),
       security,
+      passwordChecks: { running: throttle.running, queued: throttle.queued },
       bytesInOpen: open.bytesIn,
       bytesOutOpen: open.bytesOut,
       ...(limits.maxInflightOutbound > 0 ? table.windowGauges() : {}),

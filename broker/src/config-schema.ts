@@ -126,6 +126,9 @@ export const ConfigSchema = Type.Object(
           maxQueuedBeforeConnack: Type.Optional(Type.Integer({ minimum: 1 })),
           keepaliveLimitSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
           drainTimeoutMs: Type.Optional(Type.Integer({ minimum: 0 })),
+          connectTimeoutMs: Type.Optional(
+            Type.Integer({ minimum: 100, description: 'a socket that sends no CONNECT by then is closed' }),
+          ),
           maxClientIdLength: Type.Optional(
             Type.Integer({ minimum: 23, maximum: 65535, description: 'longest client id accepted (bytes)' }),
           ),

@@ -25,6 +25,8 @@ export interface Limits {
   maxQueuedBeforeConnack: number;
   keepaliveLimitSeconds: number;
   drainTimeoutMs: number;
+  /** a socket that has not sent its CONNECT by then is closed */
+  connectTimeoutMs: number;
   /** longest client id accepted, in bytes (CONNACK 2 beyond) */
   maxClientIdLength: number;
   /** open sockets per client address (0 = no limit) */
@@ -56,6 +58,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxQueuedBeforeConnack: 42,
   keepaliveLimitSeconds: 0,
   drainTimeoutMs: 60_000,
+  connectTimeoutMs: 10_000,
   maxClientIdLength: 256,
   maxConnectionsPerIp: 100,
   tlsHandshakeTimeoutMs: 10_000,

@@ -16,6 +16,10 @@ export class BrokerMetrics {
   /** messages held for a session whose identity may not read their topic (dropped) */
   aclDeniedForward = 0;
   rejectedMaxConnections = 0;
+  /** sockets refused because their address had maxConnectionsPerIp open */
+  rejectedPerIp = 0;
+  /** password logins refused without a hash (back-off after failures, or the hash queue full) */
+  authBackoff = 0;
   rejectedRate = 0;
   rejectedProtocol = 0;
   oversizePackets = 0;
@@ -36,6 +40,8 @@ export interface Gauges {
   inflightByClient?: { clientId: string; inflight: number; waiting: number }[];
   /** disk mode: the session file */
   store?: { commits: number; pendingChanges: number; fileBytes: number };
+  /** the login throttle's hashing queue */
+  passwordChecks?: { running: number; queued: number };
   /** security events by kind, and the log lines the rate limit suppressed */
   security?: { counts: Record<string, number>; suppressed: Record<string, number> };
 }
@@ -88,6 +94,7 @@ export function renderPrometheus(m: BrokerMetrics, g: Gauges): string {
   );
   metric('gz_broker_connections_rejected_total', 'counter', 'Connections refused before authentication', [
     ['{reason="max_connections"}', m.rejectedMaxConnections],
+    ['{reason="per_ip"}', m.rejectedPerIp],
     ['{reason="rate_limit"}', m.rejectedRate],
     ['{reason="protocol"}', m.rejectedProtocol],
     ['{reason="packet_too_large"}', m.oversizePackets],

@@ -28,6 +28,8 @@ export function aedesOptions(
     queueLimit: limits.maxQueuedBeforeConnack,
     keepaliveLimit: limits.keepaliveLimitSeconds,
     drainTimeout: limits.drainTimeoutMs,
+    // a socket that sends no CONNECT is closed after this (Aedes' default is 30 s)
+    connectTimeout: limits.connectTimeoutMs,
   };
   if (config.id) opts.id = config.id;
   if (store.mq) opts.mq = store.mq as AedesOptions['mq'];

@@ -15,6 +15,7 @@ import type { SecurityLog } from '../security/security-log.js';
 import { publishAllowed } from './acl.js';
 import type { CredentialStore } from './credentials.js';
 import { ANONYMOUS, type Identity } from './identity.js';
+import { type LoginThrottle, ThrottleFull } from './login-throttle.js';
 import type { SessionBinding } from './session-binding.js';
 import { isValidTopicName } from './topic-filter.js';
 
@@ -27,6 +28,8 @@ export interface ConnectHookDeps {
   /** true when the TLS listener verifies client certificates (a CA is configured) */
   certificateIdentity: boolean;
   binding: SessionBinding;
+  /** back-off after failed logins, and the bounded queue of password hashes */
+  throttle: LoginThrottle;
   /** longest client id accepted (UTF-8 bytes) */
   maxClientIdLength: number;
   now: () => number;
@@ -93,10 +96,13 @@ export function createConnectHooks(deps: ConnectHookDeps, states: ClientStates):
   /** Who the client is: a verified certificate, a user and password, or anonymous. */
   function identify(
     client: Client,
+    ip: string,
     username: string | undefined,
     password: Buffer | undefined,
     then: (identity: Identity, via: LoginMethod) => void,
     fail: (code: ReturnCode, why: string) => void,
+    backOff: (waitMs: number) => void,
+    busy: () => void,
   ): void {
     const tls = client.conn as Partial<TLSSocket>;
     if (deps.certificateIdentity && tls.authorized === true && typeof tls.getPeerCertificate === 'function') {
@@ -118,12 +124,33 @@ export function createConnectHooks(deps: ConnectHookDeps, states: ClientStates):
         fail(ReturnCode.BadUsernameOrPassword, 'no credentials file');
         return;
       }
-      credentials.verify(username, password ?? '').then(
+      const throttle = deps.throttle;
+      const waitMs = throttle.waitFor(ip, username);
+      if (waitMs > 0) {
+        // backing off: only a password already verified (no hash) gets in
+        credentials.verify(username, password ?? '', { rememberedOnly: true }).then(
+          (identity) => {
+            if (identity) then(identity, 'password');
+            else backOff(waitMs);
+          },
+          () => backOff(waitMs),
+        );
+        return;
+      }
+      credentials.verify(username, password ?? '', { schedule: throttle.schedule(ip) }).then(
         (identity) => {
-          if (identity) then(identity, 'password');
-          else fail(ReturnCode.BadUsernameOrPassword, 'bad user name or password');
+          if (identity) {
+            throttle.succeeded(ip, username);
+            then(identity, 'password');
+          } else {
+            throttle.failed(ip, username);
+            fail(ReturnCode.BadUsernameOrPassword, 'bad user name or password');
+          }
         },
-        () => fail(ReturnCode.BadUsernameOrPassword, 'credential check failed'),
+        (err: unknown) => {
+          if (err instanceof ThrottleFull) busy();
+          else fail(ReturnCode.BadUsernameOrPassword, 'credential check failed');
+        },
       );
       return;
     }
@@ -169,8 +196,26 @@ export function createConnectHooks(deps: ConnectHookDeps, states: ClientStates):
       });
       done(refusal(code, why), false);
     };
+    /** Refused without a hash while this address or user backs off after failures. */
+    const backOff = (waitMs: number) => {
+      metrics.authBackoff++;
+      const known = username !== undefined && deps.credentials?.lookup(username) !== undefined;
+      security.event('auth_backoff', {
+        ...where,
+        ...(known ? { user: username } : { claimedUser: username ?? null }),
+        why: `after repeated failed logins; next hashed attempt in ${Math.ceil(waitMs / 1000)} s`,
+      });
+      done(refusal(ReturnCode.ServerUnavailable, 'too many failed logins: try later'), false);
+    };
+    /** Refused without a hash: too many password checks waiting (from this address). */
+    const busy = () => {
+      metrics.authBackoff++;
+      security.event('rate_limited', { ...where, what: 'password check', why: 'password check queue full' });
+      done(refusal(ReturnCode.ServerUnavailable, 'too many logins waiting: try later'), false);
+    };
     identify(
       client,
+      state.ip,
       username,
       password,
       (identity, via) => {
@@ -200,6 +245,8 @@ export function createConnectHooks(deps: ConnectHookDeps, states: ClientStates):
           );
       },
       fail,
+      backOff,
+      busy,
     );
   };
 

@@ -55,10 +55,20 @@ export function identityOf(user: string, e: UserEntry): Identity {
   }
 }
 
+export interface VerifyOptions {
+  /**
+   * Runs the expensive part (one scrypt) when the broker's login throttle allows it
+   * (auth/login-throttle.ts); without it, at once.
+   */
+  schedule?: (work: () => Promise<boolean>) => Promise<boolean>;
+  /** only a password this store already verified (no scrypt): what a back-off still lets in */
+  rememberedOnly?: boolean;
+}
+
 /** Who may log in, and as what. `CredentialStore` is the role the broker codes against. */
 export interface CredentialStore {
   /** Resolves the identity when the password matches; undefined otherwise (same cost either way). */
-  verify(username: string, password: Buffer | string): Promise<Identity | undefined>;
+  verify(username: string, password: Buffer | string, opts?: VerifyOptions): Promise<Identity | undefined>;
   /** The identity of a user named by a verified client certificate's CN. */
   byCertificate(cn: string): Identity | undefined;
   /** The current identity of a user (after a reload it may differ or be gone). */
@@ -138,20 +148,28 @@ export class FileCredentialStore implements CredentialStore {
     return this.#users.size;
   }
 
-  async verify(username: string, password: Buffer | string): Promise<Identity | undefined> {
+  async verify(
+    username: string,
+    password: Buffer | string,
+    opts: VerifyOptions = {},
+  ): Promise<Identity | undefined> {
+    const schedule = opts.schedule ?? ((work: () => Promise<boolean>) => work());
     const entry = this.#users.get(username);
     const hash = entry?.hash;
     if (!entry || !hash) {
-      await verifyPassword(password, await dummyHash());
+      if (opts.rememberedOnly) return undefined;
+      const dummy = await dummyHash();
+      await schedule(() => verifyPassword(password, dummy));
       return undefined;
     }
     const fingerprint = createHash('sha256').update(hash).update('\u0000').update(password).digest();
     const known = this.#verified.get(username);
     if (known && timingSafeEqual(known, fingerprint)) return identityOf(username, entry);
+    if (opts.rememberedOnly) return undefined;
     const key = `${username}\u0000${fingerprint.toString('base64')}`;
     let check = this.#pending.get(key);
     if (!check) {
-      check = verifyPassword(password, hash).finally(() => this.#pending.delete(key));
+      check = schedule(() => verifyPassword(password, hash)).finally(() => this.#pending.delete(key));
       this.#pending.set(key, check);
     }
     if (!(await check)) return undefined;
@@ -189,8 +207,8 @@ export class ReloadableCredentialStore implements CredentialStore {
     return this.#inner.size;
   }
 
-  verify(username: string, password: Buffer | string): Promise<Identity | undefined> {
-    return this.#inner.verify(username, password);
+  verify(username: string, password: Buffer | string, opts?: VerifyOptions): Promise<Identity | undefined> {
+    return this.#inner.verify(username, password, opts);
   }
 
   byCertificate(cn: string): Identity | undefined {

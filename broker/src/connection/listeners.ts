@@ -55,10 +55,40 @@ function closeServer(server: NetServer): Promise<void> {
   });
 }
 
+/**
+ * TLS: 1.2 and 1.3 only; on TLS 1.2 only ECDHE key exchange with AEAD ciphers (forward secrecy:
+ * a stolen server key does not decrypt recorded sessions), as Mozilla's "intermediate" server
+ * configuration (https://wiki.mozilla.org/Security/Server_Side_TLS) minus its finite-field DHE
+ * suites; TLS 1.3's three suites are all forward-secret. Listed here so an OpenSSL default that
+ * still allows RSA key exchange or CBC suites does not apply.
+ */
+export const TLS_CIPHERS = [
+  'TLS_AES_128_GCM_SHA256',
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
+export interface ListenerLimits {
+  /** the broker's packet limit, also the largest WebSocket message accepted */
+  maxPacketBytes: number;
+  /** a TLS socket that has not finished its handshake by then is closed */
+  tlsHandshakeTimeoutMs: number;
+}
+
+/** An HTTP request (WebSocket upgrade) must have sent its headers within this time. */
+const HTTP_HEADERS_TIMEOUT_MS = 10_000;
+
 export async function startListeners(
   cfg: BrokerConfig['listeners'],
   gate: SocketGate,
   admit: Admit,
+  limits: ListenerLimits,
 ): Promise<Listeners> {
   const servers: NetServer[] = [];
   const addresses: Listeners['addresses'] = {};
@@ -81,7 +111,15 @@ export async function startListeners(
       let server: TlsServer;
       try {
         server = createTlsServer(
-          { ...opts, requestCert: cfg.tls.ca !== undefined, rejectUnauthorized: false },
+          {
+            ...opts,
+            requestCert: cfg.tls.ca !== undefined,
+            rejectUnauthorized: false,
+            minVersion: 'TLSv1.2',
+            ciphers: TLS_CIPHERS,
+            honorCipherOrder: true,
+            handshakeTimeout: limits.tlsHandshakeTimeoutMs,
+          },
           (socket) => {
             admit(socket, socket, 'tls');
           },
@@ -91,16 +129,28 @@ export async function startListeners(
       }
       // the raw TCP socket, before the handshake: counted and limited like any other
       server.on('connection', (socket: Socket) => gate.accept(socket));
-      server.on('tlsClientError', () => {});
+      // a failed or timed-out handshake (with a listener here Node leaves the socket open)
+      server.on('tlsClientError', (_err, socket) => socket.destroy());
       servers.push(server);
       addresses.tls = await listen(server, cfg.tls.port, cfg.tls.host, 'MQTT/TLS');
     }
     if (cfg.ws) {
-      const http: HttpServer = createHttpServer((_req, res) => {
-        res.writeHead(426, { 'content-type': 'text/plain' }).end('MQTT over WebSocket only\n');
-      });
+      const http: HttpServer = createHttpServer(
+        { headersTimeout: HTTP_HEADERS_TIMEOUT_MS, requestTimeout: HTTP_HEADERS_TIMEOUT_MS },
+        (_req, res) => {
+          res.writeHead(426, { 'content-type': 'text/plain' }).end('MQTT over WebSocket only\n');
+        },
+      );
       http.on('connection', (socket: Socket) => gate.accept(socket));
-      const wss = new WebSocketServer({ server: http, path: cfg.ws.path, handleProtocols: pickMqttProtocol });
+      // ws buffers a whole message (default limit 100 MiB) before the frame guard sees a byte:
+      // its limit is the packet limit, and no compression (a small frame could inflate)
+      const wss = new WebSocketServer({
+        server: http,
+        path: cfg.ws.path,
+        handleProtocols: pickMqttProtocol,
+        maxPayload: limits.maxPacketBytes,
+        perMessageDeflate: false,
+      });
       wss.on('connection', (ws, req) => {
         const stream = createWebSocketStream(ws);
         stream.on('error', () => {});

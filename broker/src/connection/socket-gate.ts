@@ -9,32 +9,55 @@ import type { BrokerMetrics } from '../metrics.js';
 export interface SocketGateOptions {
   /** sockets over all listeners */
   maxConnections: number;
+  /** sockets from one address (0 = no limit) */
+  maxPerIp: number;
   metrics: BrokerMetrics;
+  /** a socket was refused (for the security log) */
+  onRefuse(why: 'max_connections' | 'per_ip', ip: string): void;
 }
 
 export class SocketGate {
   readonly #max: number;
+  readonly #maxPerIp: number;
   readonly #metrics: BrokerMetrics;
+  readonly #onRefuse: SocketGateOptions['onRefuse'];
+  /** open sockets per remote address */
+  readonly #perIp = new Map<string, number>();
   /** open sockets, for the byte counters of /metrics */
   readonly sockets = new Set<Socket>();
 
   constructor(opts: SocketGateOptions) {
     this.#max = opts.maxConnections;
+    this.#maxPerIp = opts.maxPerIp;
     this.#metrics = opts.metrics;
+    this.#onRefuse = opts.onRefuse;
   }
 
   /** Counts `socket` in, or destroys it and returns false when a limit is reached. */
   accept(socket: Socket): boolean {
     const m = this.#metrics;
     m.socketsAccepted++;
+    const ip = socket.remoteAddress ?? 'unknown';
     if (this.sockets.size >= this.#max) {
       m.rejectedMaxConnections++;
+      this.#onRefuse('max_connections', ip);
       socket.destroy();
       return false;
     }
+    const fromIp = this.#perIp.get(ip) ?? 0;
+    if (this.#maxPerIp > 0 && fromIp >= this.#maxPerIp) {
+      m.rejectedPerIp++;
+      this.#onRefuse('per_ip', ip);
+      socket.destroy();
+      return false;
+    }
+    this.#perIp.set(ip, fromIp + 1);
     this.sockets.add(socket);
     m.socketsOpen = this.sockets.size;
     socket.once('close', () => {
+      const n = (this.#perIp.get(ip) ?? 1) - 1;
+      if (n > 0) this.#perIp.set(ip, n);
+      else this.#perIp.delete(ip);
       this.sockets.delete(socket);
       m.socketsOpen = this.sockets.size;
       m.bytesInClosed += socket.bytesRead;
