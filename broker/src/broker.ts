@@ -155,6 +155,10 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps): Promi
     states,
     gateAcks,
     now: () => clock.now(),
+    onRefused: (kind, why, ip, listener) => {
+      // the client id is not known yet: the guard acts before Aedes parses anything
+      security.event(kind, { ip, listener, why });
+    },
     onClient: (client) => {
       // innermost first: Aedes' deliveries, then the resume order, then the overlap dedupe
       const c = client as unknown as Parameters<typeof bypassAedesDedupe>[0] &
@@ -203,20 +207,33 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps): Promi
   let http: FastifyInstance | undefined;
   const addresses: RunningBroker['addresses'] = { ...listeners.addresses };
   if (config.http) {
-    http = buildHttpApp({
-      healthy: () => ({
-        ok: !aedes.closed,
-        detail: { id: aedes.id, connections: table.count(), redis: config.redis !== undefined },
-      }),
-      metrics: metricsText,
-      clients: () => table.list(),
-      ready: async () => {
-        if (aedes.closed) return { ok: false, detail: { id: aedes.id } };
-        if (!store.ready) return { ok: true, detail: { id: aedes.id } };
-        const up = await store.ready();
-        return { ok: up, detail: { id: aedes.id, redis: up ? 'up' : 'down' } };
+    http = buildHttpApp(
+      {
+        healthy: () => ({
+          ok: !aedes.closed,
+          detail: { id: aedes.id, connections: table.count(), redis: config.redis !== undefined },
+        }),
+        metrics: metricsText,
+        clients: () => table.list(),
+        ready: async () => {
+          if (aedes.closed) return { ok: false, detail: { id: aedes.id } };
+          if (!store.ready) return { ok: true, detail: { id: aedes.id } };
+          const up = await store.ready();
+          return { ok: up, detail: { id: aedes.id, redis: up ? 'up' : 'down' } };
+        },
       },
-    });
+      {
+        allowedHosts: config.http.allowedHosts ?? [],
+        bindHost: config.http.host,
+        onRefused: (host, ip) =>
+          security.event('http_host_refused', {
+            ip,
+            listener: 'http',
+            what: host,
+            why: 'Host header not allowed',
+          }),
+      },
+    );
     try {
       await http.listen({ port: config.http.port, host: config.http.host });
     } catch (err) {
@@ -254,7 +271,24 @@ export async function startBroker(config: BrokerConfig, deps: BrokerDeps): Promi
   };
 }
 
+/** A bind address reachable only from this machine. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
+
 function warnAboutAccess(config: BrokerConfig, deps: BrokerDeps, logger: Logger): void {
+  // passwords cross a plaintext listener in clear: one loud line per such listener
+  if (deps.credentials) {
+    for (const name of ['tcp', 'ws'] as const) {
+      const l = config.listeners[name];
+      if (l && !isLoopback(l.host)) {
+        logger.error(
+          { security: 'plaintext_listener', listener: name, host: l.host, port: l.port },
+          `WARNING: passwords can cross the plaintext ${name} listener on ${l.host}: anyone on the network path can read them. Listen on 127.0.0.1 and give remote clients the TLS listener (listeners.tls)`,
+        );
+      }
+    }
+  }
   if (!deps.credentials && !config.allowAnonymous) {
     logger.warn('no credentials file and anonymous access off: every client will be refused');
   }

@@ -213,3 +213,23 @@ export async function storedQueue(b: RunningBroker, clientId: string): Promise<s
   for await (const packet of sessionStore(b).outgoingStream({ id: clientId })) out.push(packet.topic ?? '');
   return out;
 }
+
+/** A pino logger whose lines are kept (parsed) for the test to read. */
+export function capturingLogger(level = 'info'): {
+  logger: pino.Logger;
+  lines: Record<string, unknown>[];
+  text(): string;
+} {
+  const lines: Record<string, unknown>[] = [];
+  const raw: string[] = [];
+  const logger = pino(
+    { level },
+    {
+      write(line: string) {
+        raw.push(line);
+        lines.push(JSON.parse(line) as Record<string, unknown>);
+      },
+    },
+  );
+  return { logger, lines, text: () => raw.join('') };
+}

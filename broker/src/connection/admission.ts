@@ -28,6 +28,8 @@ export interface AdmissionDeps {
   now(): number;
   /** runs right after aedes.handle, before the client can subscribe */
   onClient(client: Client, controls: ConnectionControls): void;
+  /** the frame guard refused a connection (for the security log) */
+  onRefused(kind: 'oversize' | 'protocol', why: string, ip: string, listener: string): void;
 }
 
 export function createAdmission(deps: AdmissionDeps): Admit {
@@ -43,17 +45,20 @@ export function createAdmission(deps: AdmissionDeps): Admit {
         }
       : undefined;
   return (conn: Duplex, socket: Socket, listener, req?: IncomingMessage) => {
+    const ip = socket.remoteAddress ?? 'unknown';
     const controls = installConnection(conn, {
       maxPacketBytes: limits.maxPacketBytes,
       ...(window ? { window } : {}),
       gateAcks: deps.gateAcks,
       onReject: (err) => {
-        if (err.code === 'GZ_BROKER_LIMIT') metrics.oversizePackets++;
+        const oversize = err.code === 'GZ_BROKER_LIMIT';
+        if (oversize) metrics.oversizePackets++;
         else metrics.rejectedProtocol++;
+        deps.onRefused(oversize ? 'oversize' : 'protocol', err.message, ip, listener);
       },
     });
     const client = aedes.handle(conn, req);
-    const state = newClientState(socket.remoteAddress ?? 'unknown', listener, deps.now());
+    const state = newClientState(ip, listener, deps.now());
     state.window = controls.window;
     state.gate = controls.gate;
     states.set(client, state);

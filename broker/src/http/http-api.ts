@@ -4,6 +4,7 @@
  * /api/clients. Built separately from listen() so tests can use app.inject().
  */
 import Fastify, { type FastifyInstance } from 'fastify';
+import { type HostCheckOptions, hostCheck } from './host-check.js';
 
 export interface ClientInfo {
   clientId: string;
@@ -30,8 +31,9 @@ export interface HttpSources {
   ready?(): Promise<{ ok: boolean; detail: Record<string, unknown> }>;
 }
 
-export function buildHttpApp(src: HttpSources): FastifyInstance {
+export function buildHttpApp(src: HttpSources, hosts: HostCheckOptions): FastifyInstance {
   const app = Fastify({ logger: false });
+  hostCheck(app, hosts);
   app.get('/healthz', async (_req, reply) => {
     const h = src.healthy();
     return reply.code(h.ok ? 200 : 503).send({ status: h.ok ? 'ok' : 'unavailable', ...h.detail });
