@@ -24,6 +24,8 @@ export class BrokerMetrics {
   rejectedProtocol = 0;
   oversizePackets = 0;
   clientErrors = 0;
+  /** messages for devices beyond their gateway's limit (acknowledged, dropped) */
+  gatewayLimitDrops = 0;
   queueDrops = 0;
 }
 
@@ -40,6 +42,8 @@ export interface Gauges {
   inflightByClient?: { clientId: string; inflight: number; waiting: number }[];
   /** disk mode: the session file */
   store?: { commits: number; pendingChanges: number; fileBytes: number };
+  /** per-gateway limits: retained messages not retained, gateways at each limit */
+  gatewayLimits?: { notRetained: number; atLimit: { devices: number; retained: number } };
   /** the login throttle's hashing queue */
   passwordChecks?: { running: number; queued: number };
   /** security events by kind, and the log lines the rate limit suppressed */
@@ -105,6 +109,21 @@ export function renderPrometheus(m: BrokerMetrics, g: Gauges): string {
   metric('gz_broker_queue_dropped_total', 'counter', 'Messages dropped because a client queue was full', [
     ['', m.queueDrops],
   ]);
+  if (g.gatewayLimits) {
+    metric(
+      'gz_broker_gateway_limit_dropped_total',
+      'counter',
+      'Refused by a per-gateway limit: devices = messages for a device beyond maxDevicesPerGateway (acknowledged, dropped); retained = retained messages beyond maxRetainedPerGateway (delivered, not retained)',
+      [
+        ['{limit="devices"}', m.gatewayLimitDrops],
+        ['{limit="retained"}', g.gatewayLimits.notRetained],
+      ],
+    );
+    metric('gz_broker_gateways_at_limit', 'gauge', 'Gateways at a per-gateway limit now', [
+      ['{limit="devices"}', g.gatewayLimits.atLimit.devices],
+      ['{limit="retained"}', g.gatewayLimits.atLimit.retained],
+    ]);
+  }
   if (g.security) {
     metric(
       'gz_broker_security_events_total',

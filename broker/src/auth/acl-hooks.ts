@@ -12,6 +12,7 @@
 import type { AedesOptions, AedesPublishPacket, PublishPacket, Subscription } from 'aedes';
 import type { ClientStates } from '../client-state.js';
 import type { BrokerMetrics } from '../metrics.js';
+import type { GatewayLimits } from '../security/gateway-limits.js';
 import type { SecurityLog } from '../security/security-log.js';
 import { publishAllowed, subscribeAllowed } from './acl.js';
 import { isValidFilter, isValidTopicName } from './topic-filter.js';
@@ -19,6 +20,8 @@ import { isValidFilter, isValidTopicName } from './topic-filter.js';
 export interface AclHookDeps {
   metrics: BrokerMetrics;
   security: SecurityLog;
+  /** devices and retained topics per gateway (security/gateway-limits.ts) */
+  gatewayLimits: GatewayLimits;
   /** removes a stored subscription the client's identity may no longer hold */
   forgetSubscription(client: unknown, filter: string): void;
   maxCachedTopicsPerClient?: number;
@@ -31,6 +34,15 @@ export type AclHooks = Required<
 /** Publish decisions as cached per client and topic. */
 const DENY = 0;
 const ALLOW = 1;
+/** allowed by the ACL, but the topic's device is beyond its gateway's limit: acknowledged, dropped */
+const DROP = 2;
+
+/**
+ * Where a dropped message goes instead of its topic: a `$` topic no filter with a wildcard matches
+ * ([MQTT-4.7.2-1]) and no client may subscribe to or publish (acl.ts), so routing it is a no-op.
+ */
+export const DROPPED_TOPIC = '$GZ/dropped';
+const EMPTY = Buffer.alloc(0);
 
 /** Preallocated: a denied publish closes the connection (MQTT 3.1.1 has no negative PUBACK). */
 const PUBLISH_DENIED = Object.assign(new Error('publish not authorised by the ACL'), {
@@ -42,7 +54,7 @@ const PROTOCOL_VIOLATION = Object.assign(new Error('MQTT protocol violation'), {
 });
 
 export function createAclHooks(deps: AclHookDeps, states: ClientStates): AclHooks {
-  const { metrics, security } = deps;
+  const { metrics, security, gatewayLimits: limits } = deps;
   const maxCached = deps.maxCachedTopicsPerClient ?? 1024;
 
   const authorizePublish: AclHooks['authorizePublish'] = (client, packet: PublishPacket, cb) => {
@@ -81,11 +93,38 @@ export function createAclHooks(deps: AclHookDeps, states: ClientStates): AclHook
     if (decision === undefined) {
       // [MQTT-4.7.3-2] no U+0000 (Aedes already refuses wildcards and empty names)
       decision = isValidTopicName(topic) && publishAllowed(identity, topic) ? ALLOW : DENY;
+      if (decision === ALLOW && !limits.deviceAllowed(topic)) decision = DROP;
       if (cache.size >= maxCached) cache.clear();
       cache.set(topic, decision);
     }
     if (decision === ALLOW) {
       metrics.messagesIn[packet.qos]++;
+      if (packet.retain && !limits.retainAllowed(topic, packet.payload.length === 0)) {
+        packet.retain = false;
+        security.event('gateway_limit', {
+          user: identity.user || null,
+          clientId: client.id,
+          ip: state.ip,
+          what: topic,
+          why: `retained topics per gateway at limits.maxRetainedPerGateway (${limits.maxRetained}): delivered, not retained`,
+        });
+      }
+      cb(null);
+      return;
+    }
+    if (decision === DROP) {
+      metrics.gatewayLimitDrops++;
+      security.event('gateway_limit', {
+        user: identity.user || null,
+        clientId: client.id,
+        ip: state.ip,
+        what: topic,
+        why: `devices per gateway at limits.maxDevicesPerGateway (${limits.maxDevices}): acknowledged, dropped`,
+      });
+      // acknowledged as usual, routed nowhere
+      packet.topic = DROPPED_TOPIC;
+      packet.retain = false;
+      packet.payload = EMPTY;
       cb(null);
       return;
     }

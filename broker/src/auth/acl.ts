@@ -17,9 +17,11 @@ import type { Identity } from './identity.js';
 import { covers } from './topic-filter.js';
 
 const SYS = '$SYS';
+/** The broker's own `$` topics (where dropped messages go): nobody publishes or subscribes there. */
+const GZ = '$GZ';
 
 export function publishAllowed(id: Identity, topic: string): boolean {
-  if (topic.startsWith(SYS)) return false;
+  if (topic.startsWith(SYS) || topic.startsWith(GZ)) return false;
   switch (id.role) {
     case 'admin':
     case 'anonymous':
@@ -35,6 +37,7 @@ export function publishAllowed(id: Identity, topic: string): boolean {
 }
 
 export function subscribeAllowed(id: Identity, filter: string): boolean {
+  if (filter.startsWith(GZ)) return false;
   if (filter.startsWith(SYS)) return id.role === 'admin';
   const patterns = grantedFilters(id);
   if (patterns === ALL) return true;

@@ -161,6 +161,11 @@ export class QueuePersistence extends MemoryPersistence {
     return this.#retainedTopics.size;
   }
 
+  /** The topics that hold a retained message. */
+  retainedTopics(): IterableIterator<string> {
+    return this.#retainedTopics.values();
+  }
+
   /** Per-client queue depths, deepest first (for /metrics and /api/clients). */
   queueDepths(limit = 20): { clientId: string; depth: number }[] {
     const all: { clientId: string; depth: number }[] = [];
