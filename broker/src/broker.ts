@@ -157,6 +157,7 @@ function socketGate(config: BrokerConfig, metrics: BrokerMetrics, policy: Policy
   return new SocketGate({
     maxConnections: config.limits.maxConnections,
     maxPerIp: config.limits.maxConnectionsPerIp,
+    perIpExempt: config.limits.maxConnectionsPerIpExempt,
     metrics,
     onRefuse: (why, ip) =>
       policy.security.event('connection_limit', {

@@ -11,6 +11,7 @@
  *   ganzhi-broker user list --users users.yaml
  */
 import { parseArgs } from 'node:util';
+import { isLoopback } from './access-warnings.js';
 import { runUserCommand } from './auth/user-command.js';
 import { type BrokerConfig, DEFAULT_HOST, emptyConfig, loadConfigFile } from './config.js';
 
@@ -181,6 +182,16 @@ async function serverMain(argv: string[]): Promise<void> {
   if (a.http)
     console.log(`  http       http://${a.http.host}:${a.http.port} (/healthz /metrics /api/clients)`);
   if (credentials) console.log(`  users      ${credentials.size} from ${cfg.users}`);
+  // the same warning is in the log; here it is where the operator reads the addresses
+  if (credentials) {
+    for (const name of ['tcp', 'ws'] as const) {
+      const l = cfg.listeners[name];
+      if (l && !isLoopback(l.host))
+        console.log(
+          `  WARNING    passwords cross the plaintext ${name} listener on ${l.host}: use TLS for remote clients`,
+        );
+    }
+  }
 
   let stopping = false;
   const stop = (sig: string) => {

@@ -135,6 +135,12 @@ export const ConfigSchema = Type.Object(
           maxConnectionsPerIp: Type.Optional(
             Type.Integer({ minimum: 0, description: 'open sockets per client address; 0 = no limit' }),
           ),
+          maxConnectionsPerIpExempt: Type.Optional(
+            Type.Array(Type.String({ minLength: 1 }), {
+              description:
+                'addresses not capped per address (default 127.0.0.1 and ::1: local processes, a local TLS proxy)',
+            }),
+          ),
           tlsHandshakeTimeoutMs: Type.Optional(
             Type.Integer({
               minimum: 100,

@@ -31,6 +31,8 @@ export interface Limits {
   maxClientIdLength: number;
   /** open sockets per client address (0 = no limit) */
   maxConnectionsPerIp: number;
+  /** addresses not capped per address: local processes, a TLS-terminating proxy on this host */
+  maxConnectionsPerIpExempt: readonly string[];
   /** a TLS socket that has not finished its handshake by then is closed */
   tlsHandshakeTimeoutMs: number;
   /** failed logins per address, and per user, before further attempts wait (doubling) */
@@ -61,6 +63,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   connectTimeoutMs: 10_000,
   maxClientIdLength: 256,
   maxConnectionsPerIp: 100,
+  maxConnectionsPerIpExempt: Object.freeze(['127.0.0.1', '::1']),
   tlsHandshakeTimeoutMs: 10_000,
   loginBackoffAfterFailures: 5,
   loginBackoffMaxMs: 60_000,

@@ -87,6 +87,20 @@ export function renderPrometheus(m: BrokerMetrics, g: Gauges): string {
     ['', m.authFailures],
   ]);
   metric(
+    'gz_broker_auth_backoff_total',
+    'counter',
+    'Password logins refused without a hash: back-off after failed logins, or too many waiting (CONNACK 3)',
+    [['', m.authBackoff]],
+  );
+  if (g.passwordChecks) {
+    metric('gz_broker_password_checks_running', 'gauge', 'scrypt password checks running', [
+      ['', g.passwordChecks.running],
+    ]);
+    metric('gz_broker_password_checks_waiting', 'gauge', 'Password checks waiting for a hashing slot', [
+      ['', g.passwordChecks.queued],
+    ]);
+  }
+  metric(
     'gz_broker_acl_denials_total',
     'counter',
     'Publishes, subscriptions and deliveries denied by the ACL',

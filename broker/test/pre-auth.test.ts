@@ -144,9 +144,9 @@ describe('connections per address', () => {
     });
     brokers.push(b);
     const port = b.addresses.tcp?.port ?? 0;
-    const silent = await Promise.all([1, 2, 3, 4].map(() => rawSocket(port)));
+    const silent = await Promise.all([1, 2, 3, 4].map(() => rawSocket(port, '127.0.0.3')));
     await waitFor('four counted', () => b.metrics.socketsOpen === 4 || undefined);
-    const fifth = await rawSocket(port);
+    const fifth = await rawSocket(port, '127.0.0.3');
     await whenClosed(fifth);
     expect(b.metrics.rejectedPerIp).toBe(1);
     // another address is not affected
@@ -154,7 +154,28 @@ describe('connections per address', () => {
     // and when one of the first four goes, the address may open one again
     silent[0]?.destroy();
     await waitFor('one released', () => b.metrics.socketsOpen === 4 || undefined);
-    expect(await connackFrom(b, 'root', 'root-password', '127.0.0.1')).toBe(0);
+    expect(await connackFrom(b, 'root', 'root-password', '127.0.0.3')).toBe(0);
+  });
+
+  it('does not cap 127.0.0.1 and ::1 (local processes, a TLS proxy on this host) unless configured', async () => {
+    const b = await startTestBroker((cfg) => {
+      cfg.limits.maxConnectionsPerIp = 2;
+    });
+    brokers.push(b);
+    const port = b.addresses.tcp?.port ?? 0;
+    await Promise.all([1, 2, 3, 4].map(() => rawSocket(port, '127.0.0.1')));
+    await waitFor('four counted', () => b.metrics.socketsOpen === 4 || undefined);
+    expect(b.metrics.rejectedPerIp).toBe(0);
+    const strict = await startTestBroker((cfg) => {
+      cfg.limits.maxConnectionsPerIp = 2;
+      cfg.limits.maxConnectionsPerIpExempt = [];
+    });
+    brokers.push(strict);
+    const p2 = strict.addresses.tcp?.port ?? 0;
+    await Promise.all([1, 2].map(() => rawSocket(p2, '127.0.0.1')));
+    await waitFor('two counted', () => strict.metrics.socketsOpen === 2 || undefined);
+    await whenClosed(await rawSocket(p2, '127.0.0.1'));
+    expect(strict.metrics.rejectedPerIp).toBe(1);
   });
 
   it('is on by default', async () => {
@@ -232,6 +253,7 @@ describe('password failures', () => {
     expect(await connackFrom(b, 'root', 'root-password', '127.0.0.3')).toBe(3);
     expect(seen.started).toBe(hashed);
     expect(b.metrics.authBackoff).toBe(2);
+    expect(b.metricsText()).toMatch(/^gz_broker_auth_backoff_total 2$/m);
     // a login the broker already verified costs no hash and is not held up
     expect(await connackFrom(b, 'gw-south', 'gw-south-password', '127.0.0.3')).toBe(0);
     // other addresses are not affected

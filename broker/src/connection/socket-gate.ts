@@ -11,6 +11,8 @@ export interface SocketGateOptions {
   maxConnections: number;
   /** sockets from one address (0 = no limit) */
   maxPerIp: number;
+  /** addresses the per-address cap does not apply to (local processes, a local TLS proxy) */
+  perIpExempt: readonly string[];
   metrics: BrokerMetrics;
   /** a socket was refused (for the security log) */
   onRefuse(why: 'max_connections' | 'per_ip', ip: string): void;
@@ -21,6 +23,7 @@ export class SocketGate {
   readonly #maxPerIp: number;
   readonly #metrics: BrokerMetrics;
   readonly #onRefuse: SocketGateOptions['onRefuse'];
+  readonly #exempt: ReadonlySet<string>;
   /** open sockets per remote address */
   readonly #perIp = new Map<string, number>();
   /** open sockets, for the byte counters of /metrics */
@@ -31,13 +34,14 @@ export class SocketGate {
     this.#maxPerIp = opts.maxPerIp;
     this.#metrics = opts.metrics;
     this.#onRefuse = opts.onRefuse;
+    this.#exempt = new Set(opts.perIpExempt.map(plainAddress));
   }
 
   /** Counts `socket` in, or destroys it and returns false when a limit is reached. */
   accept(socket: Socket): boolean {
     const m = this.#metrics;
     m.socketsAccepted++;
-    const ip = socket.remoteAddress ?? 'unknown';
+    const ip = plainAddress(socket.remoteAddress ?? 'unknown');
     if (this.sockets.size >= this.#max) {
       m.rejectedMaxConnections++;
       this.#onRefuse('max_connections', ip);
@@ -45,7 +49,7 @@ export class SocketGate {
       return false;
     }
     const fromIp = this.#perIp.get(ip) ?? 0;
-    if (this.#maxPerIp > 0 && fromIp >= this.#maxPerIp) {
+    if (this.#maxPerIp > 0 && fromIp >= this.#maxPerIp && !this.#exempt.has(ip)) {
       m.rejectedPerIp++;
       this.#onRefuse('per_ip', ip);
       socket.destroy();
@@ -81,4 +85,9 @@ export class SocketGate {
   destroyAll(): void {
     for (const s of this.sockets) s.destroy();
   }
+}
+
+/** An IPv4 address seen through a dual-stack socket (`::ffff:10.0.0.7`) is the IPv4 address. */
+export function plainAddress(ip: string): string {
+  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
 }

@@ -26,7 +26,7 @@ import { DiskPersistenceError, type DiskSync, encodePacket, SessionDb } from './
 import { type Cleared, ClientRows, counterKey, type Entry } from './disk-types.js';
 import type { BrokerLike, ClientRef, PacketLike, SubLike } from './packet-types.js';
 import { QueuePersistence, type QueuePersistenceOptions } from './queue-persistence.js';
-import type { SessionOwners } from './session-owners.js';
+import { DiskOwners } from './session-owners.js';
 
 const require = createRequire(import.meta.url);
 const Packet = require('aedes-packet') as new (original: object, broker?: unknown) => PacketLike;
@@ -65,28 +65,18 @@ export class DiskPersistence extends QueuePersistence {
   #closed = false;
   #deletesSinceVacuum = 0;
   readonly #onLazyError: (err: Error) => void;
-  /** client id → the user holding its session, as in the file */
-  readonly #owners = new Map<string, string>();
-
   /** Who holds each session (session-owners.ts), kept in the session file with the sessions. */
-  readonly owners: SessionOwners = {
-    owner: async (clientId) => this.#owners.get(clientId),
-    // resolves once the claim is committed: an owner the file does not know protects nothing
-    claim: async (clientId, user) => {
-      const held = this.#owners.get(clientId);
-      if (held !== undefined) return held === user;
-      this.#owners.set(clientId, user);
+  readonly owners = new DiskOwners({
+    // a claim resolves once committed: an owner the file does not know protects nothing
+    put: (clientId, user) => {
       const s = this.#db?.s;
-      await this.#record(() => s?.ownerPut.run(clientId, user));
-      return true;
+      return this.#record(() => s?.ownerPut.run(clientId, user));
     },
-    release: async (clientId, user) => {
-      if (this.#owners.get(clientId) !== user) return;
-      this.#owners.delete(clientId);
+    del: (clientId, user) => {
       const s = this.#db?.s;
       this.#recordLazy(() => s?.ownerDel.run(clientId, user));
     },
-  };
+  });
 
   constructor(opts: DiskPersistenceOptions) {
     const flag = { dropped: false };
@@ -134,7 +124,7 @@ export class DiskPersistence extends QueuePersistence {
     const snap = db.load();
     // Replays through the parent's methods, which resolve synchronously in memory.
     for (const [id, subs] of snap.subscriptions) void super.addSubscriptions({ id }, subs);
-    for (const [id, user] of snap.owners) this.#owners.set(id, user);
+    this.owners.load(snap.owners);
     for (const p of snap.retained) void super.storeRetained(p as never);
     let maxOwnCounter = 0;
     for (const { seq, clientId, packet } of snap.outgoing) {

@@ -38,6 +38,45 @@ export class MemoryOwners implements SessionOwners {
   }
 }
 
+/** How the disk mode writes an owner row: `put` resolves once committed, `del` commits later. */
+export interface OwnerWrites {
+  put(clientId: string, user: string): Promise<void>;
+  del(clientId: string, user: string): void;
+}
+
+/** Disk mode: the same table, written through to the session file (DiskPersistence.owners). */
+export class DiskOwners implements SessionOwners {
+  readonly #owners = new Map<string, string>();
+  readonly #write: OwnerWrites;
+
+  constructor(write: OwnerWrites) {
+    this.#write = write;
+  }
+
+  /** The owners read back from the file at start. */
+  load(owners: ReadonlyMap<string, string>): void {
+    for (const [id, user] of owners) this.#owners.set(id, user);
+  }
+
+  async owner(clientId: string): Promise<string | undefined> {
+    return this.#owners.get(clientId);
+  }
+
+  async claim(clientId: string, user: string): Promise<boolean> {
+    const held = this.#owners.get(clientId);
+    if (held !== undefined) return held === user;
+    this.#owners.set(clientId, user);
+    await this.#write.put(clientId, user);
+    return true;
+  }
+
+  async release(clientId: string, user: string): Promise<void> {
+    if (this.#owners.get(clientId) !== user) return;
+    this.#owners.delete(clientId);
+    this.#write.del(clientId, user);
+  }
+}
+
 /** The Redis hash every broker node of a cluster shares: field = client id, value = user. */
 export const REDIS_OWNERS_KEY = 'gz:session-owner';
 
