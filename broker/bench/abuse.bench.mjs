@@ -460,6 +460,7 @@ console.log(`| broker crashed | ${alive ? 'no (0 crashes)' : '**YES**'} |`);
 console.log(
   `| broker RSS before / peak / after (MiB) | ${fmt(rssBefore, 0)} / ${fmt(run1.peakRssMiB, 0)} / ${fmt(run1.rssMiB, 0)} |`,
 );
+console.log(`| broker RSS every 5 s of the attack (MiB) | ${rssTimeline.map((x) => fmt(x, 0)).join(', ')} |`);
 console.log(`| broker CPU during the run | ${fmt(run1.cpuPct, 0)} % of a core |`);
 console.log(`| legitimate QoS 1 round trips OK / failed | ${fmt(legitRes.ok)} / ${legitRes.failed} |`);
 console.log(
@@ -471,6 +472,9 @@ console.log(
 console.log(`| retained messages held (all) | ${fmt(m.get('gz_broker_retained_messages'))} |`);
 console.log(
   `| sockets refused: per address / max connections | ${fmt(m.get('gz_broker_connections_rejected_total{reason="per_ip"}'))} / ${fmt(m.get('gz_broker_connections_rejected_total{reason="max_connections"}'))} |`,
+);
+console.log(
+  `| CONNECTs refused by the per-address connect rate | ${fmt(m.get('gz_broker_connections_rejected_total{reason="rate_limit"}'))} |`,
 );
 console.log(
   `| oversize / protocol rejections | ${fmt(m.get('gz_broker_connections_rejected_total{reason="packet_too_large"}'))} / ${fmt(m.get('gz_broker_connections_rejected_total{reason="protocol"}'))} |`,
