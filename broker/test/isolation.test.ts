@@ -295,6 +295,27 @@ describe.each(modes)('%s mode: client ids are bound to identities', (mode) => {
   });
 });
 
+describe('disk mode: session owners in the session file', () => {
+  it('keep a persistent session’s owner across a restart, and free an id whose session left nothing (a crash before a clean session’s row was deleted)', async () => {
+    const p = place('disk');
+    let b = await brokerAt(p);
+    const ing = await as(b, 'ingest', INGEST_ID, false);
+    await subscribe(ing, DATA_FILTER, 1);
+    await ing.endAsync();
+    await b.close();
+    // what a kill -9 can leave: the owner row of a clean session that had no state
+    const db = new Database(join(p.dir, 'broker.db'));
+    expect(db.prepare('SELECT user FROM session_owners WHERE client_id = ?').pluck().get(INGEST_ID)).toBe(
+      'ingest',
+    );
+    db.prepare('INSERT INTO session_owners (client_id, user) VALUES (?, ?)').run('ganzhi-ingest-9', 'ingest');
+    db.close();
+    b = await brokerAt(p);
+    expect(await connackOf(b, 'ingest-b', INGEST_ID, false)).toBe(5);
+    expect(await connackOf(b, 'ingest-b', 'ganzhi-ingest-9', true)).toBe(0);
+  });
+});
+
 describe('client id rules are the operator’s to set', () => {
   it('a broker config rule replaces the default forms of a role', async () => {
     const b = await startTestBroker((cfg) => {

@@ -124,7 +124,20 @@ export class DiskPersistence extends QueuePersistence {
     const snap = db.load();
     // Replays through the parent's methods, which resolve synchronously in memory.
     for (const [id, subs] of snap.subscriptions) void super.addSubscriptions({ id }, subs);
-    this.owners.load(snap.owners);
+    // an owner row without any session state left is a clean session's whose broker died before
+    // the row was deleted: nothing is left to protect, so the id is free again
+    const withState = new Set<string>([
+      ...snap.subscriptions.keys(),
+      ...snap.outgoing.map((o) => o.clientId),
+      ...snap.incoming.map((i) => i.clientId),
+      ...snap.wills.map((w) => w.clientId),
+    ]);
+    const owners = new Map<string, string>();
+    for (const [id, user] of snap.owners) {
+      if (withState.has(id)) owners.set(id, user);
+      else void this.#record(() => db.s.ownerDel.run(id, user)).catch(() => {});
+    }
+    this.owners.load(owners);
     for (const p of snap.retained) void super.storeRetained(p as never);
     let maxOwnCounter = 0;
     for (const { seq, clientId, packet } of snap.outgoing) {
