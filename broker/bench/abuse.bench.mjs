@@ -15,10 +15,9 @@
 // GZ_ABUSE_MS (default 20000) sets the attack duration.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
-import { connect as tlsConnect } from 'node:tls';
 import { seededRandom } from '@ganzhi/runtime';
 import { MqttClient } from 'mqtt';
 import mqttPacket from 'mqtt-packet';
@@ -511,5 +510,3 @@ for (const l of logins) {
     )} | ${fmt(pct(ok, 50), 0)} / ${fmt(Math.max(...ok), 0)} | ${l.loaded.filter((x) => x.code !== 0).length} of ${l.loaded.length} |`,
   );
 }
-void readFileSync;
-void tlsConnect;

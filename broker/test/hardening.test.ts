@@ -14,15 +14,7 @@ import { parse } from 'yaml';
 import { peer } from '../../test-support/peers.js';
 import { tempDir } from '../../test-support/process.js';
 import { emptyConfig, FileCredentialStore, type RunningBroker, startBroker } from '../src/index.js';
-import {
-  capturingLogger,
-  connect,
-  credentialsFor,
-  endAll,
-  startTestBroker,
-  tcpUrl,
-  USERS,
-} from './helpers.js';
+import { capturingLogger, connect, credentialsFor, startTestBroker, tcpUrl, USERS } from './helpers.js';
 import { connectPacket, RawClient } from './raw-client.js';
 import { makeTlsFixture } from './tls-fixture.js';
 
@@ -235,5 +227,3 @@ describe('HTTP API host check (DNS rebinding)', () => {
     expect(lines.some((l) => l.security === 'http_host_refused' && l.what === 'attacker.example')).toBe(true);
   });
 });
-
-void endAll;
