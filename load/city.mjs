@@ -63,7 +63,7 @@ if (MODE === 'redis') {
   redis = await startRedis(dir);
   procs.push(redis);
   for (const name of ['broker-a', 'broker-b']) {
-    // the broker coalesces Aedes' per-filter addSubscriptions calls itself (broker/src/persistence.ts);
+    // the broker coalesces Aedes' per-filter addSubscriptions calls itself (broker/src/persistence/coalesce-subscriptions.ts);
     // the measured run in BENCHMARKS.md predates that and preloaded load/lib/redis-subscribe-fix.cjs
     const b = await startBrokerCli(dir, name, { redis: redis.url });
     procs.push(b);

@@ -6,7 +6,7 @@ import { Aedes } from 'aedes';
 const useQueue = process.argv.includes('--queue');
 const opts = {};
 if (useQueue) {
-  const { QueuePersistence } = await import('../dist/index.js');
+  const { QueuePersistence } = await import('../dist/persistence/queue-persistence.js');
   opts.persistence = new QueuePersistence({});
 }
 const broker = await Aedes.createBroker(opts);

@@ -9,6 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hashPassword } from '../dist/index.js';
 import {
+  BASELINE_CLI,
   connect,
   cpuSeconds,
   fmt,
@@ -39,14 +40,17 @@ const TOPIC = 'gz/v1/bench/gw/dev/data';
 
 async function drain(server, auth) {
   const subOpts = {
-    clientId: 'drainer',
+    clientId: 'ganzhi-ingest-drainer',
     clean: false,
     ...(auth ? { username: 'ingest', password: 'bench-password' } : {}),
   };
   const sub = await connect(server.port, subOpts);
   await sub.subscribeAsync('gz/v1/+/+/+/data', { qos: 1 });
   await sub.endAsync();
-  const pub = await connect(server.port, auth ? { username: 'gw', password: 'bench-password' } : {});
+  const pub = await connect(
+    server.port,
+    auth ? { username: 'gw', password: 'bench-password', clientId: 'gz-bench-gw' } : {},
+  );
   const payload = Buffer.alloc(SIZE, 0x62);
   const tf = performance.now();
   await new Promise((resolve, reject) => {
@@ -102,13 +106,34 @@ async function drain(server, auth) {
 
 let diskRuns = 0;
 const ONLY = process.env.GZ_DRAIN_ONLY; // e.g. "disk" runs the rows whose name contains it
+const baselineMem = BASELINE_CLI
+  ? [
+      {
+        name: 'ours (baseline, QueuePersistence)',
+        start: () => startOurs(dir, usersFile, [], BASELINE_CLI),
+        auth: true,
+      },
+    ]
+  : [];
+const baselineDisk = BASELINE_CLI
+  ? [
+      {
+        name: 'ours disk (baseline, sync normal)',
+        start: () => startOurs(dir, usersFile, ['--data-dir', join(dir, `disk-${diskRuns++}`)], BASELINE_CLI),
+        auth: true,
+      },
+    ]
+  : [];
+// a baseline build's rows run right after this build's, so load changes hit both alike
 const servers = [
   { name: 'ours (QueuePersistence, auth+ACL+metrics)', start: () => startOurs(dir, usersFile), auth: true },
+  ...baselineMem,
   {
     name: 'ours disk (DiskPersistence, sync normal)',
     start: () => startOurs(dir, usersFile, ['--data-dir', join(dir, `disk-${diskRuns++}`)]),
     auth: true,
   },
+  ...baselineDisk,
   {
     name: 'ours disk (DiskPersistence, sync full)',
     start: () => startOurs(dir, usersFile, ['--data-dir', join(dir, `disk-${diskRuns++}`), '--sync', 'full']),
@@ -127,7 +152,7 @@ if (hasBin('mosquitto')) {
 }
 
 const rows = [];
-for (const s of servers.filter((x) => !ONLY || x.name.includes(ONLY))) {
+for (const s of servers.filter((x) => !ONLY || ONLY.split(',').some((o) => x.name.includes(o)))) {
   const server = await s.start();
   try {
     rows.push({ name: s.name, ...(await drain(server, s.auth)) });
@@ -153,6 +178,17 @@ const diskFull = by['ours disk (DiskPersistence, sync full)'];
 const bare = by['bare Aedes (default memory persistence)'];
 const mosq = by['Mosquitto 2.0'];
 const mosqP = by['Mosquitto 2.0 (persistence file)'];
+const baseMem = by['ours (baseline, QueuePersistence)'];
+const baseDisk = by['ours disk (baseline, sync normal)'];
+if (baseMem) console.log('\nThis build against the baseline (GZ_BENCH_BASELINE), same run:\n');
+if (baseMem)
+  console.log(
+    `- this build / baseline, memory: fill ${fmt(ours.fill / baseMem.fill, 2)}, drain ${fmt(ours.rate / baseMem.rate, 2)}, CPU per message ${fmt(ours.cpuUsPerMsg / baseMem.cpuUsPerMsg, 2)}`,
+  );
+if (baseDisk && disk)
+  console.log(
+    `- this build / baseline, disk: fill ${fmt(disk.fill / baseDisk.fill, 2)}, drain ${fmt(disk.rate / baseDisk.rate, 2)}, CPU per message ${fmt(disk.cpuUsPerMsg / baseDisk.cpuUsPerMsg, 2)}`,
+  );
 if (!ours || !bare) process.exit(0);
 console.log('\nRatios:\n');
 if (disk) {
@@ -172,6 +208,7 @@ if (disk && mosqP) {
   );
 }
 console.log(`- ours / bare Aedes drain rate: ${fmt(ours.rate / bare.rate, 2)}`);
+
 console.log(
   `- bare Aedes + QueuePersistence / bare Aedes: ${fmt(by['bare Aedes + QueuePersistence'].rate / bare.rate, 2)}`,
 );

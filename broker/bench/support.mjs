@@ -49,10 +49,19 @@ async function spawnServer(cmd, args, dir, portFrom) {
   };
 }
 
-export function startOurs(dir, users, extra = []) {
+/**
+ * A baseline build to run side by side with this one: `GZ_BENCH_BASELINE=/path/to/old/dist`
+ * (a copy of an earlier `broker/dist`, placed where Node finds the repo's node_modules, e.g.
+ * under `node_modules/`). Benches add an "ours (baseline)" row for it.
+ */
+export const BASELINE_CLI = process.env.GZ_BENCH_BASELINE
+  ? join(process.env.GZ_BENCH_BASELINE, 'cli.js')
+  : undefined;
+
+export function startOurs(dir, users, extra = [], cli = CLI) {
   return spawnServer(
     process.execPath,
-    [CLI, '--port', '0', '--users', users, '--log-level', 'warn', ...extra],
+    [cli, '--port', '0', '--users', users, '--log-level', 'warn', ...extra],
     dir,
     (log) => Number(/mqtt:\/\/127\.0\.0\.1:(\d+)/.exec(log)?.[1]) || undefined,
   );

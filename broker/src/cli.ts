@@ -11,8 +11,9 @@
  *   ganzhi-broker user list --users users.yaml
  */
 import { parseArgs } from 'node:util';
+import { isLoopback } from './access-warnings.js';
+import { runUserCommand } from './auth/user-command.js';
 import { type BrokerConfig, DEFAULT_HOST, emptyConfig, loadConfigFile } from './config.js';
-import { runUserCommand } from './user-command.js';
 
 const USAGE = `usage:
   ganzhi-broker --config FILE [flags]
@@ -161,7 +162,7 @@ async function serverMain(argv: string[]): Promise<void> {
 
   // loaded here so `ganzhi-broker user …` starts without Aedes, fastify and ws
   const [{ default: pino }, { startBroker }, { FileCredentialStore, ReloadableCredentialStore }] =
-    await Promise.all([import('pino'), import('./broker.js'), import('./credentials.js')]);
+    await Promise.all([import('pino'), import('./broker.js'), import('./auth/credentials.js')]);
   const logger = pino({ level: cfg.logLevel, name: 'ganzhi-broker' }, pino.destination(2));
   const usersFile = cfg.users;
   const credentials = usersFile
@@ -181,6 +182,16 @@ async function serverMain(argv: string[]): Promise<void> {
   if (a.http)
     console.log(`  http       http://${a.http.host}:${a.http.port} (/healthz /metrics /api/clients)`);
   if (credentials) console.log(`  users      ${credentials.size} from ${cfg.users}`);
+  // the same warning is in the log; here it is where the operator reads the addresses
+  if (credentials) {
+    for (const name of ['tcp', 'ws'] as const) {
+      const l = cfg.listeners[name];
+      if (l && !isLoopback(l.host))
+        console.log(
+          `  WARNING    passwords cross the plaintext ${name} listener on ${l.host}: use TLS for remote clients`,
+        );
+    }
+  }
 
   let stopping = false;
   const stop = (sig: string) => {

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { CredentialsSchema } from './auth/credentials.js';
 import { ConfigSchema, validateConfig } from './config.js';
-import { CredentialsSchema } from './credentials.js';
 
 const at = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 

@@ -4,107 +4,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
+import { type ClientIdRules, clientIdRuleProblems, DEFAULT_CLIENT_ID_RULES } from './auth/client-id-rules.js';
+import type { Role } from './auth/identity.js';
+import { type BrokerConfigFile, ConfigSchema } from './config-schema.js';
 import { BrokerError } from './errors.js';
 
-const Host = Type.String({ minLength: 1, description: 'bind address; 127.0.0.1 unless you mean it' });
-const Port = Type.Integer({ minimum: 0, maximum: 65535, description: '0 picks a free port' });
-
-export const ConfigSchema = Type.Object(
-  {
-    id: Type.Optional(Type.String({ minLength: 1, description: 'broker id (appears in $SYS topics)' })),
-    listeners: Type.Object(
-      {
-        tcp: Type.Optional(
-          Type.Object({ port: Port, host: Type.Optional(Host) }, { additionalProperties: false }),
-        ),
-        tls: Type.Optional(
-          Type.Object(
-            {
-              port: Port,
-              host: Type.Optional(Host),
-              cert: Type.String({ minLength: 1, description: 'PEM server certificate file' }),
-              key: Type.String({ minLength: 1, description: 'PEM private key file' }),
-              ca: Type.Optional(
-                Type.String({
-                  minLength: 1,
-                  description: 'PEM CA for client certificates (enables cert identity)',
-                }),
-              ),
-            },
-            { additionalProperties: false },
-          ),
-        ),
-        ws: Type.Optional(
-          Type.Object(
-            { port: Port, host: Type.Optional(Host), path: Type.Optional(Type.String({ pattern: '^/' })) },
-            { additionalProperties: false },
-          ),
-        ),
-      },
-      { additionalProperties: false },
-    ),
-    http: Type.Optional(
-      Type.Object({ port: Port, host: Type.Optional(Host) }, { additionalProperties: false }),
-    ),
-    users: Type.Optional(Type.String({ minLength: 1, description: 'credentials file (JSON or YAML)' })),
-    allowAnonymous: Type.Optional(Type.Boolean()),
-    redis: Type.Optional(
-      Type.String({ pattern: '^rediss?://', description: 'redis://host:port/db — cluster mode' }),
-    ),
-    persistence: Type.Optional(
-      Type.Object(
-        {
-          dataDir: Type.Optional(
-            Type.String({
-              minLength: 1,
-              description: 'directory for broker.db: sessions survive a crash (disk mode); unset = memory',
-            }),
-          ),
-          sync: Type.Optional(
-            Type.Union([Type.Literal('normal'), Type.Literal('full')], {
-              description:
-                'normal: survives kill -9 of the broker; full: fsync every commit, survives a power cut',
-            }),
-          ),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-    limits: Type.Optional(
-      Type.Object(
-        {
-          maxPacketBytes: Type.Optional(Type.Integer({ minimum: 64, maximum: 268435455 })),
-          maxConnections: Type.Optional(Type.Integer({ minimum: 1 })),
-          connectsPerSecondPerIp: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
-          connectBurstPerIp: Type.Optional(Type.Integer({ minimum: 1 })),
-          maxInflightInbound: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
-          maxInflightOutbound: Type.Optional(
-            Type.Integer({
-              minimum: 0,
-              maximum: 65535,
-              description: 'QoS 1/2 messages sent to one client and not yet acknowledged; 0 = no limit',
-            }),
-          ),
-          maxQueuedPerClient: Type.Optional(Type.Integer({ minimum: 0 })),
-          maxQueuedBeforeConnack: Type.Optional(Type.Integer({ minimum: 1 })),
-          keepaliveLimitSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
-          drainTimeoutMs: Type.Optional(Type.Integer({ minimum: 0 })),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-    heartbeatIntervalMs: Type.Optional(Type.Integer({ minimum: 100 })),
-    logLevel: Type.Optional(
-      Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
-    ),
-  },
-  { additionalProperties: false },
-);
-
-export type BrokerConfigFile = Static<typeof ConfigSchema>;
+export { type BrokerConfigFile, ConfigSchema } from './config-schema.js';
 
 export interface Limits {
   maxPacketBytes: number;
@@ -118,6 +25,28 @@ export interface Limits {
   maxQueuedBeforeConnack: number;
   keepaliveLimitSeconds: number;
   drainTimeoutMs: number;
+  /** a socket that has not sent its CONNECT by then is closed */
+  connectTimeoutMs: number;
+  /** longest client id accepted, in bytes (CONNACK 2 beyond) */
+  maxClientIdLength: number;
+  /** open sockets per client address (0 = no limit) */
+  maxConnectionsPerIp: number;
+  /** addresses not capped per address: local processes, a TLS-terminating proxy on this host */
+  maxConnectionsPerIpExempt: readonly string[];
+  /** a TLS socket that has not finished its handshake by then is closed */
+  tlsHandshakeTimeoutMs: number;
+  /** failed logins per address, and per user, before further attempts wait (doubling) */
+  loginBackoffAfterFailures: number;
+  /** the longest such wait */
+  loginBackoffMaxMs: number;
+  /** scrypt hashes computed at once */
+  maxConcurrentPasswordChecks: number;
+  /** logins waiting for a hash, at most; beyond: CONNACK 3 */
+  maxQueuedPasswordChecks: number;
+  /** distinct device ids one gateway may publish under */
+  maxDevicesPerGateway: number;
+  /** retained topics one gateway may hold */
+  maxRetainedPerGateway: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -131,6 +60,17 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxQueuedBeforeConnack: 42,
   keepaliveLimitSeconds: 0,
   drainTimeoutMs: 60_000,
+  connectTimeoutMs: 10_000,
+  maxClientIdLength: 256,
+  maxConnectionsPerIp: 100,
+  maxConnectionsPerIpExempt: Object.freeze(['127.0.0.1', '::1']),
+  tlsHandshakeTimeoutMs: 10_000,
+  loginBackoffAfterFailures: 5,
+  loginBackoffMaxMs: 60_000,
+  maxConcurrentPasswordChecks: 2,
+  maxQueuedPasswordChecks: 64,
+  maxDevicesPerGateway: 1000,
+  maxRetainedPerGateway: 2001,
 });
 
 export const DEFAULT_HOST = '127.0.0.1';
@@ -143,9 +83,11 @@ export interface BrokerConfig {
     tls?: { port: number; host: string; cert: string; key: string; ca?: string };
     ws?: { port: number; host: string; path: string };
   };
-  http?: { port: number; host: string };
+  http?: { port: number; host: string; allowedHosts?: string[] };
   users?: string;
   allowAnonymous: boolean;
+  /** which client ids each role may use (auth/client-id-rules.ts) */
+  clientIds: ClientIdRules;
   redis?: string;
   /** disk mode (sessions in dataDir/broker.db); absent = memory mode */
   persistence?: { dataDir: string; sync: 'normal' | 'full' };
@@ -180,6 +122,10 @@ export function validateConfig(value: unknown): ConfigProblem[] {
     seen.add(key);
     problems.push({ path, message: e.message });
   }
+  if (problems.length === 0) {
+    const ids = (value as BrokerConfigFile).clientIds;
+    if (ids) problems.push(...clientIdRuleProblems(ids));
+  }
   return problems;
 }
 
@@ -190,6 +136,7 @@ export function resolveConfig(file: BrokerConfigFile, baseDir: string): BrokerCo
   const cfg: BrokerConfig = {
     listeners: {},
     allowAnonymous: file.allowAnonymous ?? false,
+    clientIds: clientIdRules(file.clientIds),
     limits: { ...DEFAULT_LIMITS, ...file.limits },
     heartbeatIntervalMs: file.heartbeatIntervalMs ?? 60_000,
     logLevel: file.logLevel ?? 'info',
@@ -207,13 +154,30 @@ export function resolveConfig(file: BrokerConfigFile, baseDir: string): BrokerCo
   }
   if (l.ws)
     cfg.listeners.ws = { port: l.ws.port, host: l.ws.host ?? DEFAULT_HOST, path: l.ws.path ?? '/mqtt' };
-  if (file.http) cfg.http = { port: file.http.port, host: file.http.host ?? DEFAULT_HOST };
+  if (file.http) {
+    cfg.http = { port: file.http.port, host: file.http.host ?? DEFAULT_HOST };
+    if (file.http.allowedHosts) cfg.http.allowedHosts = [...file.http.allowedHosts];
+  }
   if (file.users) cfg.users = abs(file.users);
   if (file.redis) cfg.redis = file.redis;
   if (file.persistence?.dataDir) {
     cfg.persistence = { dataDir: abs(file.persistence.dataDir), sync: file.persistence.sync ?? 'normal' };
   }
   return cfg;
+}
+
+/** The configured client-id forms over the defaults: a role listed replaces its own forms. */
+function clientIdRules(file: BrokerConfigFile['clientIds']): ClientIdRules {
+  if (!file) return DEFAULT_CLIENT_ID_RULES;
+  const { reserved, ...allow } = file;
+  const roles = allow as Partial<Record<Role, string[]>>;
+  return {
+    gateway: roles.gateway ?? DEFAULT_CLIENT_ID_RULES.gateway,
+    ingest: roles.ingest ?? DEFAULT_CLIENT_ID_RULES.ingest,
+    viewer: roles.viewer ?? DEFAULT_CLIENT_ID_RULES.viewer,
+    admin: roles.admin ?? DEFAULT_CLIENT_ID_RULES.admin,
+    reserved: { ...DEFAULT_CLIENT_ID_RULES.reserved, ...reserved },
+  };
 }
 
 /** Reads, parses and validates a config file; throws GZ_BROKER_CONFIG listing every problem. */

@@ -1,23 +1,28 @@
-export * from './acl.js';
-export * from './broker.js';
-export * from './clock.js';
-export * from './config.js';
-export * from './credentials.js';
-export * from './disk-persistence.js';
-export { DiskPersistenceError, type DiskSync } from './disk-persistence-store.js';
-export * from './errors.js';
-export * from './frame-guard.js';
-export * from './hooks.js';
-export * from './http-api.js';
-export * from './identity.js';
-export * from './inflight-gauges.js';
-export * from './inflight-limit.js';
-export * from './inflight-resume.js';
-export * from './inflight-window.js';
-export * from './listeners.js';
-export * from './metrics.js';
-export * from './password-hash.js';
-export * from './persistence.js';
-export * from './queue-persistence.js';
-export * from './rate-limit.js';
-export * from './topic-filter.js';
+/**
+ * The broker's public surface: what a program embedding the broker needs (start it, configure
+ * it, give it users) — the rest of src/ is internal. The CLI (cli.ts) is the composition root.
+ */
+export type { CredentialStore, CredentialsFile, UserEntry } from './auth/credentials.js';
+export {
+  FileCredentialStore,
+  parseCredentials,
+  ReloadableCredentialStore,
+  readCredentialsFile,
+  writeCredentialsFile,
+} from './auth/credentials.js';
+export type { Identity, Role } from './auth/identity.js';
+export { hashPassword, verifyPassword } from './auth/password-hash.js';
+export { type BrokerDeps, type RunningBroker, startBroker } from './broker.js';
+export {
+  type BrokerConfig,
+  DEFAULT_LIMITS,
+  emptyConfig,
+  type Limits,
+  loadConfigFile,
+  resolveConfig,
+  validateConfig,
+} from './config.js';
+export type { Address, ListenerName } from './connection/listeners.js';
+export { BrokerError, type BrokerErrorCode } from './errors.js';
+export type { ClientInfo } from './http/http-api.js';
+export { DiskPersistenceError, type DiskSync } from './persistence/disk-store.js';

@@ -13,11 +13,19 @@ export class BrokerMetrics {
   authFailures = 0;
   aclDeniedPublish = 0;
   aclDeniedSubscribe = 0;
+  /** messages held for a session whose identity may not read their topic (dropped) */
+  aclDeniedForward = 0;
   rejectedMaxConnections = 0;
+  /** sockets refused because their address had maxConnectionsPerIp open */
+  rejectedPerIp = 0;
+  /** password logins refused without a hash (back-off after failures, or the hash queue full) */
+  authBackoff = 0;
   rejectedRate = 0;
   rejectedProtocol = 0;
   oversizePackets = 0;
   clientErrors = 0;
+  /** messages for devices beyond their gateway's limit (acknowledged, dropped) */
+  gatewayLimitDrops = 0;
   queueDrops = 0;
 }
 
@@ -34,6 +42,12 @@ export interface Gauges {
   inflightByClient?: { clientId: string; inflight: number; waiting: number }[];
   /** disk mode: the session file */
   store?: { commits: number; pendingChanges: number; fileBytes: number };
+  /** per-gateway limits: retained messages not retained, gateways at each limit */
+  gatewayLimits?: { notRetained: number; atLimit: { devices: number; retained: number } };
+  /** the login throttle's hashing queue */
+  passwordChecks?: { running: number; queued: number };
+  /** security events by kind, and the log lines the rate limit suppressed */
+  security?: { counts: Record<string, number>; suppressed: Record<string, number> };
 }
 
 function esc(v: string): string {
@@ -72,12 +86,33 @@ export function renderPrometheus(m: BrokerMetrics, g: Gauges): string {
   metric('gz_broker_auth_failures_total', 'counter', 'CONNECTs refused for bad credentials', [
     ['', m.authFailures],
   ]);
-  metric('gz_broker_acl_denials_total', 'counter', 'Publishes and subscriptions denied by the ACL', [
-    ['{action="publish"}', m.aclDeniedPublish],
-    ['{action="subscribe"}', m.aclDeniedSubscribe],
-  ]);
+  metric(
+    'gz_broker_auth_backoff_total',
+    'counter',
+    'Password logins refused without a hash: back-off after failed logins, or too many waiting (CONNACK 3)',
+    [['', m.authBackoff]],
+  );
+  if (g.passwordChecks) {
+    metric('gz_broker_password_checks_running', 'gauge', 'scrypt password checks running', [
+      ['', g.passwordChecks.running],
+    ]);
+    metric('gz_broker_password_checks_waiting', 'gauge', 'Password checks waiting for a hashing slot', [
+      ['', g.passwordChecks.queued],
+    ]);
+  }
+  metric(
+    'gz_broker_acl_denials_total',
+    'counter',
+    'Publishes, subscriptions and deliveries denied by the ACL',
+    [
+      ['{action="publish"}', m.aclDeniedPublish],
+      ['{action="subscribe"}', m.aclDeniedSubscribe],
+      ['{action="forward"}', m.aclDeniedForward],
+    ],
+  );
   metric('gz_broker_connections_rejected_total', 'counter', 'Connections refused before authentication', [
     ['{reason="max_connections"}', m.rejectedMaxConnections],
+    ['{reason="per_ip"}', m.rejectedPerIp],
     ['{reason="rate_limit"}', m.rejectedRate],
     ['{reason="protocol"}', m.rejectedProtocol],
     ['{reason="packet_too_large"}', m.oversizePackets],
@@ -88,6 +123,35 @@ export function renderPrometheus(m: BrokerMetrics, g: Gauges): string {
   metric('gz_broker_queue_dropped_total', 'counter', 'Messages dropped because a client queue was full', [
     ['', m.queueDrops],
   ]);
+  if (g.gatewayLimits) {
+    metric(
+      'gz_broker_gateway_limit_dropped_total',
+      'counter',
+      'Refused by a per-gateway limit: devices = messages for a device beyond maxDevicesPerGateway (acknowledged, dropped); retained = retained messages beyond maxRetainedPerGateway (delivered, not retained)',
+      [
+        ['{limit="devices"}', m.gatewayLimitDrops],
+        ['{limit="retained"}', g.gatewayLimits.notRetained],
+      ],
+    );
+    metric('gz_broker_gateways_at_limit', 'gauge', 'Gateways at a per-gateway limit now', [
+      ['{limit="devices"}', g.gatewayLimits.atLimit.devices],
+      ['{limit="retained"}', g.gatewayLimits.atLimit.retained],
+    ]);
+  }
+  if (g.security) {
+    metric(
+      'gz_broker_security_events_total',
+      'counter',
+      'Security events (refusals, denials, limits), each logged unless rate-limited',
+      Object.entries(g.security.counts).map(([e, v]) => [`{event="${e}"}`, v]),
+    );
+    metric(
+      'gz_broker_security_log_suppressed_total',
+      'counter',
+      'Security event log lines not written because of the log rate limit',
+      Object.entries(g.security.suppressed).map(([e, v]) => [`{event="${e}"}`, v]),
+    );
+  }
   if (g.retained !== undefined) {
     metric('gz_broker_retained_messages', 'gauge', 'Retained messages held', [['', g.retained]]);
   }

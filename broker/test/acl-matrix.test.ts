@@ -14,7 +14,7 @@ let markerCount = 0;
 
 beforeAll(async () => {
   broker = await startTestBroker();
-  admin = await login(broker, 'root', { clientId: 'matrix-admin' });
+  admin = await login(broker, 'root', { clientId: 'root.matrix-admin' });
   seen = collect(admin);
   expect(await subscribe(admin, '#')).toEqual([1]);
 });
@@ -156,11 +156,14 @@ describe('$SYS', () => {
     expect(await subscribe(sysAdmin, '$SYS/#')).toEqual([1]);
     const viewer = await login(broker, 'viewer-north');
     expect(await subscribe(viewer, ['$SYS/#', `$SYS/${broker.aedes.id}/new/clients`])).toEqual([128, 128]);
-    const other = await login(broker, 'ingest', { clientId: 'sys-probe' });
-    await sys.match((m) => m.topic === `$SYS/${broker.aedes.id}/new/clients` && m.payload === 'sys-probe');
+    const other = await login(broker, 'ingest', { clientId: 'ganzhi-ingest-sys-probe' });
+    await sys.match(
+      (m) => m.topic === `$SYS/${broker.aedes.id}/new/clients` && m.payload === 'ganzhi-ingest-sys-probe',
+    );
     await endAll(other);
     await sys.match(
-      (m) => m.topic === `$SYS/${broker.aedes.id}/disconnect/clients` && m.payload === 'sys-probe',
+      (m) =>
+        m.topic === `$SYS/${broker.aedes.id}/disconnect/clients` && m.payload === 'ganzhi-ingest-sys-probe',
     );
     await endAll(sysAdmin, viewer);
   });

@@ -92,29 +92,37 @@ describe('ganzhi-broker', () => {
     try {
       const port = await waitFor('listening line', () => /mqtt:\/\/127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
       expect(out).toMatch(/http:\/\/127\.0\.0\.1:\d+/);
-      const ing = await connect(`mqtt://127.0.0.1:${port}`, { username: 'ing', password: 'pw-ingest-1' });
+      const ing = await connect(`mqtt://127.0.0.1:${port}`, {
+        username: 'ing',
+        password: 'pw-ingest-1',
+        clientId: 'ganzhi-ingest-1',
+      });
       const got = collect(ing);
       await subscribe(ing, 'gz/v1/+/+/+/data');
-      const gw = await connect(`mqtt://127.0.0.1:${port}`, { username: 'gw-1', password: 'pw-gateway-1' });
+      const gw = await connect(`mqtt://127.0.0.1:${port}`, {
+        username: 'gw-1',
+        password: 'pw-gateway-1',
+        clientId: 'gw-1',
+      });
       await gw.publishAsync('gz/v1/north/gw-1/d1/data', 'hi', { qos: 1 });
       await got.until(1);
       await endAll(ing, gw);
 
       // after SIGHUP a user added while running is known, and a removed user's client is closed
       const url = `mqtt://127.0.0.1:${port}`;
-      const removed = await connect(url, { username: 'gw-1', password: 'pw-gateway-1' });
+      const removed = await connect(url, { username: 'gw-1', password: 'pw-gateway-1', clientId: 'gw-1' });
       const removedGone = closed(removed, 15_000);
       await cli(
         ['user', 'add', 'late', '--role', 'admin', '--users', join(dir, 'users.yaml')],
         'pw-late-user\n',
       );
       await cli(['user', 'remove', 'gw-1', '--users', join(dir, 'users.yaml')]);
-      await expect(connect(url, { username: 'late', password: 'pw-late-user' })).rejects.toThrow(
-        /Bad username/i,
-      );
+      await expect(
+        connect(url, { username: 'late', password: 'pw-late-user', clientId: 'late' }),
+      ).rejects.toThrow(/Bad username/i);
       child.kill('SIGHUP');
       const late = await waitFor('reloaded users', () =>
-        connect(url, { username: 'late', password: 'pw-late-user' }).catch(() => undefined),
+        connect(url, { username: 'late', password: 'pw-late-user', clientId: 'late' }).catch(() => undefined),
       );
       await removedGone;
       await endAll(late, removed);

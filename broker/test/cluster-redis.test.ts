@@ -69,7 +69,7 @@ describe.skipIf(!redisBin.ok)('Redis cluster mode', () => {
     try {
       // without coalescing, Aedes' per-filter addSubscriptions calls wait on one Redis key and
       // the SUBACK never comes
-      const ing = await login(a, 'ingest', { clientId: 'ingest-multi', clean: false });
+      const ing = await login(a, 'ingest', { clientId: 'ganzhi-ingest-multi', clean: false });
       const granted = await Promise.race([
         subscribe(ing, ['gz/v1/+/+/state', 'gz/v1/+/+/+/meta', 'gz/v1/+/+/+/data', 'gz/v1/+/+/+/status']),
         new Promise<'no SUBACK'>((r) => setTimeout(() => r('no SUBACK'), 5000)),
@@ -123,7 +123,7 @@ describe.skipIf(!redisBin.ok)('Redis cluster mode', () => {
       const opts = {
         username: 'ingest',
         password: 'ingest-password',
-        clientId: 'ingest-durable',
+        clientId: 'ganzhi-ingest-durable',
         clean: false,
       };
       const ing = await connect(first.url, opts);
@@ -159,7 +159,14 @@ describe.skipIf(!redisBin.ok)('Redis cluster mode', () => {
 /** Counts queued-packet keys in Redis db 2 (the persistence's outgoing list for our client). */
 function fetchQueued(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn('redis-cli', ['-p', String(port), '-n', '2', 'LLEN', 'outgoing:ingest-durable']);
+    const child = spawn('redis-cli', [
+      '-p',
+      String(port),
+      '-n',
+      '2',
+      'LLEN',
+      'outgoing:ganzhi-ingest-durable',
+    ]);
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { DiskPersistence } from '../dist/disk-persistence.js';
+import { DiskPersistence } from '../dist/persistence/disk-persistence.js';
 
 const require = createRequire(import.meta.url);
 const abstractPersistence = require('aedes-persistence/abstract.js');

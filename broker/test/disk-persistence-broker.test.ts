@@ -11,8 +11,8 @@ import { Aedes } from 'aedes';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Spawned, spawnLogged, tempDir, waitFor } from '../../test-support/process.js';
-import { DiskPersistence } from '../src/disk-persistence.js';
 import { hashPassword } from '../src/index.js';
+import { DiskPersistence } from '../src/persistence/disk-persistence.js';
 import {
   CHEAP_SCRYPT,
   closed,
@@ -104,7 +104,7 @@ describe('disk mode with the broker', () => {
       release();
       await broker.close();
     });
-    const ing = await login(broker, 'ingest', { clientId: 'ingest-gate', clean: false });
+    const ing = await login(broker, 'ingest', { clientId: 'ganzhi-ingest-gate', clean: false });
     await subscribe(ing, 'gz/v1/+/+/+/data', 1);
     await endAll(ing);
     const gw = await login(broker, 'gw-north');
@@ -119,7 +119,7 @@ describe('disk mode with the broker', () => {
     expect(acked).toBe(false);
     release();
     await first;
-    expect(store.depthOf('ingest-gate')).toBe(1);
+    expect(store.depthOf('ganzhi-ingest-gate')).toBe(1);
     expect(broker.metricsText()).toMatch(/^gz_broker_queued_messages 1$/m);
     // the session file is visible to operators: commits made, nothing stuck, bytes on disk
     const text = broker.metricsText();
@@ -241,7 +241,7 @@ describe('disk mode with the broker', () => {
     const ingestOpts = {
       username: 'ingest',
       password: 'ingest-password',
-      clientId: 'ingest-durable',
+      clientId: 'ganzhi-ingest-durable',
       clean: false,
     };
     const ing = await connect(cli.url, ingestOpts);

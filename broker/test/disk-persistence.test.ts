@@ -11,7 +11,7 @@ import type { Readable } from 'node:stream';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../../test-support/process.js';
-import { DiskPersistence } from '../src/disk-persistence.js';
+import { DiskPersistence } from '../src/persistence/disk-persistence.js';
 
 interface Pkt {
   cmd?: string;

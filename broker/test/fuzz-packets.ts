@@ -2,19 +2,11 @@
  * Fuzz input: valid MQTT packets from mqtt-packet, then mutated (bit flips, truncation, length
  * bytes, splices, random bytes). Deterministic for a given seed.
  */
+import { seededRandom } from '@ganzhi/runtime';
 import mqttPacket, { type Packet } from 'mqtt-packet';
 
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    // mulberry32
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The fuzz inputs' generator: the shared seeded mulberry32. */
+export const rng = seededRandom;
 
 const TOPICS = ['gz/v1/north/gw-north/pm1/data', 'a/b', '$SYS/x', 'a/+/b', '#', '', 'x'.repeat(300)];
 

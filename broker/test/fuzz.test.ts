@@ -34,7 +34,7 @@ describe('fuzz', () => {
     });
     try {
       const port = broker.addresses.tcp?.port ?? 0;
-      const good = await login(broker, 'root', { clientId: 'good-client' });
+      const good = await login(broker, 'root', { clientId: 'root.good-client' });
       const got = collect(good);
       await subscribe(good, 'good/#', 1);
       const sent: string[] = [];

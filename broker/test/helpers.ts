@@ -81,8 +81,17 @@ export function connect(
   });
 }
 
+/**
+ * Logs in as `user` (password `${user}-password`). The client id defaults to `<user>.<random>`,
+ * one of the forms every role may use (the broker binds client ids to identities).
+ */
 export function login(b: RunningBroker, user: string, opts: IClientOptions = {}): Promise<MqttClient> {
-  return connect(tcpUrl(b), { username: user, password: `${user}-password`, ...opts });
+  return connect(tcpUrl(b), {
+    username: user,
+    password: `${user}-password`,
+    clientId: `${user}.${Math.random().toString(36).slice(2, 10)}`,
+    ...opts,
+  });
 }
 
 /** Subscribes and returns the granted QoS of each filter (128 = refused). */
@@ -162,4 +171,65 @@ export function closed(c: MqttClient, timeoutMs = 5000): Promise<void> {
 export async function roundTrip(c: MqttClient, topic: string): Promise<void> {
   await c.subscribeAsync(topic, { qos: 1 });
   await c.unsubscribeAsync(topic);
+}
+
+/** Where a test broker keeps its sessions: the three persistence modes every fix must hold in. */
+export type PersistenceMode = 'memory' | 'disk' | 'redis';
+
+/**
+ * A config tweak putting a test broker in `mode`: disk mode in `dir`, Redis mode on database
+ * `redisDb` of `redisUrl` (tests in one file use different databases so they cannot see each other).
+ */
+export function inMode(
+  mode: PersistenceMode,
+  where: { dir: string; redisUrl?: string; redisDb?: number },
+): (cfg: BrokerConfig) => void {
+  return (cfg) => {
+    if (mode === 'disk') cfg.persistence = { dataDir: where.dir, sync: 'normal' };
+    if (mode === 'redis') {
+      if (!where.redisUrl) throw new Error('redis mode needs a Redis server');
+      cfg.redis = `${where.redisUrl}/${where.redisDb ?? 0}`;
+    }
+  };
+}
+
+/** The session store a broker's Aedes uses (memory, disk or Redis), read the way Aedes reads it. */
+export function sessionStore(b: RunningBroker): {
+  subscriptionsByClient(c: { id: string }): Promise<{ topic: string }[] | null>;
+  outgoingStream(c: { id: string }): AsyncIterable<{ topic?: string; retain?: boolean }>;
+} {
+  return (b.aedes as unknown as { persistence: ReturnType<typeof sessionStore> }).persistence;
+}
+
+/** The subscriptions the session store holds for a client id (memory, disk or Redis alike). */
+export async function storedSubscriptions(b: RunningBroker, clientId: string): Promise<string[]> {
+  const subs = (await sessionStore(b).subscriptionsByClient({ id: clientId })) ?? [];
+  return subs.map((s) => s.topic).sort();
+}
+
+/** The topics queued in the session store for a client id (not yet acknowledged by it). */
+export async function storedQueue(b: RunningBroker, clientId: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const packet of sessionStore(b).outgoingStream({ id: clientId })) out.push(packet.topic ?? '');
+  return out;
+}
+
+/** A pino logger whose lines are kept (parsed) for the test to read. */
+export function capturingLogger(level = 'info'): {
+  logger: pino.Logger;
+  lines: Record<string, unknown>[];
+  text(): string;
+} {
+  const lines: Record<string, unknown>[] = [];
+  const raw: string[] = [];
+  const logger = pino(
+    { level },
+    {
+      write(line: string) {
+        raw.push(line);
+        lines.push(JSON.parse(line) as Record<string, unknown>);
+      },
+    },
+  );
+  return { logger, lines, text: () => raw.join('') };
 }

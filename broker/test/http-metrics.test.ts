@@ -32,11 +32,11 @@ describe('HTTP surface', () => {
   });
 
   it('counts connections, messages by QoS, bytes, auth failures, ACL denials and retained messages', async () => {
-    const ing = await login(broker, 'ingest', { clientId: 'ingest-1' });
+    const ing = await login(broker, 'ingest', { clientId: 'ganzhi-ingest-1' });
     const got = collect(ing);
     await subscribe(ing, 'gz/v1/+/+/+/data');
     await subscribe(ing, 'gz/v1/#'); // denied
-    const gw = await login(broker, 'gw-north', { clientId: 'gw-north-1' });
+    const gw = await login(broker, 'gw-north', { clientId: 'gw-north.1' });
     await gw.publishAsync('gz/v1/north/gw-north/pm1/data', 'a', { qos: 0 });
     await gw.publishAsync('gz/v1/north/gw-north/pm1/data', 'b', { qos: 1 });
     await gw.publishAsync('gz/v1/north/gw-north/pm1/status', 'up', { qos: 1, retain: true });
@@ -62,12 +62,12 @@ describe('HTTP surface', () => {
       clients: { clientId: string; user: string; role: string; subscriptions: string[] }[];
     };
     const byId = new Map(clients.clients.map((c) => [c.clientId, c]));
-    expect(byId.get('ingest-1')).toMatchObject({
+    expect(byId.get('ganzhi-ingest-1')).toMatchObject({
       user: 'ingest',
       role: 'ingest',
       subscriptions: ['gz/v1/+/+/+/data'],
     });
-    expect(byId.get('gw-north-1')).toMatchObject({ user: 'gw-north', role: 'gateway' });
+    expect(byId.get('gw-north.1')).toMatchObject({ user: 'gw-north', role: 'gateway' });
     expect(JSON.stringify(clients)).not.toContain('scrypt');
     const post = await fetch(`${base}/api/clients`, { method: 'POST' });
     expect(post.status).toBe(404);
@@ -75,14 +75,14 @@ describe('HTTP surface', () => {
   });
 
   it('reports the queue depth of a persistent session that is offline', async () => {
-    const ing = await login(broker, 'ingest', { clientId: 'ingest-persistent', clean: false });
+    const ing = await login(broker, 'ingest', { clientId: 'ganzhi-ingest-persistent', clean: false });
     await subscribe(ing, 'gz/v1/+/+/+/data');
     await endAll(ing);
     const gw = await login(broker, 'gw-north');
     for (let i = 0; i < 5; i++) await gw.publishAsync('gz/v1/north/gw-north/pm1/data', `q${i}`, { qos: 1 });
     const text = await (await fetch(`${base}/metrics`)).text();
-    expect(sample(text, 'gz_broker_client_queue_depth{client="ingest-persistent"}')).toBe(5);
-    const back = await login(broker, 'ingest', { clientId: 'ingest-persistent', clean: false });
+    expect(sample(text, 'gz_broker_client_queue_depth{client="ganzhi-ingest-persistent"}')).toBe(5);
+    const back = await login(broker, 'ingest', { clientId: 'ganzhi-ingest-persistent', clean: false });
     const got = collect(back);
     await got.until(5);
     expect(got.got.map((m) => m.payload)).toEqual(['q0', 'q1', 'q2', 'q3', 'q4']);
@@ -96,9 +96,9 @@ describe('WebSocket listener', () => {
     const viewer = await connect(url, {
       username: 'viewer-north',
       password: 'viewer-north-password',
-      clientId: 'ws-viewer',
+      clientId: 'viewer-north.ws',
     });
-    expect(broker.clients().find((c) => c.clientId === 'ws-viewer')).toMatchObject({
+    expect(broker.clients().find((c) => c.clientId === 'viewer-north.ws')).toMatchObject({
       listener: 'ws',
       ip: expect.stringMatching(/127\.0\.0\.1/),
       role: 'viewer',
@@ -118,12 +118,12 @@ describe('WebSocket listener', () => {
 
 describe('persistent sessions at QoS 2', () => {
   it('queues QoS 2 messages while offline and completes the PUBREC/PUBREL/PUBCOMP flow on reconnect', async () => {
-    const ing = await login(broker, 'ingest', { clientId: 'ingest-qos2', clean: false });
+    const ing = await login(broker, 'ingest', { clientId: 'ganzhi-ingest-qos2', clean: false });
     await subscribe(ing, 'gz/v1/+/+/+/data', 2);
     await endAll(ing);
     const gw = await login(broker, 'gw-north');
     for (let i = 0; i < 20; i++) await gw.publishAsync('gz/v1/north/gw-north/pm1/data', `x${i}`, { qos: 2 });
-    const back = await login(broker, 'ingest', { clientId: 'ingest-qos2', clean: false });
+    const back = await login(broker, 'ingest', { clientId: 'ganzhi-ingest-qos2', clean: false });
     const got = collect(back);
     await got.until(20);
     expect(got.got.map((m) => m.payload)).toEqual(Array.from({ length: 20 }, (_, i) => `x${i}`));
@@ -131,7 +131,9 @@ describe('persistent sessions at QoS 2', () => {
     await gw.publishAsync('gz/v1/north/gw-north/pm1/data', 'live', { qos: 2 });
     await got.until(21);
     // the queue is empty once every PUBCOMP came back
-    await expect.poll(() => broker.clients().find((c) => c.clientId === 'ingest-qos2')?.queued).toBe(0);
+    await expect
+      .poll(() => broker.clients().find((c) => c.clientId === 'ganzhi-ingest-qos2')?.queued)
+      .toBe(0);
     await endAll(gw, back);
   });
 });

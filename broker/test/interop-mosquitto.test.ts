@@ -36,7 +36,8 @@ interface Sub {
 
 /** Starts mosquitto_sub and resolves once the broker shows its subscription. */
 async function startSub(clientId: string, args: string[]): Promise<Sub> {
-  const child = spawn(sub.path, ['-i', clientId, '-v', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // the last -i wins: the id given here, bound to the user `args` log in as
+  const child = spawn(sub.path, [...args, '-i', clientId, '-v'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => {
     out += d.toString();
@@ -51,7 +52,9 @@ async function startSub(clientId: string, args: string[]): Promise<Sub> {
   return { child, lines: () => out.split('\n').filter(Boolean), done };
 }
 
-const auth = (user: string) => ['-u', user, '-P', `${user}-password`];
+let ids = 0;
+/** User, password and a client id the broker binds to that user (`<user>.<n>`). */
+const auth = (user: string) => ['-u', user, '-P', `${user}-password`, '-i', `${user}.${++ids}`];
 
 describe.skipIf(!pub.ok || !sub.ok || !openssl.ok)('mosquitto-clients interop', () => {
   beforeAll(async () => {
@@ -70,7 +73,7 @@ describe.skipIf(!pub.ok || !sub.ok || !openssl.ok)('mosquitto-clients interop', 
   });
 
   it.each([0, 1, 2])('delivers QoS %i from mosquitto_pub to mosquitto_sub with passwords', async (qos) => {
-    const s = await startSub(`sub-q${qos}`, [
+    const s = await startSub(`ganzhi-ingest-sub-q${qos}`, [
       '-p',
       String(port),
       ...auth('ingest'),
@@ -116,7 +119,7 @@ describe.skipIf(!pub.ok || !sub.ok || !openssl.ok)('mosquitto-clients interop', 
     ]);
     expect(bad.code).not.toBe(0);
     expect(bad.out).toMatch(/bad user name or password/i);
-    const s = await startSub('sub-cross', [
+    const s = await startSub('root.sub-cross', [
       '-p',
       String(port),
       ...auth('root'),
@@ -186,7 +189,7 @@ describe.skipIf(!pub.ok || !sub.ok || !openssl.ok)('mosquitto-clients interop', 
     const watcher = await login(broker, 'ingest');
     const seen = collect(watcher);
     await subscribe(watcher, 'gz/v1/+/+/state');
-    const dying = await startSub('gw-dying', [
+    const dying = await startSub('gz-north-gw-north', [
       '-p',
       String(port),
       ...auth('gw-north'),
@@ -209,7 +212,7 @@ describe.skipIf(!pub.ok || !sub.ok || !openssl.ok)('mosquitto-clients interop', 
   });
 
   it('speaks TLS with passwords', async () => {
-    const s = await startSub('sub-tls', [
+    const s = await startSub('ganzhi-ingest-sub-tls', [
       '-p',
       String(tlsPort),
       '-h',
@@ -249,7 +252,7 @@ describe.skipIf(!pub.ok || !sub.ok || !openssl.ok)('mosquitto-clients interop', 
   it('names the gateway by its client certificate CN, with the same ACL', async () => {
     const gwCert = tls.client('gw-cert');
     const stranger = tls.client('not-a-user');
-    const s = await startSub('sub-cert', [
+    const s = await startSub('ganzhi-ingest-sub-cert', [
       '-p',
       String(port),
       ...auth('ingest'),
@@ -262,7 +265,9 @@ describe.skipIf(!pub.ok || !sub.ok || !openssl.ok)('mosquitto-clients interop', 
       '-W',
       '10',
     ]);
-    const tlsArgs = (c: { cert: string; key: string }) => [
+    const tlsArgs = (c: { cert: string; key: string }, id = 'gz-north-gw-cert') => [
+      '-i',
+      id,
       '-p',
       String(tlsPort),
       '-h',

@@ -1,5 +1,6 @@
 /** Limits: packet size, connections, connect rate per IP, queued messages; malformed input. */
 import { connect as netConnect, type Socket } from 'node:net';
+import { ManualClock } from '@ganzhi/runtime';
 import mqttPacket from 'mqtt-packet';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
@@ -88,7 +89,10 @@ describe('protection', () => {
     cfg.allowAnonymous = true;
     cfg.limits.connectsPerSecondPerIp = 1;
     cfg.limits.connectBurstPerIp = 2;
-    const b = await startBroker(cfg, { logger: pino({ level: 'silent' }), clock: { now: () => 1_000_000 } });
+    const b = await startBroker(cfg, {
+      logger: pino({ level: 'silent' }),
+      clock: new ManualClock(1_000_000),
+    });
     try {
       const a = await connect(tcpUrl(b));
       const c = await connect(tcpUrl(b));
@@ -105,13 +109,13 @@ describe('protection', () => {
       cfg.limits.maxQueuedPerClient = 3;
     });
     try {
-      const ing = await login(b, 'ingest', { clientId: 'capped', clean: false });
+      const ing = await login(b, 'ingest', { clientId: 'ganzhi-ingest-capped', clean: false });
       await subscribe(ing, 'gz/v1/+/+/+/data');
       await endAll(ing);
       const gw = await login(b, 'gw-north');
       for (let i = 0; i < 5; i++) await gw.publishAsync('gz/v1/north/gw-north/d/data', `m${i}`, { qos: 1 });
       expect(b.metrics.queueDrops).toBe(2);
-      const back = await login(b, 'ingest', { clientId: 'capped', clean: false });
+      const back = await login(b, 'ingest', { clientId: 'ganzhi-ingest-capped', clean: false });
       const got = collect(back);
       await got.until(3);
       await gw.publishAsync('gz/v1/north/gw-north/d/data', 'live', { qos: 1 });

@@ -44,7 +44,7 @@ let markers = 0;
 
 beforeAll(async () => {
   broker = await startTestBroker(() => {}, USERS);
-  admin = await login(broker, 'root', { clientId: 'spb-matrix-admin' });
+  admin = await login(broker, 'root', { clientId: 'root.spb-matrix' });
   seen = collect(admin);
   expect(await subscribe(admin, '#')).toEqual([1]);
 });

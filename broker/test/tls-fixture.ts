@@ -9,6 +9,8 @@ export interface TlsFixture {
   cert: string;
   key: string;
   client(cn: string): { cert: string; key: string };
+  /** A second server certificate for 127.0.0.1/localhost with an RSA key (for RSA key exchange tests). */
+  rsaServer(): { cert: string; key: string };
 }
 
 function ossl(dir: string, args: string[]): void {
@@ -73,6 +75,38 @@ export function makeTlsFixture(dir: string): TlsFixture {
         '2',
       ]);
       return { cert: join(dir, `${cn}.pem`), key: join(dir, `${cn}.key`) };
+    },
+    rsaServer() {
+      ossl(dir, [
+        'req',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        'rsa.key',
+        '-out',
+        'rsa.csr',
+        '-subj',
+        '/CN=localhost',
+      ]);
+      ossl(dir, [
+        'x509',
+        '-req',
+        '-in',
+        'rsa.csr',
+        '-CA',
+        'ca.pem',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-out',
+        'rsa.pem',
+        '-days',
+        '2',
+        '-extfile',
+        'server.ext',
+      ]);
+      return { cert: join(dir, 'rsa.pem'), key: join(dir, 'rsa.key') };
     },
   };
 }

@@ -134,7 +134,7 @@ describe('Tahu sparkplug-client → broker → ingest (Sparkplug host) → SQLit
     ingest = await startIngest(
       parseConfig(
         JSON.stringify({
-          mqtt: { url, clientId: 'ingest-spb-e2e', username: 'hub', password: 'hub-password' },
+          mqtt: { url, clientId: 'ganzhi-ingest-spb-e2e', username: 'hub', password: 'hub-password' },
           store: { type: 'sqlite', file: join(dir, 'ingest.db') },
           batch: { lines: 500, flushMs: 50 },
           log: { dir: join(dir, 'log'), fsyncIntervalMs: 0 },
@@ -163,7 +163,7 @@ describe('Tahu sparkplug-client → broker → ingest (Sparkplug host) → SQLit
       password: 'tahu-node-password',
       groupId: GROUP,
       edgeNode: NODE,
-      clientId: 'tahu-edge-1',
+      clientId: 'tahu-node',
       version: 'spBv1.0',
       publishDeath: true,
     });
@@ -253,7 +253,7 @@ describe('Tahu sparkplug-client → broker → ingest (Sparkplug host) → SQLit
     const probe = mqtt.connect(url, {
       username: 'hub',
       password: 'hub-password',
-      clientId: 'state-probe',
+      clientId: 'hub.state-probe',
       reconnectPeriod: 0,
     });
     const msg = await new Promise<{ payload: string; retain: boolean }>((resolve, reject) => {
@@ -312,7 +312,7 @@ describe('Tahu sparkplug-client → broker → ingest (Sparkplug host) → SQLit
     const stale = mqtt.connect(`mqtt://127.0.0.1:${broker.addresses.tcp?.port}`, {
       username: 'tahu-node',
       password: 'tahu-node-password',
-      clientId: 'tahu-ghost',
+      clientId: 'tahu-node.ghost',
       reconnectPeriod: 0,
     });
     await new Promise<void>((r) => stale.on('connect', () => r()));

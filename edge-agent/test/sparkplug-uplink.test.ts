@@ -81,7 +81,7 @@ beforeAll(async () => {
   ingest = await startIngest(
     parseConfig(
       JSON.stringify({
-        mqtt: { url, clientId: 'ingest-spb-agent', username: 'hub', password: 'hub-password' },
+        mqtt: { url, clientId: 'ganzhi-ingest-spb-agent', username: 'hub', password: 'hub-password' },
         store: { type: 'sqlite', file: join(dir, 'ingest.db') },
         batch: { lines: 500, flushMs: 50 },
         log: { dir: join(dir, 'log'), fsyncIntervalMs: 0 },

@@ -9,7 +9,7 @@
  *       group: dongcheng                # Sparkplug group id
  *       node: dc-gw-01                  # edge node id; default the gateway id
  *       primaryHostId: ganzhi-hub       # births wait for this host's STATE online (optional)
- *       # url / username / password / clientId: default delivery.mqtt's (clientId + "-spb")
+ *       # url / username / password / clientId: default delivery.mqtt's (clientId + ".spb")
  */
 import { type Static, Type } from '@sinclair/typebox';
 
@@ -33,7 +33,12 @@ export const SparkplugUplinkConfig = Type.Object(
     url: Type.Optional(
       Type.String({ pattern: '^(mqtts?|wss?)://', description: 'default delivery.mqtt.url' }),
     ),
-    clientId: Type.Optional(Type.String({ description: 'default <delivery.mqtt clientId>-spb' })),
+    clientId: Type.Optional(
+      Type.String({
+        description:
+          'default <delivery.mqtt clientId>.spb (the broker binds gateway ids to gz-{district}-{gateway}[.suffix])',
+      }),
+    ),
     username: Type.Optional(Type.String({ description: 'default delivery.mqtt.username' })),
     password: Type.Optional(
       // biome-ignore lint/suspicious/noTemplateCurlyInString: the description shows the reference syntax

@@ -58,7 +58,7 @@ export function createSparkplugUplink(i: SparkplugUplinkInput): SparkplugUplink 
       ...(c.primaryHostId !== undefined ? { primaryHostId: c.primaryHostId } : {}),
       url: c.url ?? i.mqtt.url,
       mqtt: {
-        clientId: c.clientId ?? `${i.mqtt.clientId ?? `gz-${i.district}-${i.gateway}`}-spb`,
+        clientId: c.clientId ?? `${i.mqtt.clientId ?? `gz-${i.district}-${i.gateway}`}.spb`,
         keepalive: i.mqtt.keepaliveS ?? 30,
         reconnectPeriod: 1000,
         connectTimeout: 10_000,

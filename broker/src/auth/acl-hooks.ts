@@ -1,0 +1,210 @@
+/**
+ * Aedes' ACL hooks: `authorizePublish`, `authorizeSubscribe`, `authorizeForward`.
+ *
+ * Publish decisions are cached per client and topic (bounded), so the steady-state hot path is a
+ * Map lookup and two increments: no allocation. A denied publish closes the connection (MQTT 3.1.1
+ * has no negative PUBACK); a denied subscription gets 0x80 in the SUBACK and is never stored.
+ * `authorizeForward` checks, per client and topic (cached), that the receiving identity may read
+ * the topic: a message can reach a session only through a filter its identity may hold, so this
+ * only ever refuses what a session stored before its rights changed, or what an older broker
+ * stored (finding 1: a refused filter used to be stored) — and then removes it from the queue.
+ */
+import type { AedesOptions, AedesPublishPacket, PublishPacket, Subscription } from 'aedes';
+import type { ClientStates } from '../client-state.js';
+import type { BrokerMetrics } from '../metrics.js';
+import type { GatewayLimits } from '../security/gateway-limits.js';
+import type { SecurityLog } from '../security/security-log.js';
+import { publishAllowed, subscribeAllowed } from './acl.js';
+import { isValidFilter, isValidTopicName } from './topic-filter.js';
+
+export interface AclHookDeps {
+  metrics: BrokerMetrics;
+  security: SecurityLog;
+  /** devices and retained topics per gateway (security/gateway-limits.ts) */
+  gatewayLimits: GatewayLimits;
+  /** removes a stored subscription the client's identity may no longer hold */
+  forgetSubscription(client: unknown, filter: string): void;
+  maxCachedTopicsPerClient?: number;
+}
+
+export type AclHooks = Required<
+  Pick<AedesOptions, 'authorizePublish' | 'authorizeSubscribe' | 'authorizeForward'>
+>;
+
+/** Publish decisions as cached per client and topic. */
+const DENY = 0;
+const ALLOW = 1;
+/** allowed by the ACL, but the topic's device is beyond its gateway's limit: acknowledged, dropped */
+const DROP = 2;
+
+/**
+ * Where a dropped message goes instead of its topic: a `$` topic no filter with a wildcard matches
+ * ([MQTT-4.7.2-1]) and no client may subscribe to or publish (acl.ts), so routing it is a no-op.
+ */
+export const DROPPED_TOPIC = '$GZ/dropped';
+const EMPTY = Buffer.alloc(0);
+
+/** Preallocated: a denied publish closes the connection (MQTT 3.1.1 has no negative PUBACK). */
+const PUBLISH_DENIED = Object.assign(new Error('publish not authorised by the ACL'), {
+  code: 'GZ_BROKER_ACL',
+});
+
+const PROTOCOL_VIOLATION = Object.assign(new Error('MQTT protocol violation'), {
+  code: 'GZ_BROKER_PROTOCOL',
+});
+
+export function createAclHooks(deps: AclHookDeps, states: ClientStates): AclHooks {
+  const { metrics, security, gatewayLimits: limits } = deps;
+  const maxCached = deps.maxCachedTopicsPerClient ?? 1024;
+
+  const authorizePublish: AclHooks['authorizePublish'] = (client, packet: PublishPacket, cb) => {
+    // client is null for the will of a client that died on another broker: checked at its CONNECT.
+    if (client === null) {
+      cb(null);
+      return;
+    }
+    const state = states.get(client);
+    const identity = state?.identity;
+    if (!state || !identity) {
+      metrics.aclDeniedPublish++;
+      cb(PUBLISH_DENIED);
+      return;
+    }
+    // [MQTT-2.3.1-1] a QoS 1/2 PUBLISH needs a non-zero packet identifier
+    if (packet.qos > 0 && packet.messageId === 0) {
+      metrics.rejectedProtocol++;
+      security.event('protocol', {
+        user: identity.user || null,
+        clientId: client.id,
+        ip: state.ip,
+        what: 'PUBLISH',
+        why: 'packet identifier 0',
+      });
+      cb(PROTOCOL_VIOLATION);
+      return;
+    }
+    const topic = packet.topic;
+    let cache = state.pub;
+    if (cache === undefined) {
+      cache = new Map();
+      state.pub = cache;
+    }
+    let decision = cache.get(topic);
+    if (decision === undefined) {
+      // [MQTT-4.7.3-2] no U+0000 (Aedes already refuses wildcards and empty names)
+      decision = isValidTopicName(topic) && publishAllowed(identity, topic) ? ALLOW : DENY;
+      if (decision === ALLOW && !limits.deviceAllowed(topic)) decision = DROP;
+      if (cache.size >= maxCached) cache.clear();
+      cache.set(topic, decision);
+    }
+    if (decision === ALLOW) {
+      metrics.messagesIn[packet.qos]++;
+      if (packet.retain && !limits.retainAllowed(topic, packet.payload.length === 0)) {
+        packet.retain = false;
+        security.event('gateway_limit', {
+          user: identity.user || null,
+          clientId: client.id,
+          ip: state.ip,
+          what: topic,
+          why: `retained topics per gateway at limits.maxRetainedPerGateway (${limits.maxRetained}): delivered, not retained`,
+        });
+      }
+      cb(null);
+      return;
+    }
+    if (decision === DROP) {
+      metrics.gatewayLimitDrops++;
+      security.event('gateway_limit', {
+        user: identity.user || null,
+        clientId: client.id,
+        ip: state.ip,
+        what: topic,
+        why: `devices per gateway at limits.maxDevicesPerGateway (${limits.maxDevices}): acknowledged, dropped`,
+      });
+      // acknowledged as usual, routed nowhere
+      packet.topic = DROPPED_TOPIC;
+      packet.retain = false;
+      packet.payload = EMPTY;
+      cb(null);
+      return;
+    }
+    metrics.aclDeniedPublish++;
+    security.event('acl_denied', {
+      user: identity.user || null,
+      clientId: client.id,
+      ip: state.ip,
+      what: topic,
+      why: 'publish not allowed',
+    });
+    cb(PUBLISH_DENIED);
+  };
+
+  const authorizeSubscribe: AclHooks['authorizeSubscribe'] = (client, sub: Subscription, cb) => {
+    const state = states.get(client);
+    const identity = state?.identity;
+    const who = { user: identity?.user || null, clientId: client.id, ip: state?.ip ?? 'unknown' };
+    // [MQTT-4.7.1-2], [MQTT-4.7.1-3], [MQTT-4.7.3-2]: an invalid filter is a protocol violation
+    // (Aedes lets e.g. `a+` through): close the connection.
+    if (!isValidFilter(sub.topic)) {
+      metrics.rejectedProtocol++;
+      security.event('protocol', { ...who, what: sub.topic, why: 'invalid topic filter' });
+      cb(PROTOCOL_VIOLATION);
+      return;
+    }
+    if (identity && subscribeAllowed(identity, sub.topic)) {
+      cb(null, sub);
+      return;
+    }
+    metrics.aclDeniedSubscribe++;
+    // Aedes restores a persistent session's stored subscriptions through this hook before the
+    // CONNACK: one the identity may not hold (stored by an older broker, or before its rights
+    // changed) is removed from the session instead of being kept for ever
+    const restoring = !(client as unknown as { connackSent?: boolean }).connackSent;
+    if (restoring && !client.clean) deps.forgetSubscription(client, sub.topic);
+    security.event('acl_denied', {
+      ...who,
+      what: sub.topic,
+      why: restoring
+        ? 'stored subscription not allowed: removed from the session'
+        : 'subscription not allowed',
+    });
+    // granted QoS 0x80 (failure) in the SUBACK; the connection stays up
+    cb(null, null);
+  };
+
+  const authorizeForward: AclHooks['authorizeForward'] = (client, packet: AedesPublishPacket) => {
+    const state = states.get(client);
+    const identity = state?.identity;
+    if (identity !== undefined && identity.role !== 'admin' && identity.role !== 'anonymous') {
+      let cache = state?.fwd;
+      if (cache === undefined && state) {
+        cache = new Map();
+        state.fwd = cache;
+      }
+      const topic = packet.topic;
+      let readable = cache?.get(topic);
+      if (readable === undefined) {
+        readable = subscribeAllowed(identity, topic);
+        if (cache) {
+          if (cache.size >= maxCached) cache.clear();
+          cache.set(topic, readable);
+        }
+      }
+      if (!readable) {
+        metrics.aclDeniedForward++;
+        security.event('acl_denied', {
+          user: identity.user,
+          clientId: client.id,
+          ip: state?.ip ?? 'unknown',
+          what: topic,
+          why: 'message queued for a topic this identity may not read: dropped',
+        });
+        return null;
+      }
+    }
+    metrics.messagesOut[packet.qos]++;
+    return packet;
+  };
+
+  return { authorizePublish, authorizeSubscribe, authorizeForward };
+}
