@@ -10,8 +10,7 @@ export const Cjt188Options = Type.Object(
   {
     address: Type.String({
       pattern: '^[0-9]{14}$',
-      description:
-        'the meter address: 14 digits as printed on the meter (the last 4 are usually the manufacturer code), unique per bus',
+      description: 'meter address: 14 digits as printed on the meter, e.g. 78330011223344',
     }),
     meterType: Type.Optional(
       Type.Integer({

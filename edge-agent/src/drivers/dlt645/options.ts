@@ -10,9 +10,7 @@ export const Dlt645Options = Type.Object(
   {
     address: Type.String({
       pattern: '^[0-9]{12}$',
-      description:
-        'the meter number (表号 / 通信地址): 12 digits as printed on the nameplate, e.g. 000000000161; ' +
-        'unique per bus. Unknown? `ganzhi-agent probe dlt645 URL` reads it by broadcast (one meter on the line)',
+      description: 'meter number (表号): 12 digits as on the nameplate, e.g. 000000000161',
     }),
     preamble: Type.Optional(
       Type.Integer({

@@ -70,6 +70,12 @@ export function samePassword(given: string, expected: string): boolean {
   return timingSafeEqual(h(given), h(expected));
 }
 
+/**
+ * A refusal reason as it may be logged or shown: the codec quotes malformed field values, and
+ * a malformed PW may still be (most of) someone's password.
+ */
+export const safeReason = (reason: string): string => reason.replace(/PW="[^"]*"?/g, 'PW=***');
+
 /** An MN as it may be logged: printable, at most 32 characters (it comes from the network). */
 const showMn = (mn: string) => mn.replace(/[^\x21-\x7e]/g, '?').slice(0, 32);
 
@@ -162,7 +168,8 @@ export class Hj212Listener {
       this.warn('auth-timeout', { remote }, 'hj212 connection closed: no authenticated packet in time');
       sock.destroy();
     }, this.o.authTimeoutMs ?? 60_000);
-    const refuse = (reason: string, raw: number) => {
+    const refuse = (unsafe: string, raw: number) => {
+      const reason = safeReason(unsafe);
       if (bound) {
         bound.onRefused(reason);
         return;

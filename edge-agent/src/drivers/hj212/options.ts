@@ -16,7 +16,6 @@ export const Hj212Options = Type.Object(
     }),
     password: Type.String({
       minLength: 1,
-      maxLength: 9,
       description:
         // biome-ignore lint/suspicious/noTemplateCurlyInString: the description shows the reference syntax
         'the logger’s PW (访问密码): every packet must carry it. A secret: use ${ENV:NAME} or ${FILE:/path}',
@@ -40,6 +39,9 @@ export const Hj212Options = Type.Object(
 export type Hj212Options = Static<typeof Hj212Options>;
 
 export const HJ212_DEVICE_FIELDS = { hj212: Type.Optional(Hj212Options) };
+
+/** HJ 212-2017 §6.3.2: PW has at most 9 characters, printable ASCII. */
+export const HJ212_PASSWORD_PATTERN = /^[\x21-\x7e]{1,9}$/;
 
 export const HJ212_DEFAULT_UTC_OFFSET = '+08:00';
 export const HJ212_DEFAULT_MAX_SKEW_MS = 300_000;

@@ -10,6 +10,7 @@ import {
   HJ212_DEFAULT_MAX_SKEW_MS,
   HJ212_DEFAULT_UTC_OFFSET,
   HJ212_DEVICE_FIELDS,
+  HJ212_PASSWORD_PATTERN,
   type Hj212DeviceSpec,
   utcOffsetMinutes,
 } from './options.js';
@@ -30,11 +31,22 @@ export const hj212Protocol: ProtocolModule<Hj212DeviceSpec, Hj212Endpoint, typeo
         : {}),
     };
   },
-  problems: (fields) =>
-    fields.hj212
+  problems(fields) {
+    if (!fields.hj212) {
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the message shows the reference syntax
+      return [{ path: [], message: 'an HJ 212 logger needs hj212: { mn: <its MN>, password: ${ENV:…} }' }];
+    }
+    // checked on the resolved secret (never shown): a logger cannot send a longer PW
+    const pw = fields.hj212.password;
+    return pw === '' || HJ212_PASSWORD_PATTERN.test(pw)
       ? []
-      : // biome-ignore lint/suspicious/noTemplateCurlyInString: the message shows the reference syntax
-        [{ path: [], message: 'an HJ 212 logger needs hj212: { mn: <its MN>, password: ${ENV:…} }' }],
+      : [
+          {
+            path: ['hj212', 'password'],
+            message: 'an HJ 212 PW is 1 to 9 printable ASCII characters without spaces (HJ 212-2017 §6.3.2)',
+          },
+        ];
+  },
   resolve(base, endpoint, fields) {
     const o = fields.hj212;
     if (!o) throw new AgentError('GZ_AGENT_CONFIG_INVALID', `${base.id}: hj212.mn is missing`);
