@@ -63,6 +63,8 @@ export interface Hj212SentPacket {
 
 export interface Hj212LoggerStats {
   sent: number;
+  /** packets sent from the history backlog (after an outage) */
+  history: number;
   resent: number;
   acked: number;
   backlog: number;
@@ -82,7 +84,7 @@ export class Hj212DataLogger {
   private lastQn = 0;
   private readonly lastPeriodEnd = new Map<string, number>();
   private pw: string;
-  readonly counts: Hj212LoggerStats = { sent: 0, resent: 0, acked: 0, backlog: 0, connects: 0 };
+  readonly counts: Hj212LoggerStats = { sent: 0, history: 0, resent: 0, acked: 0, backlog: 0, connects: 0 };
   /** every data packet built (the last 100 000), oldest first, whether or not it reached the platform */
   readonly journal: Hj212SentPacket[] = [];
 
@@ -236,6 +238,7 @@ export class Hj212DataLogger {
       out = Uint8Array.from(packet, () => Math.floor(this.noise() * 256));
     this.sock?.write(out);
     this.counts.sent++;
+    if (history) this.counts.history++;
     if (history && (this.opts.ack ?? true)) {
       const seg = hj212.decodePacket(packet);
       const qn = seg.ok ? hj212.parseSegment(seg.segment) : undefined;
