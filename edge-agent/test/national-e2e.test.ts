@@ -231,4 +231,24 @@ describe('national protocols: simulator → agent → broker → ingest → SQLi
     ]);
     expect(body.gateways[0]!.received).toBe(gw.uplink!.counters.batchesAccepted);
   });
+
+  it('status data and metrics show the meter addresses, the MN and the refused-frame counters', async () => {
+    const api = (await (await fetch(`${gw.statusUrl}api/devices`)).json()) as {
+      devices: {
+        id: string;
+        meterAddress?: string;
+        counters: Record<string, number>;
+        points: { address?: string }[];
+      }[];
+    };
+    const em3 = api.devices.find((d) => d.id === 'em-003')!;
+    expect(em3).toMatchObject({ meterAddress: '000000000003', state: 'down', lastError: 'timeout' });
+    expect(em3.points[1]?.address).toBe('DI 02010100');
+    expect(api.devices.find((d) => d.id === 'aq')).toMatchObject({ meterAddress: MN });
+    const metrics = await (await fetch(`${gw.statusUrl}metrics`)).text();
+    expect(metrics).toMatch(/^ganzhi_agent_frames_refused_total\{device="em-001"\} 0$/m);
+    expect(metrics).toMatch(/^ganzhi_agent_frames_refused_total\{device="aq"\} 0$/m);
+    expect(metrics).toMatch(/^ganzhi_agent_hj212_auth_failures_total\{device="aq"\} 0$/m);
+    expect(metrics).toMatch(/^ganzhi_agent_hj212_duplicates_total\{device="aq"\} \d+$/m);
+  });
 });
