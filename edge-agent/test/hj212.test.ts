@@ -145,7 +145,7 @@ describe('HJ 212 with the simulated data logger', () => {
     const agent = await Agent.create({ devices: [spec], sink, logger });
     await agent.start();
     cleanup.push(() => agent.stop());
-    const l = logger212(port);
+    const l = logger212(port, { ackTimeoutMs: 5000 }); // acks come within a poll (200 ms): no re-sends
     await until('four real-time packets acknowledged', () => l.counts.acked >= 4);
     await agent.stop();
     const readings = sink.readings('aq').filter((r) => r.quality !== 'bad');
