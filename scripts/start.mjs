@@ -152,7 +152,8 @@ function agentConfigs(scenarioFile) {
     const scheme = AGENT_SCHEME[d.endpoint.protocol];
     if (!scheme) throw new Error(`${d.id}: the demo has no agent endpoint for ${d.endpoint.protocol}`);
     const key = `${d.district}/${d.gateway}`;
-    if (!gateways.has(key)) gateways.set(key, { district: d.district, gateway: d.gateway, devices: [], env: {} });
+    if (!gateways.has(key))
+      gateways.set(key, { district: d.district, gateway: d.gateway, devices: [], env: {} });
     const host = d.endpoint.host ?? '127.0.0.1';
     const dev = {
       id: d.id,
