@@ -282,10 +282,9 @@ export class Hj212Driver implements Driver, LoggerSession {
     const now = this.ctx.clock.now();
     this.tracker.counters.cycles++;
     if (!this.listening && now >= this.listenRetryAt) await this.connect().catch(() => undefined);
-    // readings handed out last cycle but never accepted (the sink failed): not acknowledged,
-    // forgotten — the logger sends them again
-    this.inFlight = [];
     for (const [k, s] of this.splits) if (now - s.at > SPLIT_TTL_MS) this.splits.delete(k);
+    // what the last cycle handed out and was never accepted (the sink refused it) is replaced
+    // unacknowledged: forgotten here, the logger sends it again
     this.inFlight = this.pending;
     this.pending = [];
     const out = this.inFlight.flatMap((e) => e.readings);

@@ -104,11 +104,6 @@ export class MeterBusLine<F> {
     return p;
   }
 
-  /** Writes a frame no one answers (a broadcast), in turn with the transactions. */
-  broadcast(bytes: Uint8Array): Promise<BusResult<F>> {
-    return this.transaction({ bytes, timeoutMs: 0, isAnswer: () => false });
-  }
-
   private async run(req: BusRequest<F>): Promise<BusResult<F>> {
     if (this.closed) return { ok: false, kind: 'line', reason: 'closed' };
     let s: Duplex;
@@ -125,6 +120,7 @@ export class MeterBusLine<F> {
     }
     this.counters.transactions++;
     if (req.timeoutMs <= 0) {
+      // a frame no one answers (a broadcast): written in turn, nothing awaited
       s.write(req.bytes);
       return { ok: false, kind: 'timeout', reason: 'no answer expected' };
     }
