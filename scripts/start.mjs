@@ -138,6 +138,10 @@ const AGENT_SCHEME = {
   'modbus-rtu-tcp': 'modbus-rtutcp',
   'serial-tcp': 'serial-tcp',
   opcua: 'opc.tcp',
+  'dlt645-tcp': 'dlt645-tcp',
+  'cjt188-tcp': 'cjt188-tcp',
+  // an HJ 212 data logger connects out: the gateway listens on the scenario's port
+  hj212: 'hj212',
 };
 
 function agentConfigs(scenarioFile) {
@@ -148,7 +152,8 @@ function agentConfigs(scenarioFile) {
     const scheme = AGENT_SCHEME[d.endpoint.protocol];
     if (!scheme) throw new Error(`${d.id}: the demo has no agent endpoint for ${d.endpoint.protocol}`);
     const key = `${d.district}/${d.gateway}`;
-    if (!gateways.has(key)) gateways.set(key, { district: d.district, gateway: d.gateway, devices: [] });
+    if (!gateways.has(key))
+      gateways.set(key, { district: d.district, gateway: d.gateway, devices: [], env: {} });
     const host = d.endpoint.host ?? '127.0.0.1';
     const dev = {
       id: d.id,
@@ -156,6 +161,14 @@ function agentConfigs(scenarioFile) {
       endpoint: `${scheme}://${host}:${d.endpoint.port}`,
       ...(d.endpoint.protocol.startsWith('modbus') ? { unitId: d.unit } : {}),
     };
+    if (d.endpoint.protocol === 'dlt645-tcp') dev.dlt645 = { address: d.address };
+    if (d.endpoint.protocol === 'cjt188-tcp') dev.cjt188 = { address: d.address };
+    if (d.endpoint.protocol === 'hj212') {
+      // the logger's password reaches the agent through its environment, never the config file
+      const env = `GZ_HJ212_PW_${d.id.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+      dev.hj212 = { mn: d.mn, password: `\${ENV:${env}}` };
+      gateways.get(key).env[env] = d.pw;
+    }
     if (d.endpoint.protocol === 'opcua') {
       // the simulator serves each device instance in its own namespace
       dev.opcua = { namespaceUri: simNamespaceUri(d, d.profile.opcua?.namespaceUri ?? '') };
@@ -318,7 +331,7 @@ async function main() {
   await until('the ingest', () => portOpen(ports.ingestHttp));
 
   for (const a of agents)
-    start(`agent-${a.gateway}`, bin('edge-agent', 'cli.js'), ['run', '--config', a.file]);
+    start(`agent-${a.gateway}`, bin('edge-agent', 'cli.js'), ['run', '--config', a.file], a.env);
   await until('the agents', async () =>
     (await Promise.all(agents.map((a) => portOpen(a.httpPort)))).every(Boolean),
   );
@@ -329,7 +342,7 @@ async function main() {
                   sessions ${rel(join(dataDir, 'broker', 'broker.db'))}
   hub page        http://127.0.0.1:${ports.ingestHttp}/hub
   ingest          http://127.0.0.1:${ports.ingestHttp}/api/completeness   /metrics
-  simulators      http://127.0.0.1:17000/api/devices   (scenario ${relative(root, resolve(args.scenario))})
+  simulators      http://127.0.0.1:${loadScenarioFile(resolve(args.scenario)).scenario.control?.port ?? 17000}/api/devices   (scenario ${relative(root, resolve(args.scenario))})
   gateways        ${agents.map((a) => `${a.district}/${a.gateway} http://127.0.0.1:${a.httpPort}/`).join('\n                  ')}
   agent configs   ${rel(agentDir)}/*.yaml
   store           ${influx ?? `SQLite ${rel(sqliteFile)}`}

@@ -88,8 +88,9 @@ const CHECKS: [RegExp, Check][] = [
       exit: 1,
       output: [
         /config\.sample\.yaml:\d+:\d+ devices\[4\]\.opcua\.identity\.password: environment variable PUMP3_OPCUA_PASSWORD is not set/,
+        /config\.sample\.yaml:\d+:\d+ devices\[10\]\.hj212\.password: environment variable AQ_STATION_PW is not set/,
         /config\.sample\.yaml:\d+:\d+ delivery\.mqtt\.password: environment variable GANZHI_MQTT_PASSWORD is not set/,
-        /2 problem\(s\)/,
+        /3 problem\(s\)/,
       ],
     },
   ],
@@ -115,6 +116,19 @@ const CHECKS: [RegExp, Check][] = [
   [/^npx ganzhi-broker user add dc-gw-01 /, { output: [/dc-gw-01/] }],
   [/^npx ganzhi-broker user list /, { output: [/dc-gw-01/, /gateway/, /dongcheng/] }],
   [/^npm run bench -- codec$/, { output: [/\|/] }],
+  [
+    /^npx ganzhi-agent probe dlt645 dlt645-tcp:\/\/127\.0\.0\.1:15050 --address 110101000001 --di 02010100$/,
+    {
+      output: [
+        /^TX FE FE FE FE 68 01 00 00 01 01 11 68 11 04 33 34 34 35 [0-9A-F]{2} 16$/m,
+        /^ {3}= 2[23]\d(\.\d)? V/m,
+      ],
+    },
+  ],
+  [
+    /^npx ganzhi-agent probe cjt188 cjt188-tcp:\/\/127\.0\.0\.1:15051 --address 78330011223344$/,
+    { output: [/meter 78330011223344, type 16 \(cold water meter\)/, /current accumulated flow +[\d.]+ m3/] },
+  ],
 ];
 
 function checkFor(cmd: string): Check | undefined {
@@ -195,6 +209,9 @@ describe('the README, from npm start to query', () => {
       'Modbus RTU over TCP': ['eastron-sdm120', 'flow-meter'],
       'serial (raw TCP)': ['weather-ascii', 'gps-nmea'],
       'OPC UA': ['pump-station-opcua'],
+      'DL/T 645 (raw TCP)': ['dlt645-single-phase-meter', 'dlt645-three-phase-meter'],
+      'CJ/T 188 (raw TCP)': ['cjt188-water-meter'],
+      'HJ 212 (logger connects in)': ['hj212-air-quality-station'],
     };
     let rows: { district: string; model: string }[] = [];
     for (;;) {

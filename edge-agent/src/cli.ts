@@ -6,7 +6,7 @@
  *   ganzhi-agent run --config FILE            poll the devices, deliver over MQTT (store-and-forward)
  *   ganzhi-agent run --config FILE --stdout   poll the devices, readings as JSON lines on stdout
  *   ganzhi-agent schema                       print the config JSON Schema
- *   ganzhi-agent probe modbus|opcua|serial …  commissioning tools (see `ganzhi-agent probe --help`)
+ *   ganzhi-agent probe modbus|opcua|serial|dlt645|cjt188|hj212 …  commissioning tools (see `ganzhi-agent probe --help`)
  *   ganzhi-agent pki list|trust|reject …       OPC UA server certificates (see `ganzhi-agent pki --help`)
  */
 import { format, parseArgs } from 'node:util';
@@ -25,6 +25,8 @@ const USAGE = `usage:
   ganzhi-agent probe modbus URL [--unit U] [--table holding|input|coil|discrete] [--range FROM:TO] [--profile ID] [--timeout MS]
   ganzhi-agent probe opcua opc.tcp://HOST:PORT [--browse NODE]
   ganzhi-agent probe serial PATH|serial-tcp://HOST:PORT [--baud B] [--profile ID] [--seconds S]
+  ganzhi-agent probe dlt645|cjt188 URL [--address A] [--di ID,…] [--profile ID]   (DL/T 645, CJ/T 188 meters)
+  ganzhi-agent probe hj212 hj212://0.0.0.0:PORT [--seconds S] [--ack]               (HJ 212 data loggers)
   ganzhi-agent pki list|trust|reject … --config FILE`;
 
 /**

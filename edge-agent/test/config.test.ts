@@ -223,7 +223,7 @@ describe('config.sample.yaml', () => {
   it('validates against the builtin profiles once its secret is in the environment', () => {
     const file = join(ws, 'config.sample.yaml');
     const r = parseConfig(readFileSync(file, 'utf8'), file, {
-      env: { PUMP3_OPCUA_PASSWORD: 'x', GANZHI_MQTT_PASSWORD: 'y' },
+      env: { PUMP3_OPCUA_PASSWORD: 'x', GANZHI_MQTT_PASSWORD: 'y', AQ_STATION_PW: 'z' },
     });
     expect(r.problems).toEqual([]);
     expect(r.warnings).toEqual([]);
@@ -233,6 +233,11 @@ describe('config.sample.yaml', () => {
       'meter-pump',
       'flow-1',
       'pump-station-3',
+      'flat-101',
+      'flat-102',
+      'substation-3p',
+      'water-main',
+      'aq-station',
     ]);
   });
 });

@@ -8,6 +8,8 @@
  *   ganzhi-sim modbus-rtu-tcp --profile ID --port N [--unit U]
  *   ganzhi-sim opcua --profile ID --port N [--pki-dir DIR]
  *   ganzhi-sim serial --profile ID (--device PATH | --tcp-port N)
+ *   ganzhi-sim dlt645|cjt188 --profile ID (--port N | --device PATH) --address A
+ *   ganzhi-sim hj212 --profile ID --port N [--host H] --mn MN --pw PW
  *   ganzhi-sim schema
  *
  * Prints where it listens, runs until SIGINT/SIGTERM, then exits 0. Exit 2: bad arguments
@@ -29,6 +31,10 @@ const USAGE = `usage:
   ganzhi-sim modbus-rtu-tcp --profile ID --port N [--unit U] [--seed S]
   ganzhi-sim opcua --profile ID --port N [--pki-dir DIR]
   ganzhi-sim serial --profile ID (--device PATH | --tcp-port N) [--baud B]
+  ganzhi-sim dlt645 --profile ID (--port N | --device PATH) --address 000000000161 [--baud B]
+  ganzhi-sim cjt188 --profile ID (--port N | --device PATH) --address 78330011223344 [--baud B]
+  ganzhi-sim hj212 --profile ID --port N [--host H] --mn MN --pw PW [--interval-ms MS]
+                               (a data logger connecting out to the platform at HOST:PORT)
   ganzhi-sim schema            (prints the scenario file's JSON Schema)
 common: --profiles-dir DIR (extra profile directory), --seed S, --control-port N (0 = any)
 env: LOG_LEVEL (default warn; logs go to stderr)`;
@@ -48,6 +54,10 @@ const options = {
   baud: { type: 'string' },
   'pki-dir': { type: 'string' },
   host: { type: 'string' },
+  address: { type: 'string' },
+  mn: { type: 'string' },
+  pw: { type: 'string' },
+  'interval-ms': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -74,6 +84,7 @@ function oneDevice(cmd: string, v: Values): LoadedScenario {
   const baudRate = int(v.baud, 'baud');
   const host = v.host ? { host: v.host } : {};
   let endpoint: Record<string, unknown>;
+  const extra: Record<string, unknown> = {};
   switch (cmd) {
     case 'modbus':
       endpoint = { protocol: 'modbus-tcp', port: need(int(v.port, 'port'), 'port'), ...host };
@@ -100,6 +111,23 @@ function oneDevice(cmd: string, v: Values): LoadedScenario {
         : { protocol: 'serial-tcp', port: int(v['tcp-port'], 'tcp-port'), ...host };
       break;
     }
+    case 'dlt645':
+    case 'cjt188': {
+      if ((v.device === undefined) === (v.port === undefined)) {
+        throw new UsageError(`${cmd} needs exactly one of --port N or --device PATH`);
+      }
+      endpoint = v.device
+        ? { protocol: cmd, device: v.device, ...(baudRate ? { baudRate } : {}) }
+        : { protocol: `${cmd}-tcp`, port: int(v.port, 'port'), ...host };
+      extra.address = need(v.address, 'address');
+      break;
+    }
+    case 'hj212':
+      endpoint = { protocol: 'hj212', port: need(int(v.port, 'port'), 'port'), ...host };
+      extra.mn = need(v.mn, 'mn');
+      extra.pw = need(v.pw, 'pw');
+      if (v['interval-ms'] !== undefined) extra.intervalMs = int(v['interval-ms'], 'interval-ms');
+      break;
     default:
       throw new UsageError(`unknown command ${cmd}`);
   }
@@ -111,6 +139,7 @@ function oneDevice(cmd: string, v: Values): LoadedScenario {
         id: profile,
         profile,
         endpoint,
+        ...extra,
         ...(unit !== undefined ? { unit } : {}),
         ...(v.seed !== undefined ? { seed: int(v.seed, 'seed') } : {}),
       },
@@ -127,6 +156,8 @@ function describeEndpoint(e: ReturnType<Simulation['endpoints']>[number]): strin
   const where = e.url ?? (e.path ? e.path : `${e.host}:${e.port}`);
   const n = e.devices.length;
   const who = n <= 4 ? e.devices.join(', ') : `${e.devices.slice(0, 3).join(', ')} … (${n} devices)`;
+  // an HJ 212 data logger does not listen: it connects out to the platform
+  if (e.protocol === 'hj212') return `connecting hj212 data loggers to ${where} ${who}`;
   return `listening ${e.protocol} ${where} ${who}`;
 }
 

@@ -7,7 +7,13 @@ export { clampToRegister, encodeModbusValue } from './device/codec.js';
 export { defaultSignal, isTotal } from './device/defaults.js';
 export { invalidValue, planModbusWrite, type WritePlan } from './device/modbus-write.js';
 export { coerce, quantise, serialText } from './device/quantise.js';
-export { type DeviceOptions, mergeRelations, type PointTruth, SimDevice } from './device/sim-device.js';
+export {
+  type DeviceOptions,
+  mergeRelations,
+  type PointTruth,
+  type ServedSample,
+  SimDevice,
+} from './device/sim-device.js';
 export type {
   NodeWrite,
   NodeWriteResult,

@@ -20,5 +20,6 @@ export {
   Hj212DataLogger,
   type Hj212LoggerOptions,
   type Hj212LoggerStats,
+  type Hj212SentPacket,
   startHj212Logger,
 } from './hj212/data-logger.js';

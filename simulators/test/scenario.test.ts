@@ -108,7 +108,7 @@ devices:
     const s = loadScenarioFile(file);
     expect(new Set(s.devices.map((d) => d.district))).toEqual(new Set(['dongcheng', 'xicheng']));
     expect(new Set(s.devices.map((d) => d.endpoint.protocol))).toEqual(
-      new Set(['modbus-tcp', 'modbus-rtu-tcp', 'serial-tcp', 'opcua']),
+      new Set(['modbus-tcp', 'modbus-rtu-tcp', 'serial-tcp', 'opcua', 'dlt645-tcp', 'cjt188-tcp', 'hj212']),
     );
     for (const d of s.devices) expect('port' in d.endpoint && d.endpoint.port).toBeGreaterThan(1024);
     expect(s.scenario.control?.port).toBe(17000);

@@ -73,7 +73,9 @@ export class DeviceScheduler {
       this.o.onCycle?.(readings);
       const out = this.o.rbe ? this.o.rbe.filter(readings) : readings;
       this.stats.reported += out.length;
-      if (out.length > 0) await sink.write({ ...this.o.batch, device: driver.device, readings: out });
+      const accepted =
+        out.length > 0 ? await sink.write({ ...this.o.batch, device: driver.device, readings: out }) : true;
+      if (accepted !== false) driver.delivered?.(); // in the buffer: push drivers acknowledge now
       await this.reportStatus();
     } catch (err) {
       if (!this.stopped) this.o.logger.error({ err }, 'poll cycle failed');

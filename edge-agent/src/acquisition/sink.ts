@@ -31,8 +31,10 @@ export interface ReadingSink {
    * Accepts one batch. Resolves when the batch is accepted (for the store-and-forward sink:
    * durably appended). The scheduler awaits it before the device's next cycle, so a slow sink
    * slows polling instead of growing memory. Must not be called again after close().
+   * Resolves to `false` when the batch was refused without an exception (a full buffer disk):
+   * then the driver is not told its readings were delivered (see Driver.delivered).
    */
-  write(batch: ReadingBatch): Promise<void> | void;
+  write(batch: ReadingBatch): Promise<boolean | undefined> | Promise<void> | boolean | undefined | void;
   /** The device's state changed (up/degraded/down), or its counters at a status interval. */
   status?(event: DeviceStatusEvent): Promise<void> | void;
   close(): Promise<void>;

@@ -114,7 +114,7 @@ export function parseConfig(text: string, file: string, opts: LoadOptions = {}):
 
   const usable: Usable[] = [];
   const ids = new Map<string, number>();
-  const lines = new Map<string, LineClaim & { index: number; units: Map<number, number> }>();
+  const lines = new Map<string, LineClaim & { index: number; units: Map<number | string, number> }>();
   const list: unknown[] = Array.isArray(config.devices) ? config.devices : [];
   list.forEach((entry, i) => {
     if (!isObject(entry)) return;
@@ -139,7 +139,7 @@ export function parseConfig(text: string, file: string, opts: LoadOptions = {}):
     let endpoint: Endpoint | undefined;
     if (typeof d.endpoint === 'string') {
       try {
-        endpoint = parseEndpoint(d.endpoint, profile?.serial?.baudRate ?? 9600);
+        endpoint = parseEndpoint(d.endpoint, profileBaud(profile));
       } catch (err) {
         problems.push(at(here('endpoint'), (err as Error).message));
       }
@@ -162,6 +162,7 @@ export function parseConfig(text: string, file: string, opts: LoadOptions = {}):
         );
       }
       for (const w of module.warnings?.(d) ?? []) warnings.push(at(here(...w.path), w.message));
+      for (const w of module.problems?.(d) ?? []) problems.push(at(here(...w.path), w.message));
       const claim = module.lineClaim?.(endpoint, d);
       if (claim) checkLine(claim, i, lines, (p, m) => problems.push(at(here(...p), m)));
     }
@@ -188,16 +189,21 @@ export function parseConfig(text: string, file: string, opts: LoadOptions = {}):
   return { file, config, devices, problems, warnings };
 }
 
+/** The line speed a profile names (serial devices, DL/T 645 and CJ/T 188 meters), for endpoints without `baud`. */
+function profileBaud(p: Profile | undefined): number {
+  return p?.serial?.baudRate ?? p?.dlt645?.baudRate ?? p?.cjt188?.baudRate ?? 9600;
+}
+
 /** Devices on one line: an exclusive claim conflicts with any other; shared ones must agree. */
 function checkLine(
   claim: LineClaim,
   index: number,
-  lines: Map<string, LineClaim & { index: number; units: Map<number, number> }>,
+  lines: Map<string, LineClaim & { index: number; units: Map<number | string, number> }>,
   problem: (path: Path, message: string) => void,
 ): void {
   const other = lines.get(claim.key);
   if (!other) {
-    const units = new Map<number, number>();
+    const units = new Map<number | string, number>();
     if (claim.unit) units.set(claim.unit.value, index);
     lines.set(claim.key, { ...claim, index, units });
     return;
@@ -216,8 +222,8 @@ function checkLine(
     const prev = other.units.get(claim.unit.value);
     if (prev !== undefined) {
       problem(
-        [claim.unit.key],
-        `unit id ${claim.unit.value} is already used on this line by devices[${prev}]`,
+        claim.unit.path ?? [claim.unit.key],
+        `${claim.unit.label ?? 'unit id'} ${claim.unit.value} is already used on this line by devices[${prev}]`,
       );
     } else other.units.set(claim.unit.value, index);
   }

@@ -8,8 +8,9 @@ import type { Uplink } from './uplink.js';
 export class MqttSink implements ReadingSink {
   constructor(private readonly uplink: Uplink) {}
 
-  write(batch: ReadingBatch): void {
-    this.uplink.submit(batch.device, batch.readings);
+  /** false when the buffer refused the batch (disk full: counted and logged by the uplink). */
+  write(batch: ReadingBatch): boolean {
+    return this.uplink.submit(batch.device, batch.readings) > 0 || batch.readings.length === 0;
   }
 
   status(e: DeviceStatusEvent): void {

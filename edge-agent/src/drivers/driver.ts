@@ -89,6 +89,12 @@ export interface Driver {
   /** Opens the session. Rejects if the first connection fails; read() reconnects anyway. */
   connect(): Promise<void>;
   read(): Promise<DriverReading[]>;
+  /**
+   * Optional: the readings of the last read() were accepted by the sink (the durable buffer).
+   * Push drivers whose devices wait for an acknowledgement (HJ 212) send it here, so that
+   * nothing the device was told is delivered can be lost by the gateway.
+   */
+  delivered?(): void;
   status(): DriverStatus;
   close(): Promise<void>;
 }

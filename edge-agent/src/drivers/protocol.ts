@@ -27,8 +27,11 @@ export interface LineClaim {
   mode: 'exclusive' | 'shared';
   /** shared lines: devices on one line must agree on these (e.g. `9600/none/8/1`) */
   settings?: string;
-  /** shared lines: the device's address on the line (a Modbus unit id), unique per line */
-  unit?: { value: number; key: string };
+  /**
+   * shared lines: the device's address on the line (a Modbus unit id, a meter number), unique per
+   * line; `key` is the config key it is given by (or `path` below it), `label` how to name it
+   */
+  unit?: { value: number | string; key: string; path?: (string | number)[]; label?: string };
 }
 
 /** Something allowed but worth saying at `validate` and start-up, at a path in the device entry. */
@@ -57,6 +60,8 @@ export interface ProtocolModule<
   lineKey(e: E): string;
   /** the line this device occupies, when the config must check how it is shared */
   lineClaim?(e: E, fields: Static<TObject<P>>): LineClaim | undefined;
+  /** what is wrong in the device's own fields that the schema cannot say (e.g. a section this protocol needs) */
+  problems?(fields: Static<TObject<P>>): FieldWarning[];
   /** what to warn about in the device's own fields (allowed, but probably not meant) */
   warnings?(fields: Static<TObject<P>>): FieldWarning[];
   /** the device's spec from the common part, its endpoint and its own fields (schema-valid) */

@@ -7,13 +7,24 @@
  * discriminated by `protocol`.
  */
 
+import { cjt188Protocol } from './cjt188/protocol.js';
+import { dlt645Protocol } from './dlt645/protocol.js';
 import { endpointError, parseEndpointUrl } from './endpoint-url.js';
+import { hj212Protocol } from './hj212/protocol.js';
 import { modbusProtocol } from './modbus/protocol.js';
 import { opcuaProtocol } from './opcua/protocol.js';
 import type { ProtocolModule } from './protocol.js';
 import { serialProtocol } from './serial/protocol.js';
 
-export const PROTOCOLS = [modbusProtocol, opcuaProtocol, serialProtocol] as const;
+export const PROTOCOLS = [
+  modbusProtocol,
+  opcuaProtocol,
+  serialProtocol,
+  // national-standard protocols (issue 17)
+  dlt645Protocol,
+  cjt188Protocol,
+  hj212Protocol,
+] as const;
 
 type Module = (typeof PROTOCOLS)[number];
 type SpecOf<M> = M extends ProtocolModule<infer S, infer _E, infer _P> ? S : never;

@@ -72,6 +72,38 @@ export function renderMetrics(src: AgentSources): string {
     '1 when the device state is up.',
     per((d) => (d.state === 'up' ? 1 : 0)),
   );
+  // national-standard protocols (issue 17): frames their deframers refused, HJ 212 duplicates and refused logins
+  const having = (key: string): [Record<string, string>, number][] =>
+    devices.filter((d) => d.counters[key] !== undefined).map((d) => [{ device: d.id }, d.counters[key] ?? 0]);
+  const refused = devices
+    .filter((d) => d.counters.framesRefused !== undefined || d.counters.packetsRefused !== undefined)
+    .map((d): [Record<string, string>, number] => [
+      { device: d.id },
+      d.counters.framesRefused ?? d.counters.packetsRefused ?? 0,
+    ]);
+  if (refused.length > 0) {
+    e.metric(
+      'ganzhi_agent_frames_refused_total',
+      'counter',
+      'Frames or packets refused (checksum, CRC, length, truncated …) while reading the device (DL/T 645, CJ/T 188, HJ 212).',
+      refused,
+    );
+  }
+  const dup = having('duplicates');
+  if (dup.length > 0) {
+    e.metric(
+      'ganzhi_agent_hj212_duplicates_total',
+      'counter',
+      'HJ 212 data packets received again (same CN and DataTime).',
+      dup,
+    );
+    e.metric(
+      'ganzhi_agent_hj212_auth_failures_total',
+      'counter',
+      'HJ 212 packets with the logger’s MN and a wrong password.',
+      having('authFailures'),
+    );
+  }
   const u = uplinkView(src);
   if (u) {
     e.metric('ganzhi_agent_uplink_connected', 'gauge', '1 while connected to the broker.', [

@@ -25,6 +25,8 @@ export interface DeviceView {
   endpoint: string;
   /** Modbus devices: the unit id on the line */
   unitId?: number;
+  /** DL/T 645 and CJ/T 188 meters: the meter address on the bus; HJ 212 loggers: the MN */
+  meterAddress?: string;
   state: string;
   since: number;
   lastError?: string;
@@ -52,6 +54,9 @@ function addressOf(p: DeviceRuntime['spec']['points'][number]): string | undefin
   if ('modbus' in p) return `${p.modbus.table}:${p.modbus.address}`;
   if ('opcua' in p) return p.opcua.nodeId;
   if ('serial' in p) return p.serial.select.kind;
+  if ('dlt645' in p) return `DI ${p.dlt645.dataId}`;
+  if ('cjt188' in p) return p.cjt188.field;
+  if ('hj212' in p) return `${p.hj212.code}-${p.hj212.field ?? 'Rtd'} (${p.hj212.cn ?? '2011'})`;
   return undefined;
 }
 
@@ -79,6 +84,10 @@ export function deviceViews(src: AgentSources): DeviceView[] {
       model: `${d.spec.profile.manufacturer} ${d.spec.profile.model}`,
       endpoint: d.spec.endpoint.url,
       ...(d.spec.protocol === 'modbus' ? { unitId: d.spec.unitId } : {}),
+      ...(d.spec.protocol === 'dlt645' || d.spec.protocol === 'cjt188'
+        ? { meterAddress: d.spec.address }
+        : {}),
+      ...(d.spec.protocol === 'hj212' ? { meterAddress: d.spec.mn } : {}),
       state: st.state,
       since: st.since,
       pollIntervalMs: d.spec.pollIntervalMs,

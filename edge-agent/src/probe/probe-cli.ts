@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { builtinProfilesDir, ModbusTable, type Profile, ProfileRegistry } from '@ganzhi/device-profiles';
 import pino from 'pino';
+import { NATIONAL_USAGE } from './national-probe-cli.js';
 
 const USAGE = `usage:
   ganzhi-agent probe modbus tcp://HOST:PORT|rtu:///dev/ttyUSB0?baud=9600&parity=N|rtutcp://HOST:PORT
@@ -13,6 +14,7 @@ const USAGE = `usage:
         [--user NAME --password-env VAR]
   ganzhi-agent probe serial /dev/ttyS0|serial-tcp://HOST:PORT [--baud 9600] [--seconds 10] [--frames 50]
         [--profile ID [--profile-dir DIR]]
+${NATIONAL_USAGE}
 --range FROM:TO reads addresses FROM to TO-1 (0:20 = twenty registers from 0).`;
 
 function profileOf(id: string | undefined, dir: string | undefined): Profile | undefined {
@@ -29,6 +31,10 @@ export async function probe(args: string[]): Promise<number> {
   if (!kind || !target || kind === '--help') {
     process.stderr.write(`${USAGE}\n`);
     return kind === '--help' ? 0 : 2;
+  }
+  if (kind === 'dlt645' || kind === 'cjt188' || kind === 'hj212') {
+    const { probeNational } = await import('./national-probe-cli.js');
+    return probeNational(kind, target, rest, profileOf, out);
   }
   const { values: v } = parseArgs({
     args: rest,

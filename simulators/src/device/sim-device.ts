@@ -69,6 +69,14 @@ export interface PointTruth {
   last?: { value: Value; ts: number; status: SampleStatus };
 }
 
+/** One sample served (see SimDevice.recordServed). */
+export interface ServedSample {
+  point: string;
+  value: Value;
+  ts: number;
+  status: SampleStatus;
+}
+
 interface Segment {
   from: number;
   spec: SignalSpec;
@@ -287,7 +295,25 @@ export class SimDevice implements SimPointSource, ModbusUnit {
     const p = this.produce(ps, now, 'served');
     ps.served++;
     ps.last = { value: p.value, ts: p.ts, status: p.status };
+    if (this.servedLog) {
+      this.servedLog.push({ point: ps.point.name, value: p.value, ts: p.ts, status: p.status });
+      if (this.servedLog.length > this.servedLogMax)
+        this.servedLog.splice(0, this.servedLog.length - this.servedLogMax);
+    }
     return p;
+  }
+
+  private servedLog: ServedSample[] | undefined;
+  private servedLogMax = 100_000;
+
+  /**
+   * Starts (or returns) a log of every sample served from now on, oldest first, at most `max`:
+   * the ground truth an end-to-end test compares stored readings with, sample by sample.
+   */
+  recordServed(max = 100_000): readonly ServedSample[] {
+    this.servedLogMax = max;
+    this.servedLog ??= [];
+    return this.servedLog;
   }
 
   // SimPointSource

@@ -48,8 +48,23 @@ interface Pending {
   deadline: number;
 }
 
+/** One data packet the logger built: the ground truth of what a correct platform stores. */
+export interface Hj212SentPacket {
+  qn: string;
+  cn: string;
+  dataTime: string;
+  /** DataTime as epoch ms (in the logger's time zone) */
+  ts: number;
+  /** per point name: the value as a reader parses it from the packet's text */
+  values: Record<string, number>;
+  /** per point name: the -Flag sent */
+  flags: Record<string, string>;
+}
+
 export interface Hj212LoggerStats {
   sent: number;
+  /** packets sent from the history backlog (after an outage) */
+  history: number;
   resent: number;
   acked: number;
   backlog: number;
@@ -69,7 +84,9 @@ export class Hj212DataLogger {
   private lastQn = 0;
   private readonly lastPeriodEnd = new Map<string, number>();
   private pw: string;
-  readonly counts: Hj212LoggerStats = { sent: 0, resent: 0, acked: 0, backlog: 0, connects: 0 };
+  readonly counts: Hj212LoggerStats = { sent: 0, history: 0, resent: 0, acked: 0, backlog: 0, connects: 0 };
+  /** every data packet built (the last 100 000), oldest first, whether or not it reached the platform */
+  readonly journal: Hj212SentPacket[] = [];
 
   constructor(private readonly opts: Hj212LoggerOptions) {
     this.pw = opts.pw;
@@ -161,6 +178,8 @@ export class Hj212DataLogger {
     const d = this.opts.device;
     if (d.faults.isActive('timeout', d.now())) return;
     const byCode = new Map<string, hj212.DataValueInput>();
+    const values: Record<string, number> = {};
+    const flags: Record<string, string> = {};
     let ts: number | undefined;
     for (const p of points) {
       const s = d.sample(p.name, d.now());
@@ -173,15 +192,20 @@ export class Hj212DataLogger {
         flag: s.status === 'good' ? 'N' : 'D',
       };
       e.fields[field] = formatHj212(s.value);
+      values[p.name] = Number(e.fields[field]);
+      flags[p.name] = e.flag ?? 'N';
       byCode.set(p.hj212.code, e);
     }
     if (byCode.size === 0 || ts === undefined) return;
     const skew = ts - d.now();
     const tz = this.opts.tzOffsetMinutes ?? 480;
     const dataAt = cn === '2011' ? ts : at - (PERIOD_MS[cn] ?? 0) + skew;
-    const cp = hj212.buildMonitoringCp(hj212.epochToDataTime(dataAt, tz), [...byCode.values()]);
+    const dataTime = hj212.epochToDataTime(dataAt, tz);
+    const cp = hj212.buildMonitoringCp(dataTime, [...byCode.values()]);
     const ack = this.opts.ack ?? true;
     const qn = this.nextQn(d.now());
+    this.journal.push({ qn, cn, dataTime, ts: hj212.dataTimeToEpoch(dataTime, tz) ?? dataAt, values, flags });
+    if (this.journal.length > 100_000) this.journal.splice(0, this.journal.length - 100_000);
     const segment = hj212.buildSegment({
       qn,
       st: this.opts.st ?? d.profile.hj212?.st ?? '22',
@@ -214,6 +238,7 @@ export class Hj212DataLogger {
       out = Uint8Array.from(packet, () => Math.floor(this.noise() * 256));
     this.sock?.write(out);
     this.counts.sent++;
+    if (history) this.counts.history++;
     if (history && (this.opts.ack ?? true)) {
       const seg = hj212.decodePacket(packet);
       const qn = seg.ok ? hj212.parseSegment(seg.segment) : undefined;

@@ -40,6 +40,11 @@ export interface DeviceInstance {
   faults: FaultSpec[];
   strictAddresses: boolean;
   intervalMs?: number;
+  /** DL/T 645 / CJ/T 188 meter address */
+  address?: string;
+  /** HJ 212 logger identity */
+  mn?: string;
+  pw?: string;
   /** the scenario's changes to the profile's relations */
   relations?: DeviceModel;
 }
@@ -59,7 +64,21 @@ const PROTOCOL_OF: Record<Endpoint['protocol'], Profile['protocol']> = {
   opcua: 'opcua',
   'serial-tcp': 'serial',
   serial: 'serial',
+  'dlt645-tcp': 'dlt645',
+  dlt645: 'dlt645',
+  'cjt188-tcp': 'cjt188',
+  cjt188: 'cjt188',
+  hj212: 'hj212',
 };
+
+/** The n-th copy of an identifier whose trailing digits count up (addresses, MNs): 000000000161 → …162. */
+export function nthId(first: string, n: number): string {
+  if (n === 0) return first;
+  const m = /^(.*?)(\d+)$/.exec(first);
+  if (!m) return `${first}${n}`;
+  const digits = m[2]!;
+  return `${m[1]}${String(BigInt(digits) + BigInt(n)).padStart(digits.length, '0')}`;
+}
 
 export function parseScenario(
   text: string,
@@ -119,6 +138,7 @@ function expand(
   const out: DeviceInstance[] = [];
   const ids = new Set<string>();
   const units = new Map<string, Set<number>>();
+  const addresses = new Map<string, Set<string>>();
   const seedAll = scenario.seed ?? 1;
   scenario.devices.forEach((d: DeviceSpec, i) => {
     const profile = registry.get(d.profile);
@@ -140,6 +160,22 @@ function expand(
       );
       return;
     }
+    const proto = d.endpoint.protocol;
+    if (proto.startsWith('dlt645') || proto.startsWith('cjt188')) {
+      const len = proto.startsWith('dlt645') ? 12 : 14;
+      if (d.address === undefined) {
+        at(['devices', i], `a ${proto} meter needs address (${len} digits)`);
+        return;
+      }
+      if (d.address.length !== len) at(['devices', i, 'address'], `${proto} addresses have ${len} digits`);
+    } else if (d.address !== undefined) at(['devices', i, 'address'], `address is for dlt645/cjt188 meters`);
+    if (proto === 'hj212') {
+      if (d.mn === undefined || d.pw === undefined) {
+        at(['devices', i], 'an hj212 logger needs mn and pw');
+        return;
+      }
+    } else if (d.mn !== undefined || d.pw !== undefined)
+      at(['devices', i, d.mn ? 'mn' : 'pw'], 'mn and pw are for hj212 loggers');
     const names = new Set(profile.points.map((p) => p.name));
     for (const name of Object.keys(d.signals ?? {})) {
       if (!names.has(name)) at(['devices', i, 'signals', name], `${profile.id} has no point "${name}"`);
@@ -192,6 +228,14 @@ function expand(
         if (used.has(unit)) at(['devices', i, 'unit'], `unit id ${unit} already used on ${key}`);
         used.add(unit);
         units.set(key, used);
+      } else if (proto.startsWith('dlt645') || proto.startsWith('cjt188') || proto === 'hj212') {
+        // meters by address on a bus; loggers by MN per platform
+        const id = proto === 'hj212' ? nthId(d.mn!, n) : nthId(d.address!, n);
+        const used = addresses.get(key) ?? new Set<string>();
+        if (used.has(id))
+          at(['devices', i, proto === 'hj212' ? 'mn' : 'address'], `${id} already used on ${key}`);
+        used.add(id);
+        addresses.set(key, used);
       } else if (d.endpoint.protocol.startsWith('serial')) {
         if (units.has(key))
           at(['devices', i, 'endpoint'], `${key} already has a serial device; one per port`);
@@ -210,6 +254,9 @@ function expand(
         faults: d.faults ?? [],
         strictAddresses: d.strictAddresses ?? false,
         ...(d.intervalMs ? { intervalMs: d.intervalMs } : {}),
+        ...(d.address ? { address: nthId(d.address, n) } : {}),
+        ...(d.mn ? { mn: nthId(d.mn, n) } : {}),
+        ...(d.pw !== undefined ? { pw: d.pw } : {}),
         ...(d.relations ? { relations: d.relations } : {}),
       });
     }
@@ -218,6 +265,7 @@ function expand(
 }
 
 function shifted(e: Endpoint, group: number): Endpoint {
+  if (e.protocol === 'hj212') return e; // the platform's port: every logger connects to the same one
   if ('port' in e && e.port !== 0 && group > 0) return { ...e, port: e.port + group };
   return e;
 }

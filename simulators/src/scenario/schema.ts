@@ -47,6 +47,60 @@ export const Endpoint = Type.Union([
     },
     { additionalProperties: false },
   ),
+  // national-standard protocols (issue 17): meter buses and data loggers
+  Type.Object(
+    { protocol: Type.Literal('dlt645-tcp'), port, host },
+    {
+      additionalProperties: false,
+      description:
+        'DL/T 645 meter bus on a raw TCP port (serial device server); meters told apart by address',
+    },
+  ),
+  Type.Object(
+    {
+      protocol: Type.Literal('dlt645'),
+      device: Type.String({ description: 'serial device path' }),
+      baudRate: Type.Optional(Type.Integer({ minimum: 300 })),
+    },
+    { additionalProperties: false, description: 'DL/T 645 meter bus on a serial line' },
+  ),
+  Type.Object(
+    { protocol: Type.Literal('cjt188-tcp'), port, host },
+    {
+      additionalProperties: false,
+      description:
+        'CJ/T 188 meter bus on a raw TCP port (serial device server); meters told apart by address',
+    },
+  ),
+  Type.Object(
+    {
+      protocol: Type.Literal('cjt188'),
+      device: Type.String({ description: 'serial device path' }),
+      baudRate: Type.Optional(Type.Integer({ minimum: 300 })),
+    },
+    { additionalProperties: false, description: 'CJ/T 188 meter bus on a serial line' },
+  ),
+  Type.Object(
+    {
+      protocol: Type.Literal('hj212'),
+      port: Type.Integer({
+        minimum: 1,
+        maximum: 65535,
+        description: 'the platform’s (the agent’s) listener port',
+      }),
+      host: Type.Optional(Type.String({ description: 'the platform’s host; default 127.0.0.1' })),
+      ack: Type.Optional(
+        Type.Boolean({ description: 'ask for a 9014 acknowledgement (Flag 5); default true' }),
+      ),
+      ackTimeoutMs: Type.Optional(
+        Type.Integer({ minimum: 10, description: 're-send after this; default 5000' }),
+      ),
+    },
+    {
+      additionalProperties: false,
+      description: 'HJ 212 data logger that connects OUT to the platform (each device its own logger)',
+    },
+  ),
 ]);
 export type Endpoint = Static<typeof Endpoint>;
 
@@ -80,7 +134,30 @@ export const DeviceSpec = Type.Object(
     strictAddresses: Type.Optional(
       Type.Boolean({ description: 'exception 02 for every unmapped address, not only outside the map' }),
     ),
-    intervalMs: Type.Optional(Type.Integer({ minimum: 10, description: 'serial devices: emit period' })),
+    intervalMs: Type.Optional(
+      Type.Integer({
+        minimum: 10,
+        description: 'serial devices: emit period; HJ 212 loggers: real-time period',
+      }),
+    ),
+    address: Type.Optional(
+      Type.String({
+        pattern: '^[0-9]{12}([0-9]{2})?$',
+        description:
+          'DL/T 645 meters: 12-digit address; CJ/T 188 meters: 14 digits. With repeat, the first (then +1 each)',
+      }),
+    ),
+    mn: Type.Optional(
+      Type.String({
+        pattern: '^[0-9A-Za-z._-]{1,24}$',
+        description: 'HJ 212 loggers: the MN; with repeat, its trailing digits count up',
+      }),
+    ),
+    pw: Type.Optional(
+      Type.String({
+        description: 'HJ 212 loggers: the PW sent in every packet (a wrong one is a fault to test)',
+      }),
+    ),
     repeat: Type.Optional(
       Type.Object(
         {

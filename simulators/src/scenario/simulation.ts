@@ -8,7 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Clock, systemClock } from '@ganzhi/runtime';
 import type { Logger } from 'pino';
+import { startCjt188SerialBus, startCjt188TcpBus } from '../cjt188/meter-bus.js';
 import { SimDevice } from '../device/sim-device.js';
+import { startDlt645SerialBus, startDlt645TcpBus } from '../dlt645/meter-bus.js';
+import { type Hj212DataLogger, startHj212Logger } from '../hj212/data-logger.js';
 import type { ModbusDevice } from '../modbus/answer.js';
 import { startModbusRtuSerialServer } from '../modbus/rtu-serial-server.js';
 import { startModbusRtuTcpServer } from '../modbus/rtu-tcp-server.js';
@@ -35,6 +38,10 @@ export interface DeviceInfo {
   /** where it is served right now: host:port, opc.tcp:// url or serial device path */
   address?: string;
   unit?: number;
+  /** DL/T 645 / CJ/T 188: the meter's address on its bus */
+  meterAddress?: string;
+  /** HJ 212 logger MN */
+  mn?: string;
   district?: string;
   gateway?: string;
 }
@@ -56,6 +63,8 @@ interface Running {
 
 export class Simulation {
   readonly devices = new Map<string, SimDevice>();
+  /** the HJ 212 data loggers, by device id (their counters and journal are the ground truth) */
+  readonly loggers = new Map<string, Hj212DataLogger>();
   private readonly instances = new Map<string, DeviceInstance>();
   private readonly running: Running[] = [];
   private pkiDir: string | undefined;
@@ -171,6 +180,76 @@ export class Simulation {
           });
           break;
         }
+        case 'dlt645-tcp':
+        case 'dlt645': {
+          const meters = insts.map((i) => ({ address: i.address!, device: this.devices.get(i.id)! }));
+          const bus =
+            e.protocol === 'dlt645-tcp'
+              ? await startDlt645TcpBus({ host, port, meters, ...common })
+              : await startDlt645SerialBus({
+                  path: e.device,
+                  ...(e.baudRate ? { baudRate: e.baudRate } : {}),
+                  meters,
+                  ...common,
+                });
+          this.running.push({
+            info: {
+              key,
+              protocol: e.protocol,
+              ...(bus.port !== undefined ? { host, port: bus.port } : { path: bus.path! }),
+              devices: ids,
+            },
+            close: bus.close,
+          });
+          break;
+        }
+        case 'cjt188-tcp':
+        case 'cjt188': {
+          const meters = insts.map((i) => ({ address: i.address!, device: this.devices.get(i.id)! }));
+          const bus =
+            e.protocol === 'cjt188-tcp'
+              ? await startCjt188TcpBus({ host, port, meters, ...common })
+              : await startCjt188SerialBus({
+                  path: e.device,
+                  ...(e.baudRate ? { baudRate: e.baudRate } : {}),
+                  meters,
+                  ...common,
+                });
+          this.running.push({
+            info: {
+              key,
+              protocol: e.protocol,
+              ...(bus.port !== undefined ? { host, port: bus.port } : { path: bus.path! }),
+              devices: ids,
+            },
+            close: bus.close,
+          });
+          break;
+        }
+        case 'hj212': {
+          // each logger connects out to the platform on its own; retrying until the platform listens
+          for (const inst of insts) {
+            const l = startHj212Logger({
+              device: this.devices.get(inst.id)!,
+              host,
+              port: e.port,
+              mn: inst.mn!,
+              pw: inst.pw!,
+              ...(inst.intervalMs ? { intervalMs: inst.intervalMs } : {}),
+              ...(e.ack !== undefined ? { ack: e.ack } : {}),
+              ...(e.ackTimeoutMs !== undefined ? { ackTimeoutMs: e.ackTimeoutMs } : {}),
+              ...common,
+            });
+            this.loggers.set(inst.id, l);
+          }
+          this.running.push({
+            info: { key, protocol: e.protocol, host, port: e.port, devices: ids },
+            close: async () => {
+              for (const id of ids) await this.loggers.get(id)?.stop();
+            },
+          });
+          break;
+        }
         case 'opcua': {
           const o = this.opts.loaded.scenario.opcua ?? {};
           this.pkiDir ??= o.pkiDir ?? mkdtempSync(join(tmpdir(), 'ganzhi-sim-pki-'));
@@ -215,6 +294,8 @@ export class Simulation {
       endpoint: inst.endpointKey,
       ...(address ? { address } : {}),
       ...(inst.endpoint.protocol.startsWith('modbus') ? { unit: inst.unit } : {}),
+      ...(inst.address ? { meterAddress: inst.address } : {}),
+      ...(inst.mn ? { mn: inst.mn } : {}),
       ...(inst.district ? { district: inst.district } : {}),
       ...(inst.gateway ? { gateway: inst.gateway } : {}),
     };

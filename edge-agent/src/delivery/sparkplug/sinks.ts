@@ -22,8 +22,11 @@ export class SparkplugSink implements ReadingSink {
 export class TeeSink implements ReadingSink {
   constructor(private readonly sinks: ReadingSink[]) {}
 
-  async write(batch: ReadingBatch): Promise<void> {
-    for (const s of this.sinks) await s.write(batch);
+  /** false when any sink refused the batch (so a push driver does not acknowledge it). */
+  async write(batch: ReadingBatch): Promise<boolean> {
+    let accepted = true;
+    for (const s of this.sinks) if ((await s.write(batch)) === false) accepted = false;
+    return accepted;
   }
 
   async status(e: DeviceStatusEvent): Promise<void> {
