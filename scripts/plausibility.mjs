@@ -88,7 +88,8 @@ if (args.until !== undefined) {
   if (until == null) fail(`${args.db} holds no device readings`);
 }
 const from = until - minutes * 60_000;
-// readings_v also holds the ingest's own completeness rows (device NULL): skipped here
+// readings_v holds device readings only (in a file written before the views were split it also
+// held the ingest's own completeness rows, device NULL: skipped here)
 const rows = db
   .prepare(
     `SELECT ts, device, model, point, value, text, quality FROM readings_v

@@ -151,12 +151,14 @@ describe('backpressure and partitions', () => {
       expect([...owned[0]!, ...owned[1]!].sort()).toEqual(gws.map((g) => g.gateway).sort());
       expect(owned[0]!.filter((g) => owned[1]!.includes(g))).toEqual([]);
       expect(workers.every((w) => w.metrics.skipped.get() > 0)).toBe(true);
-      // completeness points land in the store
-      await waitFor('ingest_completeness points', () =>
-        count(sinks[0]!.db, "measurement = 'ingest_completeness' AND point = 'received'") > 0
-          ? true
-          : undefined,
-      );
+      // completeness points land in the store (the completeness_v view; readings_v is readings only)
+      const figures = (db: SqliteSink['db']) =>
+        (
+          db.prepare('SELECT COUNT(*) AS n FROM completeness_v WHERE received IS NOT NULL').get() as {
+            n: number;
+          }
+        ).n;
+      await waitFor('ingest_completeness points', () => (figures(sinks[0]!.db) > 0 ? true : undefined));
     } finally {
       for (const w of workers) await w.close();
     }

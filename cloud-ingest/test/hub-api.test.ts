@@ -107,7 +107,74 @@ describe('hub API', () => {
     const pts = await get('/api/hub/points?district=dongcheng&gateway=gw-01&device=meter-1');
     expect(pts.status).toBe(200);
     expect(pts.body.measurement).toBe('energy_meter');
-    expect(pts.body.points[0]).toEqual({ name: 'voltage_l1', type: 'float', unit: 'V', access: 'read' });
+    // UCUM stays in the data; the symbol and the resolution come from the profile
+    expect(pts.body.points[0]).toEqual({
+      name: 'voltage_l1',
+      type: 'float',
+      unit: 'V',
+      access: 'read',
+      symbol: 'V',
+      decimals: 1,
+    });
+    const aq = (await get('/api/hub/points?district=dongcheng&gateway=gw-01&device=aq-1')).body.points;
+    const no2 = aq.find((p: { name: string }) => p.name === 'no2');
+    expect(no2).toMatchObject({ unit: '[ppb]', symbol: 'ppb', decimals: 0 });
+    const temperature = aq.find((p: { name: string }) => p.name === 'temperature');
+    expect(temperature).toMatchObject({ unit: 'Cel', symbol: '°C' });
+  });
+
+  it('lists the down and degraded devices of each district, down first, with their last error', async () => {
+    city.status('dongcheng', 'gw-01', 'meter-1', 'down');
+    const { body } = await get('/api/hub/overview');
+    expect(
+      body.districts[0].attention.map(
+        (a: { gateway: string; device: string; state: string; lastError: string }) => [
+          a.gateway,
+          a.device,
+          a.state,
+          a.lastError,
+        ],
+      ),
+    ).toEqual([
+      ['gw-01', 'meter-1', 'down', 'timeout'],
+      ['gw-02', 'meter-2', 'down', 'timeout'],
+      ['gw-01', 'aq-1', 'degraded', 'timeout'],
+    ]);
+    expect(body.districts[1].attention).toEqual([]);
+  });
+
+  it('answers completeness per district and hour over the last 24 h, every hour present', async () => {
+    const H = 3_600_000;
+    // three hours ago: seqs 0..3; two hours ago: 4, 5, then 8 (6 and 7 lost); now: 9
+    clock = T0 - 3 * H;
+    for (let s = 0; s < 4; s++) city.voltage(gw1, 230, clock, s);
+    clock = T0 - 2 * H;
+    for (const s of [4, 5, 8]) city.voltage(gw1, 230, clock, s);
+    clock = T0;
+    city.voltage(gw1, 230, clock, 9);
+    const { status, body } = await get('/api/hub/completeness/hourly');
+    expect(status).toBe(200);
+    expect(body.hours).toBe(24);
+    expect(body.from).toBe(T0 - 23 * H);
+    expect(body.districts.map((d: { district: string }) => d.district)).toEqual(['dongcheng', 'xicheng']);
+    const dc = body.districts[0];
+    expect(dc.buckets).toHaveLength(24);
+    const byHour = (t: number) => dc.buckets.find((b: { hour: number }) => b.hour === t);
+    expect(byHour(T0 - 3 * H)).toMatchObject({ received: 4, expected: 4, gaps: 0, ratio: 1 });
+    expect(byHour(T0 - 2 * H)).toMatchObject({ received: 3, expected: 5, gaps: 2, ratio: 0.6 });
+    expect(byHour(T0 - H)).toMatchObject({ received: 0, expected: 0, ratio: null });
+    expect(byHour(T0)).toMatchObject({ received: 1, expected: 1, ratio: 1 });
+    expect(dc.total).toMatchObject({ received: 8, expected: 10, gaps: 2, ratio: 0.8 });
+    // a district with nothing in the window still has its 24 empty hours
+    expect(body.districts[1].buckets.every((b: { ratio: unknown }) => b.ratio === null)).toBe(true);
+    // narrower windows and one district; bad values refused
+    const one = (await get('/api/hub/completeness/hourly?hours=3&district=dongcheng')).body;
+    expect(one.districts).toHaveLength(1);
+    expect(one.districts[0].buckets.map((b: { received: number }) => b.received)).toEqual([3, 0, 1]);
+    for (const q of ['hours=0', 'hours=169', 'hours=x', 'district=Bad%20Id']) {
+      const r = await get(`/api/hub/completeness/hourly?${q}`);
+      expect([q, r.status, r.body.code]).toEqual([q, 400, 'GZ_QUERY_INVALID']);
+    }
   });
 
   it('serves the recent values of a point, bad readings as null, bounded by the ring', async () => {
@@ -122,6 +189,8 @@ describe('hub API', () => {
       measurement: 'energy_meter',
       point: 'voltage_l1',
       unit: 'V',
+      symbol: 'V',
+      decimals: 1,
       every: null,
     });
     // ring of 5: the two oldest are gone

@@ -110,9 +110,11 @@ export {
   topicMatches,
   WireReading,
 } from './contract/index.js';
+/** The device model: relations between a profile's points (simulators, plausibility checks). */
+/** Display rules both pages share: unit symbols for UCUM codes, decimals from a point's resolution. */
+export * from './display/index.js';
 export { loadProfileFile, type ProfileResult, parseProfile } from './loader/load-profile.js';
 export { ProfileError, type ProfileErrorCode } from './loader/profile-error.js';
-/** The device model: relations between a profile's points (simulators, plausibility checks). */
 export * from './model/index.js';
 export { PROFILE_SCHEMA_FILE, profileJsonSchema, profileJsonSchemaText } from './profile-json-schema.js';
 export {

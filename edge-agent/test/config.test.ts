@@ -219,6 +219,35 @@ devices:
   });
 });
 
+describe('the MQTT user and the gateway it publishes for', () => {
+  const cfg = (user: string) => `gateway: gw-haidian-01
+district: haidian
+devices: []
+delivery:
+  mqtt: { url: "mqtts://hub:8883", username: ${user}, password: "\${ENV:PW}" }
+`;
+
+  it('warns when the user is not named after the gateway (a config copied from another gateway)', () => {
+    const r = parseConfig(cfg('dc-gw-01'), 'gw.yaml', { env: { PW: 'x' } });
+    expect(r.problems).toEqual([]);
+    expect(r.warnings.map((w) => `${w.line}:${w.path}`)).toEqual(['5:delivery.mqtt.username']);
+    expect(r.warnings[0]?.message).toBe(
+      'user "dc-gw-01" is not this gateway\'s id "gw-haidian-01": the broker lets a gateway user publish only under its own ' +
+        'gz/v1/{district}/{gateway}/, and its convention is one user per gateway named after it ' +
+        '(ganzhi-broker user add gw-haidian-01 --role gateway --district haidian --gateway gw-haidian-01); ' +
+        'unless "dc-gw-01" was added with --district haidian --gateway gw-haidian-01, every publish is denied',
+    );
+  });
+
+  it('says nothing when the user is the gateway, or comes from a reference it cannot see', () => {
+    expect(parseConfig(cfg('gw-haidian-01'), 'gw.yaml', { env: { PW: 'x' } }).warnings).toEqual([]);
+    const ref = parseConfig(cfg('"${ENV:MQTT_USER}"'), 'gw.yaml', {
+      env: { PW: 'x', MQTT_USER: 'gw-haidian-01' },
+    });
+    expect(ref.warnings).toEqual([]);
+  });
+});
+
 describe('config.sample.yaml', () => {
   it('validates against the builtin profiles once its secret is in the environment', () => {
     const file = join(ws, 'config.sample.yaml');

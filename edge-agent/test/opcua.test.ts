@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { type Profile, ProfileRegistry, type Value } from '@ganzhi/device-profiles';
 import { startOpcuaServer } from '@ganzhi/simulators';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir, waitFor } from '../../test-support/process.js';
+import { freePort, tempDir, waitFor } from '../../test-support/process.js';
 import type { DriverReading } from '../src/drivers/driver.js';
 import { OpcuaDriver } from '../src/drivers/opcua/opcua-driver.js';
 import type { OpcuaSettings } from '../src/drivers/opcua/options.js';
@@ -246,6 +246,25 @@ describe('OPC UA driver against the simulator', () => {
     );
     expect(r.stdout).toMatch(new RegExp(`ns=\\d+ +${ns}`));
     expect(r.stdout).toMatch(/Variable .*Flow .* Double = [\d.]+ \[Good\]/);
+    // node-opcua's own chatter is not for the engineer at the probe (--verbose shows it)
+    expect(r.stderr).not.toMatch(/NODE-OPCUA-W27|security-revert|Creating default certificate/);
+  }, 40_000);
+
+  it('probe opcua says what to check when nothing accepts the connection', async () => {
+    const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+    const closed = await freePort();
+    const r = await promisify(execFile)(
+      process.execPath,
+      [cli, 'probe', 'opcua', `opc.tcp://127.0.0.1:${closed}`],
+      {
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+    ).catch((e: { stdout: string; stderr: string; code: number }) => e);
+    expect(r.stdout).toContain(
+      `(ECONNREFUSED) — nothing accepts connections at 127.0.0.1:${closed}: is the device (or its serial server) switched on`,
+    );
+    expect(r.stderr).not.toMatch(/NODE-OPCUA-W27/);
   }, 40_000);
 
   it('liveness watchdog: a server that goes silent without closing is detected, shown as bad, and rebuilt', async () => {

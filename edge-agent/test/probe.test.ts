@@ -67,6 +67,28 @@ describe('ganzhi-agent probe modbus', () => {
     }
   });
 
+  it('says what to check when nothing accepts the connection (ECONNREFUSED)', async () => {
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', () => r()));
+    const port = (closed.address() as { port: number }).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    const r = await run('modbus', `tcp://127.0.0.1:${port}`, '--unit', '1', '--timeout', '500');
+    expect(r.code).toBe(1);
+    expect(r.out).toContain(
+      `error: connection: ECONNREFUSED — nothing accepts connections at 127.0.0.1:${port}: is the device (or its serial server) switched on`,
+    );
+    expect(r.out).toMatch(/is the port right \(Modbus TCP 502, .*firewall/);
+  });
+
+  it('names the profiles it knows when --profile is not one of them', async () => {
+    const r = await run('modbus', `tcp://127.0.0.1:${server.port}`, '--profile', 'eastron-sdm360');
+    expect(r.code).not.toBe(0);
+    expect(r.out).toMatch(
+      /unknown profile "eastron-sdm360" \(known: [a-z0-9-, ]*eastron-sdm120, eastron-sdm630, /,
+    );
+    expect(r.out).toContain('your own with --profile-dir DIR');
+  });
+
   it('names the fault when the device answers with an exception', async () => {
     const r = await run(
       'modbus',

@@ -126,4 +126,25 @@ describe('CompletenessTracker', () => {
     const t = new CompletenessTracker(old as never);
     expect(t.figures()[0]).toMatchObject({ received: 8, missing: 2, resets: 0 });
   });
+
+  it('answers per hour over a window: received and gaps opened in each hour, per gateway', () => {
+    const H = 3_600_000;
+    const t0 = 100 * H;
+    const t = new CompletenessTracker();
+    // hour 0: seqs 0..9; hour 1: 10..14 then 18,19 (three skipped); hour 2: 15 arrives late
+    for (let s = 0; s < 10; s++) t.observe('d1', 'gw', 'st', s, t0 + s * 1000);
+    for (const s of [10, 11, 12, 13, 14, 18, 19]) t.observe('d1', 'gw', 'st', s, t0 + H + s * 1000);
+    t.observe('d1', 'gw', 'st', 15, t0 + 2 * H);
+    t.observe('d2', 'gw2', 'x', 0, t0 + H);
+    expect(t.hourly({ from: t0 - 5 * H, to: t0 + 3 * H, district: 'd1' })).toEqual([
+      { district: 'd1', gateway: 'gw', hour: t0, received: 10, gapsOpened: 0, duplicates: 0, late: 0 },
+      { district: 'd1', gateway: 'gw', hour: t0 + H, received: 7, gapsOpened: 3, duplicates: 0, late: 0 },
+      { district: 'd1', gateway: 'gw', hour: t0 + 2 * H, received: 1, gapsOpened: 0, duplicates: 0, late: 1 },
+    ]);
+    // `from` inside an hour counts that whole hour; `to` excludes the hour starting there
+    expect(t.hourly({ from: t0 + H + 5, to: t0 + 2 * H }).map((f) => [f.district, f.hour])).toEqual([
+      ['d1', t0 + H],
+      ['d2', t0 + H],
+    ]);
+  });
 });

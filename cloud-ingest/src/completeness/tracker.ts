@@ -93,7 +93,19 @@ export interface GatewayFigures extends StreamFigures {
   lastSeen: number;
 }
 
-const HOUR = 3_600_000;
+/** One gateway's counts in one hour of receive time. */
+export interface HourFigures {
+  district: string;
+  gateway: string;
+  /** the hour's start, ms since the epoch */
+  hour: number;
+  received: number;
+  gapsOpened: number;
+  duplicates: number;
+  late: number;
+}
+
+export const HOUR = 3_600_000;
 const KEEP_HOURS = 7 * 24;
 const MAX_RANGES = 10_000;
 
@@ -342,6 +354,42 @@ export class CompletenessTracker {
     return [...byGw.values()].sort((a, b) =>
       a.district === b.district ? (a.gateway < b.gateway ? -1 : 1) : a.district < b.district ? -1 : 1,
     );
+  }
+
+  /**
+   * Per gateway and hour of receive time over [from, to): batches received, gaps opened,
+   * duplicates and late arrivals in that hour (hours with nothing are absent). A late batch
+   * counts in the hour it arrived, its gap in the hour the gap opened.
+   */
+  hourly(filter: { from: number; to: number; district?: string }): HourFigures[] {
+    const from = Math.floor(filter.from / HOUR) * HOUR;
+    const byKey = new Map<string, HourFigures>();
+    for (const s of this.streams.values()) {
+      if (filter.district !== undefined && s.district !== filter.district) continue;
+      for (const [h, b] of Object.entries(s.hours)) {
+        const hour = Number(h);
+        if (hour < from || hour >= filter.to) continue;
+        const k = `${s.district}/${s.gateway}/${h}`;
+        let f = byKey.get(k);
+        if (!f) {
+          f = {
+            district: s.district,
+            gateway: s.gateway,
+            hour,
+            received: 0,
+            gapsOpened: 0,
+            duplicates: 0,
+            late: 0,
+          };
+          byKey.set(k, f);
+        }
+        f.received += b.received;
+        f.gapsOpened += b.gapsOpened;
+        f.duplicates += b.duplicates;
+        f.late += b.late;
+      }
+    }
+    return [...byKey.values()].sort((a, b) => a.hour - b.hour);
   }
 
   state(): TrackerState {

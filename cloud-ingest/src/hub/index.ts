@@ -6,15 +6,18 @@ export { buildOverview } from './overview.js';
 export { renderHubPage } from './page.js';
 export type { HubPluginOptions } from './plugin.js';
 export { hubPlugin } from './plugin.js';
+export { builtinProfiles, displayOf, type ProfileLookup } from './point-display.js';
 export type {
   DeviceLiveState,
   GatewayLiveState,
   HubCompleteness,
   HubDevice,
   HubGateway,
+  HubHourCompleteness,
   HubPoint,
   HubSource,
   Sample,
   SeriesRequest,
 } from './source.js';
 export { storeSeries } from './store-series.js';
+export { buildTrend } from './trend.js';

@@ -15,10 +15,19 @@ import type {
   TopicIds,
 } from '@ganzhi/device-profiles/contract';
 import { CompletenessTracker } from '../completeness/tracker.js';
+import { builtinProfiles, displayOf, type ProfileLookup } from './point-display.js';
 import { RateCounter } from './rate.js';
 import { bucketMean } from './ring.js';
 import { RingStore } from './ring-store.js';
-import type { HubCompleteness, HubDevice, HubGateway, HubSource, Sample, SeriesRequest } from './source.js';
+import type {
+  HubCompleteness,
+  HubDevice,
+  HubGateway,
+  HubHourCompleteness,
+  HubSource,
+  Sample,
+  SeriesRequest,
+} from './source.js';
 
 export interface MemoryHubSourceOptions {
   /** clock, ms (default Date.now) */
@@ -40,6 +49,8 @@ export interface MemoryHubSourceOptions {
   tracker?: CompletenessTracker;
   /** the embedded store's query; when given, no rings are kept */
   series?: (q: SeriesRequest) => Promise<Sample[]> | Sample[];
+  /** profiles by id, for units and decimals (default: the builtin library) */
+  profiles?: ProfileLookup;
 }
 
 export interface MemoryHubSource extends HubSource {
@@ -74,6 +85,7 @@ export function createMemoryHubSource(opts: MemoryHubSourceOptions = {}): Memory
   const ownTracker = opts.tracker === undefined;
   const tracker = opts.tracker ?? new CompletenessTracker();
   const rateWindow = opts.rateWindowSec ?? 10;
+  const profiles = opts.profiles ?? builtinProfiles;
   const gateways = new Map<string, HubGateway>();
   const devices = new Map<string, HubDevice>();
   const rings = new RingStore(ringSize, maxSeries);
@@ -148,7 +160,14 @@ export function createMemoryHubSource(opts: MemoryHubSourceOptions = {}): Memory
       const d = device(ids);
       d.model = m.profile;
       d.measurement = m.measurement;
-      const fromMeta = m.points.map((p) => ({ name: p.name, type: p.type, unit: p.unit, access: p.access }));
+      const profile = profiles(m.profile);
+      const fromMeta = m.points.map((p) => ({
+        name: p.name,
+        type: p.type,
+        unit: p.unit,
+        access: p.access,
+        ...displayOf(p, profile),
+      }));
       const known = new Set(fromMeta.map((p) => p.name));
       const before = d.points.length;
       d.points = [...fromMeta, ...d.points.filter((p) => !known.has(p.name))];
@@ -190,7 +209,17 @@ export function createMemoryHubSource(opts: MemoryHubSourceOptions = {}): Memory
           d.points.length < maxPoints &&
           (gatewayPoints.get(gk) ?? 0) < maxGatewayPoints
         ) {
-          d.points.push({ name: r.point, type: '', unit: r.unit ?? '', access: '' });
+          const type = typeof r.value === 'number' ? 'float' : typeof r.value === 'boolean' ? 'boolean' : '';
+          d.points.push({
+            name: r.point,
+            type: '',
+            unit: r.unit ?? '',
+            access: '',
+            ...displayOf(
+              { name: r.point, type, unit: r.unit ?? '' },
+              d.model ? profiles(d.model) : undefined,
+            ),
+          });
           names.add(r.point);
           addGatewayPoints(ids, 1);
         }
@@ -221,6 +250,19 @@ export function createMemoryHubSource(opts: MemoryHubSourceOptions = {}): Memory
         gaps: g.gapsOpened,
         duplicates: g.duplicates,
         late: g.late,
+      }));
+    },
+
+    completenessHourly({ from, to }): HubHourCompleteness[] {
+      return tracker.hourly({ from, to }).map((h) => ({
+        district: h.district,
+        gateway: h.gateway,
+        hour: h.hour,
+        received: h.received,
+        expected: h.received + h.gapsOpened,
+        gaps: h.gapsOpened,
+        duplicates: h.duplicates,
+        late: h.late,
       }));
     },
 

@@ -39,6 +39,7 @@ export function buildOverview(source: HubSource, windowMs: number): Overview {
         completeness: zeroCompleteness(),
         pointsPerSecond: 0,
         gateways: [],
+        attention: [],
       };
       districts.set(name, d);
     }
@@ -79,7 +80,18 @@ export function buildOverview(source: HubSource, windowMs: number): Overview {
   }
   for (const dev of source.devices()) {
     gwRow(dev.district, dev.gateway).devices[dev.state]++;
-    district(dev.district).deviceCounts[dev.state]++;
+    const d = district(dev.district);
+    d.deviceCounts[dev.state]++;
+    if (dev.state === 'down' || dev.state === 'degraded') {
+      d.attention.push({
+        gateway: dev.gateway,
+        device: dev.device,
+        model: dev.model,
+        state: dev.state,
+        since: dev.since,
+        lastError: dev.lastError,
+      });
+    }
   }
   for (const c of source.completeness({ from, to })) {
     addCompleteness(gwRow(c.district, c.gateway).completeness, c);
@@ -96,6 +108,11 @@ export function buildOverview(source: HubSource, windowMs: number): Overview {
   const sorted = [...districts.values()].sort((a, b) => (a.district < b.district ? -1 : 1));
   for (const d of sorted) {
     d.gateways.sort((a, b) => (a.gateway < b.gateway ? -1 : 1));
+    d.attention.sort(
+      (a, b) =>
+        (a.state === b.state ? 0 : a.state === 'down' ? -1 : 1) ||
+        (a.gateway === b.gateway ? (a.device < b.device ? -1 : 1) : a.gateway < b.gateway ? -1 : 1),
+    );
     for (const g of d.gateways) d.gatewayCounts[g.state]++;
     for (const k of ['online', 'offline', 'unknown'] as const) totals.gatewayCounts[k] += d.gatewayCounts[k];
     for (const k of ['up', 'degraded', 'down', 'unknown'] as const)

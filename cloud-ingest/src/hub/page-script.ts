@@ -31,12 +31,20 @@ export const PAGE_SCRIPT = `
   function qs(o) {
     return Object.keys(o).map(function (k) { return encodeURIComponent(k) + '=' + encodeURIComponent(o[k]); }).join('&');
   }
-  function fmtTime(ms) { return new Date(ms).toLocaleTimeString([], { hour12: false }); }
-  function fmtVal(v) {
+  var F = gzFormat;
+  var fmtTime = F.clock;
+  var STATE_ORDER = { down: 0, degraded: 1, unknown: 2, up: 3 };
+  /** a figure that is not a point's value (points/s, axis of an unknown point): at most 3 significant decimals */
+  function fmtVal(v, decimals) {
     if (v === null || v === undefined) return '—';
     var a = Math.abs(v);
-    if (a !== 0 && (a >= 1e6 || a < 1e-3)) return v.toExponential(3);
-    return String(Number(v.toPrecision(6)));
+    if (decimals === undefined && a !== 0 && (a >= 1e6 || a < 1e-3)) return v.toExponential(3);
+    return F.number(v, decimals === null ? undefined : decimals);
+  }
+  /** a point's value and unit as people read them: "230.5 V", "12.0 °C", "true" */
+  function withUnit(v, p) {
+    var t = F.number(v, p.decimals === null ? undefined : p.decimals);
+    return p.symbol ? t + ' ' + p.symbol : t;
   }
   function ago(now, ms) {
     if (ms === null || ms === undefined) return '—';
@@ -69,17 +77,62 @@ export const PAGE_SCRIPT = `
   function showAlert(msg) { var a = $('alert'); a.textContent = msg || ''; a.className = msg ? 'show' : ''; }
 
   function renderTotals(o) {
-    var t = o.totals, root = $('totals');
+    var t = o.totals, root = $('totals'), dc = t.deviceCounts;
+    var devices = dc.up + dc.degraded + dc.down + dc.unknown;
     root.replaceChildren(
       el('span', {}, [el('b', { text: String(t.gatewayCounts.online) }),
         document.createTextNode(' / ' + (t.gatewayCounts.online + t.gatewayCounts.offline + t.gatewayCounts.unknown) + ' gateways online')]),
-      el('span', {}, [el('b', { text: String(t.deviceCounts.up) }), document.createTextNode(' devices up')]),
-      el('span', {}, [el('b', { text: fmtVal(t.pointsPerSecond) }), document.createTextNode(' points/s')]),
+      el('span', {}, [el('b', { text: String(dc.up) }), document.createTextNode(' / ' + devices + ' devices up')]),
+      el('span', { id: 'tot-attention' }, [countPill('down', dc.down), countPill('degraded', dc.degraded)]),
+      el('span', {}, [el('b', { text: fmtVal(t.pointsPerSecond, 1) }), document.createTextNode(' points/s')]),
       el('span', {}, [el('b', { text: pct(t.completeness) }), document.createTextNode(' complete (1 h)')])
     );
   }
 
-  function renderDistricts(o) {
+  /** Down and degraded devices of a district, down first: what needs a look. */
+  function attentionTable(o, d) {
+    if (d.attention.length === 0) return null;
+    var head = el('tr', {}, ['Device', 'State', 'Since', 'Gateway', 'Last error']
+      .map(function (h) { return el('th', { text: h }); }));
+    var rows = d.attention.map(function (a) {
+      return el('tr', { 'data-device': a.device, 'data-state': a.state }, [
+        el('td', { text: a.device + (a.model ? ' · ' + a.model : '') }),
+        el('td', {}, [pill(a.state, a.state)]),
+        el('td', { text: a.since ? fmtTime(a.since) + ' (' + ago(o.now, a.since) + ')' : '—' }),
+        el('td', { text: a.gateway }),
+        el('td', { class: 'err', text: a.lastError || '' })
+      ]);
+    });
+    return el('table', { class: 'attention' }, [el('caption', { text: 'Needs a look' }), el('thead', {}, [head]), el('tbody', {}, rows)]);
+  }
+
+  /** 24 bars, one per hour: completeness of the district's batches in that hour (receive time). */
+  function trendChart(t) {
+    var W = 480, H = 64, B = 14, n = t.buckets.length, bw = W / n;
+    var s = svg('svg', { class: 'trend', viewBox: '0 0 ' + W + ' ' + H, preserveAspectRatio: 'none', role: 'img',
+      'aria-label': 'completeness per hour, last ' + n + ' h', 'data-hours': n,
+      'data-ratio': t.total.ratio === null ? '' : t.total.ratio });
+    s.appendChild(svg('line', { class: 'axis', x1: 0, y1: H - B, x2: W, y2: H - B }));
+    t.buckets.forEach(function (b, i) {
+      var r = b.ratio, h = r === null ? 0 : Math.max(2, (H - B - 2) * Math.max(0, Math.min(1, r)));
+      var bar = svg('rect', { x: (i * bw + 1).toFixed(1), y: (H - B - h).toFixed(1), width: Math.max(1, bw - 2).toFixed(1),
+        height: h.toFixed(1), class: r === null ? 'none' : r < 0.99 ? 'lowbar' : 'okbar',
+        'data-hour': b.hour, 'data-ratio': r === null ? '' : r });
+      bar.appendChild(svg('title', {}, fmtTime(b.hour).slice(0, 5) + ' · ' +
+        (r === null ? 'no batches' : pct(b) + ' (' + b.received + ' / ' + b.expected + ', gaps ' + b.gaps + ')')));
+      s.appendChild(bar);
+    });
+    [0, Math.floor(n / 2), n - 1].forEach(function (i, k) {
+      var b = t.buckets[i]; if (!b) return;
+      s.appendChild(svg('text', { x: (i * bw + (k === 2 ? bw : 0)).toFixed(1), y: H - 2, 'text-anchor': k === 2 ? 'end' : 'start' },
+        fmtTime(b.hour).slice(0, 5)));
+    });
+    return el('div', { class: 'trendbox' }, [
+      el('div', { class: 'k', text: 'Completeness per hour, last ' + n + ' h: ' + pct(t.total) +
+        (t.total.gaps ? ' · ' + t.total.gaps + ' gaps' : '') }), s]);
+  }
+
+  function renderDistricts(o, trend) {
     var root = $('districts');
     root.replaceChildren();
     if (o.districts.length === 0) {
@@ -98,7 +151,7 @@ export const PAGE_SCRIPT = `
           c.ratio !== null && c.ratio < 0.99 ? 'low' : ''),
         stat('Gaps', String(c.gaps), c.gaps > 0 ? 'low' : ''),
         stat('Duplicates', String(c.duplicates)),
-        stat('Points/s', fmtVal(d.pointsPerSecond))
+        stat('Points/s', fmtVal(d.pointsPerSecond, 1))
       ]);
       var head = el('tr', {}, ['Gateway', 'State', 'Since', 'Devices', 'Received / expected', 'Gaps', 'Dup.']
         .map(function (h) { return el('th', { text: h }); }));
@@ -107,16 +160,18 @@ export const PAGE_SCRIPT = `
         return el('tr', { 'data-gateway': g.gateway, 'data-state': g.state }, [
           el('td', { text: g.gateway }),
           el('td', {}, [pill(g.state, g.state)]),
-          el('td', { text: ago(o.now, g.since), title: g.since ? new Date(g.since).toISOString() : '' }),
+          el('td', { text: ago(o.now, g.since), title: g.since ? fmtTime(g.since) : '' }),
           el('td', { text: g.devices.up + ' up / ' + (g.devices.up + g.devices.degraded + g.devices.down + g.devices.unknown) }),
           el('td', { text: gcpl.received + ' / ' + gcpl.expected + ' (' + pct(gcpl) + ')' }),
           el('td', { text: String(gcpl.gaps), class: gcpl.gaps > 0 ? 'low' : '' }),
           el('td', { text: String(gcpl.duplicates) })
         ]);
       });
-      var table = el('table', {}, [el('thead', {}, [head]), el('tbody', {}, rows)]);
-      root.appendChild(el('article', { class: 'card', 'data-district': d.district },
-        [el('h2', { text: d.district }), stats, table]));
+      var table = el('table', { class: 'gateways' }, [el('thead', {}, [head]), el('tbody', {}, rows)]);
+      var t = trend && trend.districts.filter(function (x) { return x.district === d.district; })[0];
+      var attention = d.deviceCounts.down + d.deviceCounts.degraded;
+      root.appendChild(el('article', { class: 'card' + (d.deviceCounts.down ? ' has-down' : attention ? ' has-degraded' : ''),
+        'data-district': d.district }, [el('h2', { text: d.district }), stats, t ? trendChart(t) : null, attentionTable(o, d), table]));
     });
   }
 
@@ -159,10 +214,13 @@ export const PAGE_SCRIPT = `
     var pad = (hi - lo) * 0.08; lo -= pad; hi += pad;
     function x(ts) { return L + (ts - s.from) / (s.to - s.from) * (W - L - R); }
     function y(v) { return T + (hi - v) / (hi - lo) * (H - T - B); }
+    // the point's decimals, more when the ticks are closer than its resolution
+    var step = (hi - lo) / 4, ad = s.decimals === null ? undefined : s.decimals;
+    if (ad !== undefined && step > 0 && step < Math.pow(10, -ad)) ad = Math.min(6, Math.ceil(-Math.log10(step)));
     for (var i = 0; i <= 4; i++) {
       var v = lo + (hi - lo) * i / 4;
       c.appendChild(svg('line', { class: 'grid', x1: L, y1: y(v), x2: W - R, y2: y(v) }));
-      c.appendChild(svg('text', { x: L - 6, y: y(v) + 4, 'text-anchor': 'end' }, fmtVal(Number(v.toPrecision(4)))));
+      c.appendChild(svg('text', { x: L - 6, y: y(v) + 4, 'text-anchor': 'end' }, fmtVal(v, ad)));
     }
     var seg = [];
     function flush() {
@@ -182,7 +240,7 @@ export const PAGE_SCRIPT = `
     var last = vals[vals.length - 1];
     c.setAttribute('data-last-ts', String(last.ts));
     c.setAttribute('data-last-value', String(last.value));
-    info.textContent = s.point + ': ' + fmtVal(last.value) + (s.unit ? ' ' + s.unit : '') + ' at ' + fmtTime(last.ts) +
+    info.textContent = s.point + ': ' + withUnit(last.value, s) + ' at ' + fmtTime(last.ts) +
       ' · ' + s.samples.length + ' samples' + (s.every ? ' (mean per ' + s.every / 1000 + ' s)' : '') + ' · ' + s.measurement;
   }
 
@@ -197,8 +255,9 @@ export const PAGE_SCRIPT = `
 
   async function update() {
     var o = await getJson('/api/hub/overview');
+    var trend = await getJson('/api/hub/completeness/hourly?hours=24');
     renderTotals(o);
-    renderDistricts(o);
+    renderDistricts(o, trend);
     var district = fill(sel.district, o.districts.map(function (d) { return { value: d.district, label: d.district }; }));
     var d = o.districts.filter(function (x) { return x.district === district; })[0];
     var gateway = fill(sel.gateway, (d ? d.gateways : []).map(function (g) {
@@ -207,13 +266,16 @@ export const PAGE_SCRIPT = `
     var device = '', point = '';
     if (district && gateway) {
       var devs = await getJson('/api/hub/devices?' + qs({ district: district, gateway: gateway }));
-      device = fill(sel.device, devs.devices.map(function (x) {
+      var byState = devs.devices.slice().sort(function (a, b) {
+        return (STATE_ORDER[a.state] - STATE_ORDER[b.state]) || (a.device < b.device ? -1 : 1);
+      });
+      device = fill(sel.device, byState.map(function (x) {
         return { value: x.device, label: x.device + (x.model ? ' · ' + x.model : '') + ' (' + x.state + ')' };
       }));
     } else fill(sel.device, []);
     if (device) {
       var pts = await getJson('/api/hub/points?' + qs({ district: district, gateway: gateway, device: device }));
-      point = fill(sel.point, pts.points.map(function (p) { return { value: p.name, label: p.name + (p.unit ? ' [' + p.unit + ']' : '') }; }));
+      point = fill(sel.point, pts.points.map(function (p) { return { value: p.name, label: p.name + (p.symbol ? ' (' + p.symbol + ')' : '') }; }));
     } else fill(sel.point, []);
     if (point) {
       var span = Number(sel.span.value);
@@ -238,6 +300,7 @@ export const PAGE_SCRIPT = `
       if (again) { again = false; schedule(); }
     });
   }
+  $('zone').textContent = 'times: ' + F.zone();
   Object.keys(sel).forEach(function (k) { sel[k].addEventListener('change', schedule); });
   setInterval(schedule, cfg.refreshMs);
   schedule();

@@ -4,13 +4,15 @@
  * page-script.ts; its <svg> carries data-count / data-last-ts / data-last-value and one
  * <circle data-ts data-value> per sample (up to 400) so tests and scrapers can read it.
  */
+import { PAGE_FORMAT_SCRIPT } from '@ganzhi/device-profiles';
 import { PAGE_SCRIPT } from './page-script.js';
 
 const STYLE = `
 :root { --bg:#f5f6f8; --card:#fff; --ink:#1d2330; --mute:#667085; --line:#d9dde5;
   --ok:#12805c; --warn:#b7791f; --bad:#c0362c; --unk:#8a94a6; --accent:#2457c5; }
 * { box-sizing: border-box; }
-body { margin:0; font:14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Noto Sans CJK SC", sans-serif;
+body { margin:0; font:14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Noto Sans CJK SC",
+  "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", "WenQuanYi Micro Hei", sans-serif;
   background:var(--bg); color:var(--ink); }
 header { display:flex; flex-wrap:wrap; align-items:baseline; gap:1.5rem; padding:.8rem 1.2rem; background:#1d2330; color:#fff; }
 header h1 { margin:0; font-size:1.15rem; font-weight:600; }
@@ -45,6 +47,13 @@ th { color:var(--mute); font-weight:500; font-size:.78rem; }
 #chart text { fill:var(--mute); font-size:11px; }
 #chartinfo { color:var(--mute); font-size:.85rem; min-height:1.2em; }
 .empty { color:var(--mute); font-style:italic; }
+#zone { color:#b9c0cc; font-size:.8rem; }
+.card.has-down { border-left:4px solid var(--bad); } .card.has-degraded { border-left:4px solid var(--warn); }
+table.attention { margin:.2rem 0 .6rem; } table.attention caption { text-align:left; font-weight:600; color:var(--bad); font-size:.85rem; padding:.2rem 0; }
+table.attention td.err { color:var(--bad); white-space:normal; }
+.trendbox { margin:.2rem 0 .6rem; } .trendbox .k { color:var(--mute); font-size:.75rem; }
+svg.trend { width:100%; height:64px; display:block; } svg.trend .axis { stroke:var(--line); }
+svg.trend .okbar { fill:var(--ok); } svg.trend .lowbar { fill:var(--bad); } svg.trend text { fill:var(--mute); font-size:10px; }
 `;
 
 export function renderHubPage(cfg: { refreshMs: number; windowMs: number }): string {
@@ -54,14 +63,14 @@ export function renderHubPage(cfg: { refreshMs: number; windowMs: number }): str
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Ganzhi hub</title>
+<title>Ganzhi 感知 hub</title>
 <style>${STYLE}</style>
 </head>
 <body>
 <header>
   <h1>Ganzhi 感知 — hub</h1>
   <div class="tot" id="totals"></div>
-  <div class="upd" id="updated">loading…</div>
+  <div class="upd"><span id="updated">loading…</span> · <span id="zone"></span></div>
 </header>
 <main>
   <div id="alert" role="alert"></div>
@@ -83,6 +92,7 @@ export function renderHubPage(cfg: { refreshMs: number; windowMs: number }): str
   </section>
 </main>
 <script type="application/json" id="cfg">${json}</script>
+<script>${PAGE_FORMAT_SCRIPT}</script>
 <script>${PAGE_SCRIPT}</script>
 </body>
 </html>

@@ -6,6 +6,7 @@
  *   GET /api/hub/devices     devices, optionally of one district / gateway
  *   GET /api/hub/points      the points of one device
  *   GET /api/hub/series      recent values of one point, for the chart
+ *   GET /api/hub/completeness/hourly   per district and hour, the last 24 h (`hours`, ≤ 168)
  *
  * Mount with `app.register(hubPlugin, { source })`. Errors are `{ code, message }`:
  * GZ_QUERY_INVALID (400), GZ_HUB_UNKNOWN_DEVICE (404), GZ_INTERNAL (500, details logged).
@@ -22,8 +23,11 @@ import {
   PointsReply,
   SeriesQuery,
   SeriesReply,
+  TrendQuery,
+  TrendReply,
 } from './schemas.js';
 import type { HubSource } from './source.js';
+import { buildTrend } from './trend.js';
 
 export interface HubPluginOptions {
   source: HubSource;
@@ -71,6 +75,12 @@ export const hubPlugin: FastifyPluginAsync<HubPluginOptions> = async (app, opts)
 
   app.get('/api/hub/overview', { schema: { response: { 200: Overview } } }, async () =>
     buildOverview(source, windowMs),
+  );
+
+  app.get<{ Querystring: TrendQuery }>(
+    '/api/hub/completeness/hourly',
+    { schema: { querystring: TrendQuery, response: { 200: TrendReply } } },
+    async (req) => buildTrend(source, req.query.hours ?? 24, req.query.district),
   );
 
   app.get<{ Querystring: DevicesQuery }>(
@@ -133,8 +143,18 @@ export const hubPlugin: FastifyPluginAsync<HubPluginOptions> = async (app, opts)
         to,
         ...(every === undefined ? {} : { every }),
       });
-      const unit = d.points.find((p) => p.name === q.point)?.unit ?? '';
-      return { measurement, point: q.point, unit, from, to, every: every ?? null, samples };
+      const p = d.points.find((x) => x.name === q.point);
+      return {
+        measurement,
+        point: q.point,
+        unit: p?.unit ?? '',
+        symbol: p?.symbol ?? '',
+        decimals: p?.decimals ?? null,
+        from,
+        to,
+        every: every ?? null,
+        samples,
+      };
     },
   );
 };

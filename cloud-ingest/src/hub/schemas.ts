@@ -48,6 +48,24 @@ export const GatewayRow = Type.Object({
 });
 export type GatewayRow = Static<typeof GatewayRow>;
 
+const DeviceState = Type.Union([
+  Type.Literal('up'),
+  Type.Literal('degraded'),
+  Type.Literal('down'),
+  Type.Literal('unknown'),
+]);
+
+/** A device that needs a look: down first, then degraded. */
+export const AttentionRow = Type.Object({
+  gateway: Type.String(),
+  device: Type.String(),
+  model: NullableString,
+  state: DeviceState,
+  since: NullableMs,
+  lastError: NullableString,
+});
+export type AttentionRow = Static<typeof AttentionRow>;
+
 export const DistrictRow = Type.Object({
   district: Type.String(),
   gatewayCounts: GatewayCounts,
@@ -55,6 +73,8 @@ export const DistrictRow = Type.Object({
   completeness: Completeness,
   pointsPerSecond: Type.Number(),
   gateways: Type.Array(GatewayRow),
+  /** the district's devices that are down or degraded, down first */
+  attention: Type.Array(AttentionRow),
 });
 export type DistrictRow = Static<typeof DistrictRow>;
 
@@ -80,12 +100,7 @@ export const DeviceRow = Type.Object({
   device: Type.String(),
   model: NullableString,
   measurement: NullableString,
-  state: Type.Union([
-    Type.Literal('up'),
-    Type.Literal('degraded'),
-    Type.Literal('down'),
-    Type.Literal('unknown'),
-  ]),
+  state: DeviceState,
   since: NullableMs,
   lastError: NullableString,
   lastSeen: NullableMs,
@@ -104,7 +119,17 @@ export const PointsReply = Type.Object({
   model: NullableString,
   measurement: NullableString,
   points: Type.Array(
-    Type.Object({ name: Type.String(), type: Type.String(), unit: Type.String(), access: Type.String() }),
+    Type.Object({
+      name: Type.String(),
+      type: Type.String(),
+      /** UCUM, as stored */
+      unit: Type.String(),
+      access: Type.String(),
+      /** the unit as people write it (°C, kWh, ppb); '' for none */
+      symbol: Type.String(),
+      /** decimals of the point's resolution; null when not a number */
+      decimals: Type.Union([Type.Integer(), Type.Null()]),
+    }),
   ),
 });
 export type PointsReply = Static<typeof PointsReply>;
@@ -129,12 +154,49 @@ export const SeriesReply = Type.Object({
   measurement: Type.String(),
   point: Type.String(),
   unit: Type.String(),
+  symbol: Type.String(),
+  decimals: Type.Union([Type.Integer(), Type.Null()]),
   from: Type.Number(),
   to: Type.Number(),
   every: NullableMs,
   samples: Type.Array(Type.Object({ ts: Type.Number(), value: Type.Union([Type.Number(), Type.Null()]) })),
 });
 export type SeriesReply = Static<typeof SeriesReply>;
+
+export const TrendQuery = Type.Object({
+  /** hours back from the current hour (default 24, at most 168: the tracker keeps 7 days) */
+  hours: Type.Optional(Type.Integer({ minimum: 1, maximum: 168 })),
+  district: Type.Optional(Id),
+});
+export type TrendQuery = Static<typeof TrendQuery>;
+
+export const TrendBucket = Type.Object({
+  /** the hour's start, ms since the epoch (receive time) */
+  hour: Type.Number(),
+  received: Type.Number(),
+  expected: Type.Number(),
+  gaps: Type.Number(),
+  duplicates: Type.Number(),
+  /** received / expected; null when nothing was expected in that hour */
+  ratio: Type.Union([Type.Number(), Type.Null()]),
+});
+export type TrendBucket = Static<typeof TrendBucket>;
+
+export const TrendReply = Type.Object({
+  now: Type.Number(),
+  /** the first hour's start; buckets run hourly from here, the last is the current hour */
+  from: Type.Number(),
+  hours: Type.Integer(),
+  districts: Type.Array(
+    Type.Object({
+      district: Type.String(),
+      /** over the whole window */
+      total: TrendBucket,
+      buckets: Type.Array(TrendBucket),
+    }),
+  ),
+});
+export type TrendReply = Static<typeof TrendReply>;
 
 export const ErrorReply = Type.Object({ code: Type.String(), message: Type.String() });
 export type ErrorReply = Static<typeof ErrorReply>;

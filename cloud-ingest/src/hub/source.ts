@@ -27,8 +27,13 @@ export interface HubGateway {
 export interface HubPoint {
   name: string;
   type: string;
+  /** UCUM, as in the data (`Cel`, `kW.h`, `[ppb]`) */
   unit: string;
   access: string;
+  /** what a person reads (`°C`, `kWh`, `ppb`; '' for booleans, labels, dimensionless) */
+  symbol: string;
+  /** decimals of the point's resolution (from its profile); null: not a number */
+  decimals: number | null;
 }
 
 export interface HubDevice {
@@ -63,6 +68,12 @@ export interface HubCompleteness {
   late: number;
 }
 
+/** One gateway's completeness in one hour of receive time. */
+export interface HubHourCompleteness extends HubCompleteness {
+  /** the hour's start, ms since the epoch */
+  hour: number;
+}
+
 export interface SeriesRequest {
   measurement: string;
   district: string;
@@ -88,6 +99,8 @@ export interface HubSource {
   devices(filter?: { district?: string; gateway?: string }): HubDevice[];
   /** per gateway, over [from, to) (implementations may round `from` down to their bucket size) */
   completeness(window: { from: number; to: number }): HubCompleteness[];
+  /** per gateway and hour of receive time over [from, to) (hours with nothing may be absent) */
+  completenessHourly(window: { from: number; to: number }): HubHourCompleteness[];
   /** readings per second over the recent past, per district (districts with no data may be absent) */
   pointsPerSecond(): Record<string, number>;
   /** recent values of one point, oldest first, from the embedded store or a bounded ring */

@@ -33,6 +33,7 @@ import {
   type PointOverride,
   PROTOCOL_DEVICE_FIELDS,
 } from './config-schema.js';
+import { mqttIdentityWarnings } from './mqtt-identity.js';
 import { inlineSecrets, resolveSecrets } from './secrets.js';
 
 export interface LoadOptions {
@@ -181,6 +182,7 @@ export function parseConfig(text: string, file: string, opts: LoadOptions = {}):
     }
     if (profile && endpoint && module && d.enabled !== false) usable.push({ d, profile, endpoint, module });
   });
+  if (opts.secrets !== 'keep') warnings.push(...mqttIdentityWarnings(config, at));
   if (problems.length > 0) return { file, config, devices: [], problems, warnings };
   const stateDir = resolve(baseDir, config.stateDir ?? 'state');
   const devices = usable.map(({ d, profile, endpoint, module }) =>

@@ -84,6 +84,14 @@ export interface DriverStatus {
   counters: DriverCounters;
 }
 
+/** Where a point is read, as the driver actually addresses it (for the status page). */
+export interface PointAddress {
+  /** the stable form, e.g. `nsu=<the URI the server advertises>;s=Pump1.Flow` */
+  address: string;
+  /** the session's form when it differs, e.g. `ns=2;s=Pump1.Flow`, or why it cannot be read */
+  resolved?: string;
+}
+
 export interface Driver {
   readonly device: string;
   /** Opens the session. Rejects if the first connection fails; read() reconnects anyway. */
@@ -97,6 +105,8 @@ export interface Driver {
   delivered?(): void;
   status(): DriverStatus;
   close(): Promise<void>;
+  /** point name → address, where the driver rewrites the profile's (OPC UA namespace URIs) */
+  addresses?(): ReadonlyMap<string, PointAddress>;
 }
 
 /**

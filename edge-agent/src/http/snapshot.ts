@@ -2,6 +2,7 @@
  * What the local HTTP surface shows: a snapshot of acquisition and delivery, built on demand
  * (no per-poll work for it).
  */
+import { pointDecimals, pointUnitSymbol } from '@ganzhi/device-profiles';
 import type { DurableLog } from '@ganzhi/durable-log';
 import type { Clock } from '@ganzhi/runtime';
 import type { DeviceRuntime } from '../agent.js';
@@ -9,13 +10,21 @@ import type { Uplink } from '../delivery/uplink.js';
 
 export interface PointView {
   name: string;
+  /** the profile's unit, UCUM (`Cel`, `kW.h`, `[ppb]`) */
   unit: string;
+  /** what a person reads (`°C`, `kWh`, `ppb`; '' for booleans, labels and dimensionless) */
+  symbol: string;
+  /** decimals the point's resolution deserves (absent: not a number) */
+  decimals?: number;
   value: number | boolean | string | null;
   quality: string;
   reason?: string;
   ts: number;
   raw?: number[];
+  /** where it is read: `input:12`, or for OPC UA the node id in the namespace the server advertises */
   address?: string;
+  /** the session's form of the address (OPC UA `ns=2;s=…`), or why it cannot be read */
+  resolved?: string;
 }
 
 export interface DeviceView {
@@ -23,6 +32,7 @@ export interface DeviceView {
   profile: string;
   model: string;
   endpoint: string;
+  protocol: string;
   /** Modbus devices: the unit id on the line */
   unitId?: number;
   /** DL/T 645 and CJ/T 188 meters: the meter address on the bus; HJ 212 loggers: the MN */
@@ -63,19 +73,25 @@ function addressOf(p: DeviceRuntime['spec']['points'][number]): string | undefin
 export function deviceViews(src: AgentSources): DeviceView[] {
   return src.devices().map((d) => {
     const st = d.driver.status();
+    const addresses = d.driver.addresses?.();
     const points: PointView[] = d.spec.points.map((p) => {
       const r = d.last.get(p.name);
       const view: PointView = {
         name: p.name,
         unit: p.unit,
+        symbol: pointUnitSymbol(p),
         value: r?.value ?? null,
         quality: r?.quality ?? 'unknown',
         ts: r?.ts ?? 0,
       };
+      const decimals = pointDecimals(p);
+      if (decimals !== undefined) view.decimals = decimals;
       if (r?.reason !== undefined) view.reason = r.reason;
       if (r?.raw !== undefined) view.raw = r.raw;
-      const address = addressOf(p);
+      const driverAddress = addresses?.get(p.name);
+      const address = driverAddress?.address ?? addressOf(p);
       if (address !== undefined) view.address = address;
+      if (driverAddress?.resolved !== undefined) view.resolved = driverAddress.resolved;
       return view;
     });
     const v: DeviceView = {
@@ -83,6 +99,7 @@ export function deviceViews(src: AgentSources): DeviceView[] {
       profile: d.spec.profile.id,
       model: `${d.spec.profile.manufacturer} ${d.spec.profile.model}`,
       endpoint: d.spec.endpoint.url,
+      protocol: d.spec.protocol,
       ...(d.spec.protocol === 'modbus' ? { unitId: d.spec.unitId } : {}),
       ...(d.spec.protocol === 'dlt645' || d.spec.protocol === 'cjt188'
         ? { meterAddress: d.spec.address }

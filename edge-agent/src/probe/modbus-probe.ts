@@ -9,6 +9,7 @@ import { ModbusDriver } from '../drivers/modbus/modbus-driver.js';
 import { ModbusLine } from '../drivers/modbus/modbus-line.js';
 import type { ModbusDeviceSpec } from '../drivers/modbus/options.js';
 import { decodings, formatFloat, renderDecodings } from './decodings.js';
+import { withHint } from './hints.js';
 
 export interface ModbusProbeOptions {
   url: string;
@@ -77,12 +78,23 @@ async function probeRange(o: ModbusProbeOptions, line: ModbusLine): Promise<numb
 
 /** The reading's reason, with what to check when the device stays silent. */
 export function explain(reason: string, o: Pick<ModbusProbeOptions, 'url' | 'unit' | 'timeoutMs'>): string {
+  if (reason.startsWith('connection')) return withHint(reason, whereOf(o.url));
   if (reason !== 'timeout') return reason;
   const serial = /^(modbus-)?rtu:/.test(o.url);
   const check = serial
     ? 'the unit id, the baud rate and parity (they must match the device menu), and the A/B wiring'
     : "the unit id (behind a TCP gateway it selects the RS-485 device), and the gateway's serial settings";
   return `no answer from unit ${o.unit} within ${o.timeoutMs} ms: check ${check}`;
+}
+
+/** host:port of a TCP endpoint, the path of a serial one, for the hints. */
+function whereOf(url: string): string {
+  try {
+    const e = modbusEndpoint(url);
+    return e.scheme === 'modbus-rtu' ? e.path : `${e.host}:${e.port}`;
+  } catch {
+    return url;
+  }
 }
 
 async function probeProfile(

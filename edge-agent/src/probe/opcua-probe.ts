@@ -1,4 +1,5 @@
 /** `ganzhi-agent probe opcua`: browse a node's children with their data types and values. */
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import {
   AttributeIds,
@@ -12,6 +13,7 @@ import {
   type UserIdentityInfo,
   UserTokenType,
 } from 'node-opcua';
+import { withHint } from './hints.js';
 
 export interface OpcuaProbeOptions {
   url: string;
@@ -92,10 +94,34 @@ export async function probeOpcua(o: OpcuaProbeOptions): Promise<number> {
       await session.close().catch(() => undefined);
     }
   } catch (err) {
-    o.out(`error: ${(err as Error).message.split('\n')[0]}`);
+    let message = (err as Error).message.split('\n')[0] ?? '';
+    const where = o.url.replace(/^opc\.tcp:\/\//, '').replace(/\/.*$/, '');
+    // node-opcua hides the socket's error code ("The connection cannot be established …"):
+    // one plain TCP connect to the same address says which it was
+    if (/cannot be established/i.test(message)) {
+      const code = await tcpErrorCode(where);
+      if (code) message = `${message.replace(/\s+\.$/, '')} (${code})`;
+    }
+    o.out(`error: ${withHint(message, where)}`);
     return 1;
   } finally {
     await client.disconnect().catch(() => undefined);
     await certificateManager.dispose().catch(() => undefined);
   }
+}
+
+/** The error code of a plain TCP connection to host:port (undefined when it connects). */
+function tcpErrorCode(where: string): Promise<string | undefined> {
+  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(where);
+  if (!m) return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    const socket = connect({ host: m[1], port: Number(m[2]) });
+    const done = (code: string | undefined) => {
+      socket.destroy();
+      resolve(code);
+    };
+    socket.setTimeout(3000, () => done('ETIMEDOUT'));
+    socket.once('connect', () => done(undefined));
+    socket.once('error', (e: NodeJS.ErrnoException) => done(e.code));
+  });
 }

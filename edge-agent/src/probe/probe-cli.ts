@@ -11,7 +11,7 @@ const USAGE = `usage:
         [--unit 1] [--table holding|input|coil|discrete] [--range 0:20] [--timeout 1000]
         [--profile ID [--profile-dir DIR]]
   ganzhi-agent probe opcua opc.tcp://HOST:PORT [--browse NODE] [--security None|Sign|SignAndEncrypt]
-        [--user NAME --password-env VAR]
+        [--user NAME --password-env VAR] [--verbose (node-opcua's own messages too)]
   ganzhi-agent probe serial /dev/ttyS0|serial-tcp://HOST:PORT [--baud 9600] [--seconds 10] [--frames 50]
         [--profile ID [--profile-dir DIR]]
 ${NATIONAL_USAGE}
@@ -20,9 +20,25 @@ ${NATIONAL_USAGE}
 function profileOf(id: string | undefined, dir: string | undefined): Profile | undefined {
   if (!id) return undefined;
   const reg = dir ? ProfileRegistry.load([dir]).registry : undefined;
-  const p = reg?.get(id) ?? ProfileRegistry.load([builtinProfilesDir]).registry.get(id);
-  if (!p) throw new Error(`unknown profile "${id}"`);
+  const builtin = ProfileRegistry.load([builtinProfilesDir]).registry;
+  const p = reg?.get(id) ?? builtin.get(id);
+  if (!p) {
+    // as validate says it: the ids it knows, so a typo (eastron-sdm360) is seen at once
+    const known = [...new Set([...(reg?.ids() ?? []), ...builtin.ids()])].sort();
+    throw new Error(
+      `unknown profile "${id}" (known: ${known.join(', ') || 'none'}${dir ? '' : '; your own with --profile-dir DIR'})`,
+    );
+  }
   return p;
+}
+
+/** The OPC UA library's console output is dropped (the probe's own output goes to stdout directly). */
+function muteLibraryConsole(): void {
+  const drop = () => undefined;
+  console.log = drop;
+  console.info = drop;
+  console.debug = drop;
+  console.warn = drop;
 }
 
 export async function probe(args: string[]): Promise<number> {
@@ -52,6 +68,7 @@ export async function probe(args: string[]): Promise<number> {
       baud: { type: 'string', default: '9600' },
       seconds: { type: 'string', default: '10' },
       frames: { type: 'string', default: '50' },
+      verbose: { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -81,6 +98,10 @@ export async function probe(args: string[]): Promise<number> {
       });
     }
     case 'opcua': {
+      // node-opcua prints its own chatter ("Creating default certificate … please wait", the
+      // [NODE-OPCUA-W27] note on RSA PKCS#1 v1.5 in Node ≥ 20) with console.*: not for the
+      // engineer at the probe — shown with --verbose
+      if (!v.verbose) muteLibraryConsole();
       const { probeOpcua } = await import('./opcua-probe.js');
       const password = v['password-env'] ? process.env[v['password-env']] : undefined;
       return probeOpcua({

@@ -4,6 +4,7 @@ import { parseSerialEndpoint } from '../drivers/serial/endpoint.js';
 import { checkFrame, ETX, parseFrame, STX } from '../drivers/serial/frame-parser.js';
 import { createFramer } from '../drivers/serial/framer.js';
 import { openSerialStream } from '../drivers/serial/index.js';
+import { withHint } from './hints.js';
 
 export interface SerialProbeOptions {
   target: string;
@@ -56,7 +57,7 @@ export async function probeSerial(o: SerialProbeOptions): Promise<number> {
     };
     const timer = setTimeout(done, o.seconds * 1000);
     stream.on('error', (err) => {
-      o.out(`error: ${err.message}`);
+      o.out(`error: ${withHint(err.message, endpoint.url)}`);
       done();
     });
     stream.on('close', done);

@@ -35,8 +35,21 @@ export class LineDownError extends Error {
   }
 }
 
+/**
+ * A reply that answers something else than the request on the line: another unit, a
+ * transaction id the agent never sent. The request fails as `bad frame`; the detail is logged.
+ */
+export class FrameFault extends Error {
+  readonly code = 'GZ_AGENT_MODBUS_FRAME';
+  constructor(detail: string) {
+    super(`bad frame: ${detail}`);
+    this.name = 'FrameFault';
+  }
+}
+
 export function classifyModbusError(err: unknown): ModbusFault {
   if (err instanceof LineDownError) return { kind: 'line', reason: err.message };
+  if (err instanceof FrameFault) return { kind: 'frame', reason: 'bad frame' };
   const e = err as {
     modbusCode?: unknown;
     errno?: unknown;

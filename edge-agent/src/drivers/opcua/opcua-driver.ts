@@ -30,6 +30,7 @@ import {
   type DriverContext,
   type DriverReading,
   type DriverStatus,
+  type PointAddress,
 } from '../driver.js';
 import { withTimeout } from '../timeout.js';
 import { clientApplicationUri } from './application-uri.js';
@@ -85,6 +86,29 @@ export class OpcuaDriver implements Driver {
     this.publishingMs = Math.max(50, Math.min(this.spec.pollIntervalMs, 1000));
     // a server sends a keep-alive after 3 empty publishing intervals
     this.watchdogMs = this.opts.watchdogMs ?? Math.max(3000, 4 * 3 * this.publishingMs);
+  }
+
+  /** The point's node id with the profile's namespace URI replaced by the server's (`opcua.namespaceUri`). */
+  private nodeIdOf(p: OpcuaPoint): string {
+    const nodeId = p.opcua.nodeId;
+    const profileUri = this.spec.profile.opcua?.namespaceUri;
+    const serverUri = this.opts.namespaceUri;
+    if (serverUri && profileUri && nodeId.startsWith(`nsu=${profileUri};`)) {
+      return `nsu=${serverUri};${nodeId.slice(profileUri.length + 5)}`;
+    }
+    return nodeId;
+  }
+
+  addresses(): ReadonlyMap<string, PointAddress> {
+    const s = this.current;
+    const out = new Map<string, PointAddress>();
+    for (const p of this.points) {
+      const a: PointAddress = { address: this.nodeIdOf(p) };
+      const resolved = s?.nodes.get(p.name) ?? s?.broken.get(p.name);
+      if (resolved !== undefined && resolved !== a.address) a.resolved = resolved;
+      out.set(p.name, a);
+    }
+    return out;
   }
 
   async connect(): Promise<void> {
@@ -242,14 +266,8 @@ export class OpcuaDriver implements Driver {
     const namespaces = await session.readNamespaceArray();
     const nodes = new Map<string, string>();
     const broken = new Map<string, string>();
-    const profileUri = this.spec.profile.opcua?.namespaceUri;
-    const serverUri = this.opts.namespaceUri;
     for (const p of this.points) {
-      let nodeId = p.opcua.nodeId;
-      if (serverUri && profileUri && nodeId.startsWith(`nsu=${profileUri};`)) {
-        nodeId = `nsu=${serverUri};${nodeId.slice(profileUri.length + 5)}`;
-      }
-      const r = resolveNodeId(nodeId, namespaces);
+      const r = resolveNodeId(this.nodeIdOf(p), namespaces);
       if (r.ok) nodes.set(p.name, r.nodeId);
       else broken.set(p.name, r.reason);
     }
