@@ -25,6 +25,8 @@ describe('schema/contract-v1/*.schema.json', () => {
   it('are the JSON Schemas generated from the TypeBox envelopes (run `npm run emit-schema -w device-profiles` if not)', () => {
     const files = contractJsonSchemaFiles();
     expect(Object.keys(files).sort()).toEqual([
+      'command-request.schema.json',
+      'command-result.schema.json',
       'data-batch.schema.json',
       'device-meta.schema.json',
       'device-status.schema.json',

@@ -8,6 +8,7 @@
  */
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { CommandRequest, CommandResult } from './commands.js';
 import {
   ENVELOPE_VERSION,
   ID_PATTERN,
@@ -142,6 +143,8 @@ export const CONTRACT_SCHEMAS: Record<string, TSchema> = {
   'gateway-state': GatewayState,
   'device-meta': DeviceMeta,
   'device-status': DeviceStatus,
+  'command-request': CommandRequest,
+  'command-result': CommandResult,
 };
 
 export type Decoded<T> = { ok: true; value: T } | { ok: false; error: string };

@@ -3,6 +3,24 @@
  * the JSON envelopes (schemas, decoders, encoders), the InfluxDB mapping and the JSON Schema
  * emission. docs/contract-v1.md describes it for other languages.
  */
+
+export {
+  COMMAND_ID_PATTERN,
+  COMMAND_LIMITS,
+  COMMAND_OUTCOMES,
+  CommandContractError,
+  type CommandOutcome,
+  CommandRequest,
+  CommandResult,
+  CommandWrite,
+  type DecodedCommand,
+  decodeCommandRequest,
+  decodeCommandResult,
+  encodeCommandRequest,
+  encodeCommandResult,
+  ISSUER_PATTERN,
+  PointOutcome,
+} from './commands.js';
 export {
   ENVELOPE_VERSION,
   ID_PATTERN,

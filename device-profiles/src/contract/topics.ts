@@ -6,7 +6,8 @@
  *   gz/v1/{district}/{gateway}/{device}/meta    retained  device profile id, version, points
  *   gz/v1/{district}/{gateway}/{device}/data    QoS 1     batch of readings with the stream sequence number
  *   gz/v1/{district}/{gateway}/{device}/status  retained  connection state, last error, counters
- *   gz/v1/{district}/{gateway}/{device}/cmd     QoS 1     commands to one device (point writes)
+ *   gz/v1/{district}/{gateway}/{device}/cmd     QoS 1     commands to one device (point writes, commands.ts)
+ *   gz/v1/{district}/{gateway}/{device}/result  QoS 1     the gateway's answer to a device command
  *
  * Ids (district, gateway, device) match ID_PATTERN (constants.ts), lower case, so they can
  * never contain MQTT wildcards or separators, and a device may not be called `state` or
@@ -22,9 +23,15 @@ export const TOPIC_PREFIX = `${TOPIC_ROOT}/${CONTRACT_VERSION}`;
 export const RESERVED_DEVICE_IDS: ReadonlySet<string> = new Set(['state', 'cmd']);
 
 export type GatewayTopicKind = 'state' | 'cmd';
-export type DeviceTopicKind = 'meta' | 'data' | 'status' | 'cmd';
+export type DeviceTopicKind = 'meta' | 'data' | 'status' | 'cmd' | 'result';
 export const GATEWAY_KINDS: ReadonlySet<string> = new Set<GatewayTopicKind>(['state', 'cmd']);
-export const DEVICE_KINDS: ReadonlySet<string> = new Set<DeviceTopicKind>(['meta', 'data', 'status', 'cmd']);
+export const DEVICE_KINDS: ReadonlySet<string> = new Set<DeviceTopicKind>([
+  'meta',
+  'data',
+  'status',
+  'cmd',
+  'result',
+]);
 
 export type ParsedTopic =
   | { scope: 'gateway'; district: string; gateway: string; kind: GatewayTopicKind }
