@@ -92,6 +92,35 @@ export interface PointAddress {
   resolved?: string;
 }
 
+/** One point to write: the profile point (already checked: writable, in range, right type). */
+export interface PointWrite {
+  point: Point;
+  /** engineering value, as the command gave it */
+  value: number | boolean | string;
+}
+
+export interface WriteOptions {
+  /** read each point back after writing and compare (contract: CommandRequest.readback) */
+  readback: boolean;
+  /** clock time (ms) after which the driver stops trying and answers `timeout` */
+  deadline: number;
+}
+
+/**
+ * What happened to one point of a write, as the driver saw it (the executor adds `rejected`,
+ * `expired` and `interrupted`, which never reach a driver). `raw` is what went on the wire:
+ * registers as unsigned 16-bit words in wire order, a coil state, or the OPC UA value.
+ */
+export interface WriteOutcome {
+  point: string;
+  outcome: 'ok' | 'rejected' | 'timeout' | 'device-exception' | 'readback-mismatch';
+  raw?: number[] | boolean | number | string;
+  readback?: number | boolean | string | null;
+  reason?: string;
+  /** Modbus exception code (e.g. `02`) or OPC UA status name (e.g. `BadNotWritable`) */
+  code?: string;
+}
+
 export interface Driver {
   readonly device: string;
   /** Opens the session. Rejects if the first connection fails; read() reconnects anyway. */
@@ -104,6 +133,12 @@ export interface Driver {
    */
   delivered?(): void;
   status(): DriverStatus;
+  /**
+   * Optional: writes points (commands, issue 15). One outcome per write, in order; never
+   * rejects for a device fault (the fault is the outcome). A driver without it cannot be
+   * commanded (the executor answers `rejected`).
+   */
+  write?(writes: readonly PointWrite[], opts: WriteOptions): Promise<WriteOutcome[]>;
   close(): Promise<void>;
   /** point name → address, where the driver rewrites the profile's (OPC UA namespace URIs) */
   addresses?(): ReadonlyMap<string, PointAddress>;
