@@ -9,7 +9,7 @@ import { createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs
 import { connect } from 'node:net';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadScenarioFile, simNamespaceUri } from '@ganzhi/simulators';
+import { agentDeviceOf, loadScenarioFile } from '@ganzhi/simulators';
 
 const root = resolve(import.meta.dirname, '..');
 const { values: args } = parseArgs({
@@ -133,47 +133,17 @@ async function getJson(url) {
 }
 
 // ---------------------------------------------------------------- agent configs from the scenario
-const AGENT_SCHEME = {
-  'modbus-tcp': 'modbus-tcp',
-  'modbus-rtu-tcp': 'modbus-rtutcp',
-  'serial-tcp': 'serial-tcp',
-  opcua: 'opc.tcp',
-  'dlt645-tcp': 'dlt645-tcp',
-  'cjt188-tcp': 'cjt188-tcp',
-  // an HJ 212 data logger connects out: the gateway listens on the scenario's port
-  hj212: 'hj212',
-};
-
 function agentConfigs(scenarioFile) {
   const loaded = loadScenarioFile(scenarioFile);
   const gateways = new Map();
   for (const d of loaded.devices) {
     if (!d.gateway || !d.district) continue;
-    const scheme = AGENT_SCHEME[d.endpoint.protocol];
-    if (!scheme) throw new Error(`${d.id}: the demo has no agent endpoint for ${d.endpoint.protocol}`);
     const key = `${d.district}/${d.gateway}`;
     if (!gateways.has(key))
       gateways.set(key, { district: d.district, gateway: d.gateway, devices: [], env: {} });
-    const host = d.endpoint.host ?? '127.0.0.1';
-    const dev = {
-      id: d.id,
-      profile: d.profile.id,
-      endpoint: `${scheme}://${host}:${d.endpoint.port}`,
-      ...(d.endpoint.protocol.startsWith('modbus') ? { unitId: d.unit } : {}),
-    };
-    if (d.endpoint.protocol === 'dlt645-tcp') dev.dlt645 = { address: d.address };
-    if (d.endpoint.protocol === 'cjt188-tcp') dev.cjt188 = { address: d.address };
-    if (d.endpoint.protocol === 'hj212') {
-      // the logger's password reaches the agent through its environment, never the config file
-      const env = `GZ_HJ212_PW_${d.id.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
-      dev.hj212 = { mn: d.mn, password: `\${ENV:${env}}` };
-      gateways.get(key).env[env] = d.pw;
-    }
-    if (d.endpoint.protocol === 'opcua') {
-      // the simulator serves each device instance in its own namespace
-      dev.opcua = { namespaceUri: simNamespaceUri(d, d.profile.opcua?.namespaceUri ?? '') };
-    }
-    gateways.get(key).devices.push(dev);
+    const { device, env } = agentDeviceOf(d, `${d.endpoint.host ?? '127.0.0.1'}:${d.endpoint.port}`);
+    gateways.get(key).devices.push(device);
+    Object.assign(gateways.get(key).env, env);
   }
   let i = 0;
   return [...gateways.values()].map((g) => {

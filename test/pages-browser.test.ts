@@ -18,7 +18,7 @@ import { join, resolve } from 'node:path';
 import { emptyConfig, type RunningBroker, startBroker } from '@ganzhi/broker';
 import { type Ingest, parseConfig as parseIngestConfig, startIngest } from '@ganzhi/cloud-ingest';
 import { type GatewayHandle, loadConfigFile, runGateway } from '@ganzhi/edge-agent';
-import { loadScenarioFile, Simulation, simNamespaceUri } from '@ganzhi/simulators';
+import { agentDeviceOf, loadScenarioFile, Simulation } from '@ganzhi/simulators';
 import pino from 'pino';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,13 +30,6 @@ const root = resolve(import.meta.dirname, '..');
 const shots = process.env.GZ_SCREENSHOT_DIR ? resolve(root, process.env.GZ_SCREENSHOT_DIR) : undefined;
 const UNPLUGGED = 'dc-em-004';
 const logger = pino({ level: 'silent' });
-
-const SCHEME: Record<string, string> = {
-  'modbus-tcp': 'modbus-tcp',
-  'modbus-rtu-tcp': 'modbus-rtutcp',
-  'serial-tcp': 'serial-tcp',
-  opcua: 'opc.tcp',
-};
 
 async function until<T>(
   what: string,
@@ -154,17 +147,10 @@ describe.skipIf(!browserPeer.ok)('the hub page and a gateway status page, from a
       if (!d.gateway || !d.district) continue;
       const info = sim.describe(d.id)!;
       const g = byGateway.get(d.gateway) ?? { district: d.district, devices: [] };
-      g.devices.push({
-        id: d.id,
-        profile: d.profile.id,
-        endpoint: info.address?.includes('://')
-          ? info.address
-          : `${SCHEME[d.endpoint.protocol]}://${info.address}`,
-        ...(d.endpoint.protocol.startsWith('modbus') ? { unitId: d.unit } : {}),
-        ...(d.endpoint.protocol === 'opcua'
-          ? { opcua: { namespaceUri: simNamespaceUri(d, d.profile.opcua?.namespaceUri ?? '') } }
-          : {}),
-      });
+      // the same device entries `npm start` writes; HJ 212 passwords come through the environment
+      const { device, env } = agentDeviceOf(d, info.address ?? '');
+      g.devices.push(device);
+      Object.assign(process.env, env);
       byGateway.set(d.gateway, g);
     }
     await Promise.all(

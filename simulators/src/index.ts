@@ -41,6 +41,7 @@ export { RelationChecker, type SampleInput, type Violation } from './model/plaus
 export { resolution } from './model/resolution.js';
 export * from './national.js';
 export * from './opcua/index.js';
+export { AGENT_SCHEME, type AgentDevice, agentDeviceOf } from './scenario/agent-devices.js';
 export {
   type DeviceInstance,
   endpointKey,
