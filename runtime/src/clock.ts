@@ -13,7 +13,10 @@ export interface Clock {
   clearTimeout(handle: TimerHandle): void;
 }
 
-/** The real clock. Its timers do not keep the process alive (`unref`): callers own their lifetime. */
+/**
+ * The real clock. Its timers are plain `setTimeout`s and keep the process alive while pending, as
+ * Node's do: a caller that must not hold the process open clears them when it closes.
+ */
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout: (fn, ms) => setTimeout(fn, ms),
