@@ -289,6 +289,29 @@ describe('results', () => {
   });
 });
 
+describe('commands and the per-gateway device limit', () => {
+  it('commands to made-up device ids do not use up the gateway’s device budget', async () => {
+    const { b } = await commandBroker((cfg) => {
+      cfg.limits.maxDevicesPerGateway = 3;
+    });
+    const ingest = await as(b, 'ingest');
+    const data = collect(ingest);
+    await subscribe(ingest, 'gz/v1/+/+/+/data');
+    const op = await as(b, 'op-north');
+    for (let i = 0; i < 10; i++)
+      await op.publishAsync(`gz/v1/north/gw-north/fake-${i}/cmd`, commandPayload(`fake-dev-${i}`), {
+        qos: 1,
+      });
+    const gw = await as(b, 'gw-north');
+    for (const dev of ['pm1', 'pm2', 'pm3'])
+      await gw.publishAsync(`gz/v1/north/gw-north/${dev}/data`, dev, { qos: 1 });
+    await data.until(3);
+    expect(data.got.map((m) => m.payload)).toEqual(['pm1', 'pm2', 'pm3']);
+    expect(b.metrics.gatewayLimitDrops).toBe(0);
+    expect(b.metrics.commandsStamped).toBe(10);
+  });
+});
+
 describe('retained commands', () => {
   it('are refused for everyone; a will on a command topic is refused at CONNECT; admin may only clear', async () => {
     const { b, lines } = await commandBroker();

@@ -112,8 +112,11 @@ export function createAclHooks(deps: AclHookDeps, states: ClientStates): AclHook
     if (decision === undefined) {
       // [MQTT-4.7.3-2] no U+0000 (Aedes already refuses wildcards and empty names)
       decision = isValidTopicName(topic) && publishAllowed(identity, topic) ? ALLOW : DENY;
-      if (decision === ALLOW && !limits.deviceAllowed(topic)) decision = DROP;
+      // a command names a device of someone else's gateway: it must not count against (nor be
+      // refused by) that gateway's device limit, or commands to made-up device ids would fill it
+      // and the gateway's own new devices would be dropped
       if (decision === ALLOW && isDeviceCommandTopic(topic)) decision = COMMAND;
+      if (decision === ALLOW && !limits.deviceAllowed(topic)) decision = DROP;
       if (cache.size >= maxCached) cache.clear();
       cache.set(topic, decision);
     }
