@@ -177,6 +177,26 @@ describe('who may command', () => {
   });
 });
 
+describe('operator client ids', () => {
+  it('are the user’s own forms; the gateways’ and the ingest’s reserved forms and other users’ ids are refused (CONNACK 5)', async () => {
+    const { b } = await commandBroker();
+    const connackOf = async (clientId: string) => {
+      try {
+        await as(b, 'op-north', { clientId });
+        return 0;
+      } catch (err) {
+        return (err as { code?: number }).code;
+      }
+    };
+    expect(await connackOf('op-north')).toBe(0);
+    expect(await connackOf('op-north.console')).toBe(0);
+    expect(await connackOf('gz-north-gw-north')).toBe(5);
+    expect(await connackOf('ganzhi-ingest-1')).toBe(5);
+    expect(await connackOf('hub.commands')).toBe(5);
+    expect(await connackOf('op-north-2')).toBe(5);
+  });
+});
+
 describe('issuer stamping', () => {
   it.each([0, 1, 2] as const)(
     'QoS %i: a forged issuer is overwritten and a forged onBehalfOf stripped, as the gateway receives them',
