@@ -7,6 +7,7 @@
  *                 [--ws-port 8080] [--http-port 9090] [--redis redis://127.0.0.1:6379] [--allow-anonymous]
  *                 [--data-dir /var/lib/ganzhi/broker [--sync full]]
  *   ganzhi-broker user add NAME --role gateway --district D [--gateway G] --users users.yaml < password.txt
+ *   ganzhi-broker user add NAME --role operator --districts north,east [--delegate] --users users.yaml < password.txt
  *   ganzhi-broker user remove NAME --users users.yaml
  *   ganzhi-broker user list --users users.yaml
  */
@@ -20,7 +21,8 @@ const USAGE = `usage:
   ganzhi-broker [--port N] [--host ADDR] [--tls-port N --cert FILE --key FILE [--ca FILE]] [--ws-port N]
                 [--http-port N] [--users FILE] [--allow-anonymous] [--redis URL] [--id ID] [--log-level L]
                 [--data-dir DIR [--sync normal|full]]   (sessions in DIR/broker.db; without it, in memory)
-  ganzhi-broker user add NAME --role gateway|ingest|viewer|admin [--district D --gateway G | --districts A,B]
+  ganzhi-broker user add NAME --role gateway|ingest|viewer|operator|admin
+                [--district D --gateway G | --districts A,B [--delegate]]
                 --users FILE [--password-file F | < stdin] [--no-password]
   ganzhi-broker user remove NAME --users FILE
   ganzhi-broker user list --users FILE`;
@@ -76,6 +78,7 @@ async function userMain(argv: string[]): Promise<void> {
       district: { type: 'string' },
       gateway: { type: 'string' },
       districts: { type: 'string' },
+      delegate: { type: 'boolean' },
       'password-file': { type: 'string' },
       'no-password': { type: 'boolean' },
     },
@@ -89,6 +92,7 @@ async function userMain(argv: string[]): Promise<void> {
       ...(values.district ? { district: values.district } : {}),
       ...(values.gateway ? { gateway: values.gateway } : {}),
       ...(values.districts ? { districts: values.districts } : {}),
+      ...(values.delegate ? { delegate: true } : {}),
       ...(values['password-file'] ? { passwordFile: values['password-file'] } : {}),
       ...(values['no-password'] ? { noPassword: true } : {}),
     },

@@ -65,6 +65,7 @@ export const ConfigSchema = Type.Object(
           gateway: Type.Optional(IdForms),
           ingest: Type.Optional(IdForms),
           viewer: Type.Optional(IdForms),
+          operator: Type.Optional(IdForms),
           admin: Type.Optional(IdForms),
           reserved: Type.Optional(
             Type.Object(
@@ -72,6 +73,7 @@ export const ConfigSchema = Type.Object(
                 gateway: Type.Optional(IdForms),
                 ingest: Type.Optional(IdForms),
                 viewer: Type.Optional(IdForms),
+                operator: Type.Optional(IdForms),
                 admin: Type.Optional(IdForms),
               },
               { additionalProperties: false, description: 'forms no other role may use' },

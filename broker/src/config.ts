@@ -175,6 +175,7 @@ function clientIdRules(file: BrokerConfigFile['clientIds']): ClientIdRules {
     gateway: roles.gateway ?? DEFAULT_CLIENT_ID_RULES.gateway,
     ingest: roles.ingest ?? DEFAULT_CLIENT_ID_RULES.ingest,
     viewer: roles.viewer ?? DEFAULT_CLIENT_ID_RULES.viewer,
+    operator: roles.operator ?? DEFAULT_CLIENT_ID_RULES.operator,
     admin: roles.admin ?? DEFAULT_CLIENT_ID_RULES.admin,
     reserved: { ...DEFAULT_CLIENT_ID_RULES.reserved, ...reserved },
   };

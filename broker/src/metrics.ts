@@ -27,6 +27,10 @@ export class BrokerMetrics {
   /** messages for devices beyond their gateway's limit (acknowledged, dropped) */
   gatewayLimitDrops = 0;
   queueDrops = 0;
+  /** device commands decoded and stamped with their issuer (issue 15) */
+  commandsStamped = 0;
+  /** device commands refused for an invalid payload (acknowledged, dropped) */
+  commandsRefused = 0;
 }
 
 export interface Gauges {
@@ -123,6 +127,15 @@ export function renderPrometheus(m: BrokerMetrics, g: Gauges): string {
   metric('gz_broker_queue_dropped_total', 'counter', 'Messages dropped because a client queue was full', [
     ['', m.queueDrops],
   ]);
+  metric(
+    'gz_broker_commands_total',
+    'counter',
+    'Device commands by what the broker did: stamped with their issuer and routed, or refused for an invalid payload (acknowledged, dropped)',
+    [
+      ['{result="stamped"}', m.commandsStamped],
+      ['{result="refused"}', m.commandsRefused],
+    ],
+  );
   if (g.gatewayLimits) {
     metric(
       'gz_broker_gateway_limit_dropped_total',

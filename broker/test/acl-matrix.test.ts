@@ -5,7 +5,17 @@
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningBroker } from '../src/index.js';
-import { closed, collect, connect, endAll, login, startTestBroker, subscribe, tcpUrl } from './helpers.js';
+import {
+  closed,
+  collect,
+  commandPayload,
+  connect,
+  endAll,
+  login,
+  startTestBroker,
+  subscribe,
+  tcpUrl,
+} from './helpers.js';
 
 let broker: RunningBroker;
 let admin: MqttClient;
@@ -51,7 +61,7 @@ const publishCases: [user: string, topic: string, allowed: boolean][] = [
   ['ingest', 'gz/v1/north/gw-north/cmd', false],
   ['viewer-north', 'gz/v1/north/gw-north/pm1/data', false],
   ['root', 'gz/v1/north/gw-north/cmd', true],
-  ['root', 'gz/v1/north/gw-north/pm1/cmd', true],
+  // device commands (…/{dev}/cmd) are decoded and stamped: test/commands.test.ts
   ['root', '$SYS/fake', false],
 ];
 
@@ -94,7 +104,8 @@ const subscribeCases: [user: string, filter: string, granted: boolean][] = [
   ['ingest', 'gz/v1/+/+/+/status', true],
   ['ingest', 'gz/v1/+/+/state', true],
   ['ingest', 'gz/v1/south/+/+/data', true],
-  ['ingest', 'gz/v1/+/+/+/cmd', false],
+  ['ingest', 'gz/v1/+/+/+/cmd', true], // the command audit (issue 15)
+  ['ingest', 'gz/v1/+/+/+/result', true],
   ['ingest', 'gz/v1/+/+/cmd', false],
   ['ingest', 'gz/v1/+/+/+/+', false],
   ['ingest', 'gz/v1/#', false],
@@ -136,15 +147,16 @@ describe('subscribe ACL', () => {
 
     await gwS.publishAsync('gz/v1/south/gw-south/pm1/data', 'south-data', { qos: 1 });
     await gwN.publishAsync('gz/v1/north/gw-north/pm1/data', 'north-data', { qos: 1 });
-    await admin.publishAsync('gz/v1/north/gw-north/pm1/cmd', 'north-cmd', { qos: 1 });
-    await admin.publishAsync('gz/v1/south/gw-south/pm1/cmd', 'south-cmd', { qos: 1 });
+    await admin.publishAsync('gz/v1/north/gw-north/pm1/cmd', commandPayload('north-cmd'), { qos: 1 });
+    await admin.publishAsync('gz/v1/south/gw-south/pm1/cmd', commandPayload('south-cmd'), { qos: 1 });
     await ingSeen.until(2);
     await viewerSeen.until(2);
     await gwSeen.until(1);
     await barrier();
     expect(ingSeen.got.map((m) => m.payload).sort()).toEqual(['north-data', 'south-data']);
-    expect(viewerSeen.got.map((m) => m.payload).sort()).toEqual(['north-cmd', 'north-data']);
-    expect(gwSeen.got.map((m) => m.payload)).toEqual(['north-cmd']);
+    const idOf = (p: string) => (p.startsWith('{') ? (JSON.parse(p) as { id: string }).id : p);
+    expect(viewerSeen.got.map((m) => idOf(m.payload)).sort()).toEqual(['north-cmd', 'north-data']);
+    expect(gwSeen.got.map((m) => idOf(m.payload))).toEqual(['north-cmd']);
     await endAll(ing, viewer, gwN, gwS);
   });
 });

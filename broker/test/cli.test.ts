@@ -66,6 +66,40 @@ describe('ganzhi-broker user', () => {
   });
 });
 
+describe('ganzhi-broker user add --role operator', () => {
+  it('stores the districts and the delegate flag, lists them, and refuses what an operator cannot be', async () => {
+    const dir = tempDir('ganzhi-broker-cli-op-');
+    const users = join(dir, 'users.yaml');
+    const add = (name: string, ...rest: string[]) =>
+      cli(['user', 'add', name, '--role', 'operator', ...rest, '--users', users], 'pw-operator-1\n');
+    expect((await add('op-north', '--districts', 'north,east')).code).toBe(0);
+    expect((await add('hub', '--districts', 'north,east', '--delegate')).code).toBe(0);
+    const list = await cli(['user', 'list', '--users', users]);
+    expect(list.stdout).toContain('op-north\toperator districts=north,east\n');
+    expect(list.stdout).toContain('hub\toperator districts=north,east delegate');
+    const text = readFileSync(users, 'utf8');
+    expect(text).toMatch(/hub:\n\s+role: operator\n\s+districts:\n\s+- north\n\s+- east\n\s+delegate: true/);
+    expect(text).not.toContain('pw-operator-1');
+
+    const noDistricts = await add('op-x');
+    expect(noDistricts.code).toBe(2);
+    expect(noDistricts.stderr).toMatch(/--districts a,b is required for the operator role/);
+    const badDistrict = await add('op-y', '--districts', 'North');
+    expect(badDistrict.code).toBe(2);
+    expect(badDistrict.stderr).toMatch(/--districts "North"/);
+    // the name becomes the issuer of its commands: the contract's issuer pattern
+    const badName = await add('op north', '--districts', 'north');
+    expect(badName.code).toBe(2);
+    expect(badName.stderr).toMatch(/issuer/);
+    const delegateViewer = await cli(
+      ['user', 'add', 'v', '--role', 'viewer', '--districts', 'north', '--delegate', '--users', users],
+      'pw-viewer-12\n',
+    );
+    expect(delegateViewer.code).toBe(2);
+    expect(delegateViewer.stderr).toMatch(/--delegate is for the operator role only/);
+  });
+});
+
 describe('ganzhi-broker', () => {
   it('starts from a config file, prints where it listens, serves, and stops on SIGTERM', async () => {
     const dir = tempDir('ganzhi-broker-cli-');

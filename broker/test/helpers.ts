@@ -23,6 +23,23 @@ export const USERS: Record<string, UserEntry> = {
   root: { role: 'admin' },
 };
 
+/**
+ * A command request of contract v1 (device-profiles/src/contract/commands.ts) as a publisher
+ * would send it: `id` (8+ characters), one write, expiring in a minute; `extra` adds or
+ * overrides fields (e.g. a forged `issuer`).
+ */
+export function commandPayload(id: string, extra: Record<string, unknown> = {}): string {
+  const now = Date.now();
+  return JSON.stringify({
+    v: 1,
+    id,
+    writes: [{ point: 'lamp', value: true }],
+    issued: now,
+    expires: now + 60_000,
+    ...extra,
+  });
+}
+
 export async function credentialsFor(users: Record<string, UserEntry>): Promise<CredentialsFile> {
   const out: CredentialsFile = { users: {} };
   for (const [name, e] of Object.entries(users)) {

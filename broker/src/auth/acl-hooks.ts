@@ -8,13 +8,29 @@
  * the topic: a message can reach a session only through a filter its identity may hold, so this
  * only ever refuses what a session stored before its rights changed, or what an older broker
  * stored (finding 1: a refused filter used to be stored) — and then removes it from the queue.
+ *
+ * Commands (issue 15): a device command that passes the ACL is decoded and stamped on its way in
+ * (command-stamp.ts; Aedes documents rewriting `packet.payload` in authorizePublish, docs/Aedes.md
+ * "Handler: authorizePublish"): the stamped payload is what is routed, stored for offline
+ * sessions and acknowledged. An invalid command is acknowledged and routed nowhere (like a
+ * message beyond its gateway's limit), so a bad payload from the hub does not cost it its
+ * session; a retained command is refused; a retained command an older broker kept is never
+ * delivered (authorizeForward).
  */
 import type { AedesOptions, AedesPublishPacket, PublishPacket, Subscription } from 'aedes';
 import type { ClientStates } from '../client-state.js';
 import type { BrokerMetrics } from '../metrics.js';
 import type { GatewayLimits } from '../security/gateway-limits.js';
 import type { SecurityLog } from '../security/security-log.js';
-import { publishAllowed, subscribeAllowed } from './acl.js';
+import {
+  commandPublishRefusal,
+  isCommandTopic,
+  isDeviceCommandTopic,
+  publishAllowed,
+  publishDenialReason,
+  subscribeAllowed,
+} from './acl.js';
+import { stampCommand } from './command-stamp.js';
 import { isValidFilter, isValidTopicName } from './topic-filter.js';
 
 export interface AclHookDeps {
@@ -36,6 +52,8 @@ const DENY = 0;
 const ALLOW = 1;
 /** allowed by the ACL, but the topic's device is beyond its gateway's limit: acknowledged, dropped */
 const DROP = 2;
+/** allowed by the ACL, a device command: decoded and stamped per message */
+const COMMAND = 3;
 
 /**
  * Where a dropped message goes instead of its topic: a `$` topic no filter with a wildcard matches
@@ -58,9 +76,10 @@ export function createAclHooks(deps: AclHookDeps, states: ClientStates): AclHook
   const maxCached = deps.maxCachedTopicsPerClient ?? 1024;
 
   const authorizePublish: AclHooks['authorizePublish'] = (client, packet: PublishPacket, cb) => {
-    // client is null for the will of a client that died on another broker: checked at its CONNECT.
+    // client is null for the will of a client that died on another broker: checked at its CONNECT
+    // (where a will on a command topic is refused; one stored by an older broker is refused here).
     if (client === null) {
-      cb(null);
+      cb(isCommandTopic(packet.topic) ? PUBLISH_DENIED : null);
       return;
     }
     const state = states.get(client);
@@ -93,11 +112,55 @@ export function createAclHooks(deps: AclHookDeps, states: ClientStates): AclHook
     if (decision === undefined) {
       // [MQTT-4.7.3-2] no U+0000 (Aedes already refuses wildcards and empty names)
       decision = isValidTopicName(topic) && publishAllowed(identity, topic) ? ALLOW : DENY;
+      // a command names a device of someone else's gateway: it must not count against (nor be
+      // refused by) that gateway's device limit, or commands to made-up device ids would fill it
+      // and the gateway's own new devices would be dropped
+      if (decision === ALLOW && isDeviceCommandTopic(topic)) decision = COMMAND;
       if (decision === ALLOW && !limits.deviceAllowed(topic)) decision = DROP;
       if (cache.size >= maxCached) cache.clear();
       cache.set(topic, decision);
     }
-    if (decision === ALLOW) {
+    if (decision === COMMAND || (decision === ALLOW && packet.retain)) {
+      const refusal = commandPublishRefusal(identity, topic, packet.retain, packet.payload.length === 0);
+      if (refusal !== undefined) {
+        metrics.aclDeniedPublish++;
+        security.event('acl_denied', {
+          user: identity.user || null,
+          clientId: client.id,
+          ip: state.ip,
+          what: topic,
+          why: refusal,
+        });
+        cb(PUBLISH_DENIED);
+        return;
+      }
+    }
+    if (decision === COMMAND && !(packet.retain && packet.payload.length === 0)) {
+      const stamped = stampCommand(identity, packet.payload);
+      if (!stamped.ok) {
+        metrics.commandsRefused++;
+        security.event('command_refused', {
+          user: identity.user || null,
+          clientId: client.id,
+          ip: state.ip,
+          what: topic,
+          ...(stamped.id ? { commandId: stamped.id } : {}),
+          why: `${stamped.why}: acknowledged, dropped`,
+        });
+        packet.topic = DROPPED_TOPIC;
+        packet.retain = false;
+        packet.payload = EMPTY;
+        cb(null);
+        return;
+      }
+      metrics.commandsStamped++;
+      metrics.messagesIn[packet.qos]++;
+      packet.payload = stamped.payload;
+      cb(null);
+      return;
+    }
+    if (decision === ALLOW || decision === COMMAND) {
+      // COMMAND here: admin's empty retained message clearing a kept command (never delivered)
       metrics.messagesIn[packet.qos]++;
       if (packet.retain && !limits.retainAllowed(topic, packet.payload.length === 0)) {
         packet.retain = false;
@@ -134,7 +197,7 @@ export function createAclHooks(deps: AclHookDeps, states: ClientStates): AclHook
       clientId: client.id,
       ip: state.ip,
       what: topic,
-      why: 'publish not allowed',
+      why: publishDenialReason(identity, topic),
     });
     cb(PUBLISH_DENIED);
   };
@@ -175,6 +238,12 @@ export function createAclHooks(deps: AclHookDeps, states: ClientStates): AclHook
   const authorizeForward: AclHooks['authorizeForward'] = (client, packet: AedesPublishPacket) => {
     const state = states.get(client);
     const identity = state?.identity;
+    // a retained command can only be one an older broker kept, and an empty one is admin's clearing
+    // it (a stamped command is never empty): neither is delivered (issue 15)
+    if ((packet.retain || packet.payload.length === 0) && isCommandTopic(packet.topic)) {
+      metrics.aclDeniedForward++;
+      return null;
+    }
     if (identity !== undefined && identity.role !== 'admin' && identity.role !== 'anonymous') {
       let cache = state?.fwd;
       if (cache === undefined && state) {

@@ -1,11 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { publishAllowed, subscribeAllowed } from './acl.js';
+import {
+  commandPublishRefusal,
+  grantedFilters,
+  publishAllowed,
+  publishDenialReason,
+  subscribeAllowed,
+  willAllowed,
+} from './acl.js';
 import type { Identity } from './identity.js';
 
 const gw: Identity = { role: 'gateway', user: 'gw1', district: 'north', gateway: 'gw1' };
 const ingest: Identity = { role: 'ingest', user: 'ing' };
 const viewer: Identity = { role: 'viewer', user: 'v', districts: ['north', 'east'] };
 const admin: Identity = { role: 'admin', user: 'root' };
+const operator: Identity = { role: 'operator', user: 'op', districts: ['north', 'east'], delegate: false };
 const anon: Identity = { role: 'anonymous', user: '' };
 
 describe('publishAllowed', () => {
@@ -47,7 +55,7 @@ describe('subscribeAllowed', () => {
     expect(subscribeAllowed(ingest, 'gz/v1/+/+/+/data')).toBe(true);
     expect(subscribeAllowed(ingest, 'gz/v1/+/+/state')).toBe(true);
     expect(subscribeAllowed(ingest, 'gz/v1/south/+/+/status')).toBe(true);
-    expect(subscribeAllowed(ingest, 'gz/v1/+/+/+/cmd')).toBe(false);
+    expect(subscribeAllowed(ingest, 'gz/v1/+/+/+/cmd')).toBe(true); // the command audit (issue 15)
     expect(subscribeAllowed(ingest, 'gz/v1/#')).toBe(false);
     expect(subscribeAllowed(ingest, 'gz/v1/+/+/+/+')).toBe(false);
     expect(subscribeAllowed(ingest, '$SYS/#')).toBe(false);
@@ -64,5 +72,63 @@ describe('subscribeAllowed', () => {
     expect(subscribeAllowed(admin, '#')).toBe(true);
     expect(subscribeAllowed(anon, '$SYS/#')).toBe(false);
     expect(subscribeAllowed(anon, '#')).toBe(true);
+  });
+});
+
+describe('commands (issue 15)', () => {
+  it('lets an operator publish device commands of its districts only', () => {
+    expect(publishAllowed(operator, 'gz/v1/north/gw1/pm1/cmd')).toBe(true);
+    expect(publishAllowed(operator, 'gz/v1/east/gw9/lamp-3/cmd')).toBe(true);
+    expect(publishAllowed(operator, 'gz/v1/south/gw1/pm1/cmd')).toBe(false);
+    // the gateway-level command has no payload contract: not for operators
+    expect(publishAllowed(operator, 'gz/v1/north/gw1/cmd')).toBe(false);
+    for (const kind of ['data', 'meta', 'status', 'result'])
+      expect(publishAllowed(operator, `gz/v1/north/gw1/pm1/${kind}`)).toBe(false);
+    expect(publishAllowed(operator, 'gz/v1/north/gw1/state')).toBe(false);
+    expect(publishAllowed(operator, 'gz/v1/north/gw1/cmd/pm1/cmd')).toBe(false);
+    expect(publishAllowed(operator, 'spBv1.0/g/DCMD/n/d')).toBe(false);
+    expect(publishAllowed(operator, '$SYS/x')).toBe(false);
+  });
+  it('lets an operator read its districts like a viewer, results included, and nothing else', () => {
+    expect(subscribeAllowed(operator, 'gz/v1/north/+/+/result')).toBe(true);
+    expect(subscribeAllowed(operator, 'gz/v1/east/#')).toBe(true);
+    expect(subscribeAllowed(operator, 'gz/v1/south/+/+/result')).toBe(false);
+    expect(subscribeAllowed(operator, 'gz/v1/+/+/+/result')).toBe(false);
+    expect(subscribeAllowed(operator, 'gz/v1/#')).toBe(false);
+    expect(subscribeAllowed(operator, '#')).toBe(false);
+    expect(subscribeAllowed(operator, '$SYS/#')).toBe(false);
+  });
+  it('lets a gateway publish results only as itself, and never a command', () => {
+    expect(publishAllowed(gw, 'gz/v1/north/gw1/pm1/result')).toBe(true);
+    expect(publishAllowed(gw, 'gz/v1/north/gw2/pm1/result')).toBe(false);
+    expect(publishAllowed(gw, 'gz/v1/south/gw1/pm1/result')).toBe(false);
+    expect(publishAllowed(gw, 'gz/v1/north/gw1/pm1/cmd')).toBe(false);
+    expect(publishAllowed(viewer, 'gz/v1/north/gw1/pm1/cmd')).toBe(false);
+    expect(publishAllowed(ingest, 'gz/v1/north/gw1/pm1/cmd')).toBe(false);
+    expect(publishAllowed(ingest, 'gz/v1/north/gw1/pm1/result')).toBe(false);
+  });
+  it('lets the ingest read every command and result (the audit), not the gateway-level command', () => {
+    expect(grantedFilters(ingest)).toContain('gz/v1/+/+/+/cmd');
+    expect(grantedFilters(ingest)).toContain('gz/v1/+/+/+/result');
+    expect(subscribeAllowed(ingest, 'gz/v1/+/+/cmd')).toBe(false);
+  });
+  it('refuses retained commands for everyone (admin may clear one with an empty payload) and wills on command topics', () => {
+    for (const id of [operator, admin, anon])
+      expect(commandPublishRefusal(id, 'gz/v1/north/gw1/pm1/cmd', true, false)).toMatch(/retained command/);
+    expect(commandPublishRefusal(admin, 'gz/v1/north/gw1/cmd', true, false)).toMatch(/retained command/);
+    expect(commandPublishRefusal(admin, 'gz/v1/north/gw1/pm1/cmd', true, true)).toBeUndefined();
+    expect(commandPublishRefusal(operator, 'gz/v1/north/gw1/pm1/cmd', true, true)).toMatch(/retained/);
+    expect(commandPublishRefusal(operator, 'gz/v1/north/gw1/pm1/cmd', false, false)).toBeUndefined();
+    expect(commandPublishRefusal(gw, 'gz/v1/north/gw1/pm1/status', true, false)).toBeUndefined();
+    expect(willAllowed(operator, 'gz/v1/north/gw1/pm1/cmd')).toBe(false);
+    expect(willAllowed(admin, 'gz/v1/north/gw1/cmd')).toBe(false);
+    expect(willAllowed(gw, 'gz/v1/north/gw1/state')).toBe(true);
+  });
+  it('says why a command was refused without quoting anything but the topic', () => {
+    expect(publishDenialReason(operator, 'gz/v1/south/gw1/pm1/cmd')).toMatch(/district south/);
+    expect(publishDenialReason(operator, 'gz/v1/north/gw1/cmd')).toMatch(/devices only/);
+    expect(publishDenialReason(gw, 'gz/v1/north/gw1/pm1/cmd')).toMatch(/gateways never publish commands/);
+    expect(publishDenialReason(viewer, 'gz/v1/north/gw1/pm1/cmd')).toMatch(/viewer role/);
+    expect(publishDenialReason(gw, 'gz/v1/south/gw1/pm1/data')).toBe('publish not allowed');
   });
 });

@@ -1,16 +1,31 @@
 /**
  * The access-control list, derived from identity and the wire contract (default deny):
  *
- * | role      | publish                                                      | subscribe                                              |
- * |-----------|--------------------------------------------------------------|--------------------------------------------------------|
- * | gateway   | gz/v1/{d}/{g}/state, gz/v1/{d}/{g}/{dev}/{meta,data,status}  | gz/v1/{d}/{g}/cmd, gz/v1/{d}/{g}/+/cmd (or narrower)    |
- * | ingest    | nothing                                                      | gz/v1/+/+/state, gz/v1/+/+/+/{meta,data,status}         |
- * | viewer    | nothing                                                      | gz/v1/{d}/# for each of its districts (or narrower)     |
- * | admin     | anything except $SYS                                         | anything, including $SYS/#                              |
- * | anonymous | anything except $SYS (only with --allow-anonymous)           | anything except $SYS                                    |
+ * | role      | publish                                                          | subscribe                                                |
+ * |-----------|------------------------------------------------------------------|----------------------------------------------------------|
+ * | gateway   | gz/v1/{d}/{g}/state, gz/v1/{d}/{g}/{dev}/{meta,data,status,result} | gz/v1/{d}/{g}/cmd, gz/v1/{d}/{g}/+/cmd (or narrower)    |
+ * | ingest    | nothing                                                          | gz/v1/+/+/state, gz/v1/+/+/+/{meta,data,status,cmd,result} |
+ * | viewer    | nothing                                                          | gz/v1/{d}/# for each of its districts (or narrower)      |
+ * | operator  | gz/v1/{d}/+/+/cmd for each of its districts (device commands)    | gz/v1/{d}/# for each of its districts (or narrower)      |
+ * | admin     | anything except $SYS                                             | anything, including $SYS/#                               |
+ * | anonymous | anything except $SYS (only with --allow-anonymous)               | anything except $SYS                                     |
  *
  * A subscription is allowed only if the filter is covered by a granted pattern, so `gz/v1/#`
  * or `gz/v1/+/…` never leak other districts. `$SYS` is never publishable by clients.
+ *
+ * Commands (issue 15; contract: device-profiles/src/contract/commands.ts):
+ * - A gateway never publishes `cmd`, and publishes `result` only as itself ({d}/{g} its own).
+ * - An operator publishes device commands only (`gz/v1/{d}/{g}/{dev}/cmd`), not the gateway-level
+ *   `gz/v1/{d}/{g}/cmd`: that topic has no payload contract yet, so the broker could not check or
+ *   stamp it, and a gateway would have nothing to execute. Only admin (and anonymous) reach it.
+ * - No one publishes a retained command (commandPublishRefusal): a retained command would be
+ *   replayed to every future session of the gateway. Admin may publish an empty retained message
+ *   there, which only clears one a broker before issue 15 kept; acl-hooks.ts never delivers a
+ *   retained command. No will may name a command topic (willAllowed): a will is published later,
+ *   when its owner is gone, and could not be checked or stamped then.
+ * - Every device command that passes the ACL is decoded and stamped by the broker
+ *   (command-stamp.ts): `issuer` = the publisher's user name, `onBehalfOf` kept only from an
+ *   operator with `delegate: true`; an invalid one is dropped.
  */
 import { DEVICE_KINDS, parseTopic, TOPIC_PREFIX } from '@ganzhi/device-profiles';
 import type { Identity } from './identity.js';
@@ -32,6 +47,10 @@ export function publishAllowed(id: Identity, topic: string): boolean {
       const t = parseTopic(topic);
       if (!t || t.district !== id.district || t.gateway !== id.gateway) return false;
       return t.kind !== 'cmd';
+    }
+    case 'operator': {
+      const t = parseTopic(topic);
+      return t?.scope === 'device' && t.kind === 'cmd' && id.districts.includes(t.district);
     }
     default:
       return false;
@@ -64,10 +83,62 @@ export function grantedFilters(id: Identity): readonly string[] {
     case 'ingest':
       return [
         `${TOPIC_PREFIX}/+/+/state`,
-        ...[...DEVICE_KINDS].filter((k) => k !== 'cmd').map((k) => `${TOPIC_PREFIX}/+/+/+/${k}`),
+        // device commands and results too: the ingest keeps the command audit (issue 15)
+        ...[...DEVICE_KINDS].map((k) => `${TOPIC_PREFIX}/+/+/+/${k}`),
         ...sparkplugFilters(id),
       ];
     case 'viewer':
+    case 'operator':
       return id.districts.map((d) => `${TOPIC_PREFIX}/${d}/#`);
+  }
+}
+
+/** A command topic of the contract's namespace (gateway or device level), by its last level. */
+export function isCommandTopic(topic: string): boolean {
+  return topic.startsWith(COMMAND_SPACE) && topic.endsWith('/cmd');
+}
+const COMMAND_SPACE = `${TOPIC_PREFIX}/`;
+
+/** A device command (`gz/v1/{d}/{g}/{dev}/cmd`): the broker decodes and stamps these. */
+export function isDeviceCommandTopic(topic: string): boolean {
+  const t = parseTopic(topic);
+  return t?.scope === 'device' && t.kind === 'cmd';
+}
+
+/** A will is published when its owner is gone: allowed where its owner may publish, never a command. */
+export function willAllowed(id: Identity, topic: string): boolean {
+  return publishAllowed(id, topic) && !isCommandTopic(topic);
+}
+
+/**
+ * Why a publish the ACL allows by topic is still refused for its flags, or undefined: a retained
+ * command would replay to every future session of the gateway. Only admin and anonymous may
+ * publish an empty retained message on a command topic (it clears one an older broker kept).
+ */
+export function commandPublishRefusal(
+  id: Identity,
+  topic: string,
+  retain: boolean,
+  empty: boolean,
+): string | undefined {
+  if (!retain || !isCommandTopic(topic)) return undefined;
+  if (empty && (id.role === 'admin' || id.role === 'anonymous')) return undefined;
+  return 'retained command refused: it would replay to every future session';
+}
+
+/** Why a publish was refused, for the security log (never the payload). */
+export function publishDenialReason(id: Identity, topic: string): string {
+  if (!isCommandTopic(topic)) return 'publish not allowed';
+  switch (id.role) {
+    case 'operator': {
+      const t = parseTopic(topic);
+      if (t?.scope !== 'device')
+        return 'command refused: operators command devices only (gz/v1/{d}/{g}/{dev}/cmd)';
+      return `command refused: district ${t.district} is not among the operator's districts`;
+    }
+    case 'gateway':
+      return 'command refused: gateways never publish commands';
+    default:
+      return `command refused: the ${id.role} role may not publish commands`;
   }
 }

@@ -2,13 +2,14 @@
  * Which client ids an identity may connect with (issue 13, finding 2): a session belongs to its
  * client id, so whoever may use an id may resume that session, acknowledge its queue, wipe it
  * with clean=1, or take it over and fire the owner's will. Ids are therefore bound to identities,
- * one table per role (an operator role is one more row):
+ * one table per role:
  *
  * | role    | may use (defaults)                                                     |
  * |---------|------------------------------------------------------------------------|
  * | gateway | `gz-{district}-{gateway}` (the agent's default), `gz-{district}-{gateway}.*`, `{user}`, `{user}.*` |
  * | ingest  | `ganzhi-ingest-*` (the ingest's ids), `{user}`, `{user}.*`              |
  * | viewer  | `{user}`, `{user}.*`                                                   |
+ * | operator | `{user}`, `{user}.*`                                                  |
  * | admin   | `{user}`, `{user}.*`                                                   |
  *
  * `{user}`, `{district}`, `{gateway}` are filled in from the identity; `*` stands for one or more
@@ -34,6 +35,7 @@ export const DEFAULT_CLIENT_ID_RULES: ClientIdRules = Object.freeze({
   gateway: ['gz-{district}-{gateway}', 'gz-{district}-{gateway}.*', '{user}', '{user}.*'],
   ingest: ['ganzhi-ingest-*', '{user}', '{user}.*'],
   viewer: ['{user}', '{user}.*'],
+  operator: ['{user}', '{user}.*'],
   admin: ['{user}', '{user}.*'],
   reserved: Object.freeze({ gateway: ['gz-*'], ingest: ['ganzhi-ingest-*'] }),
 });
@@ -42,6 +44,7 @@ const PLACEHOLDERS: Readonly<Record<Role, readonly string[]>> = {
   gateway: ['user', 'district', 'gateway'],
   ingest: ['user'],
   viewer: ['user'],
+  operator: ['user'],
   admin: ['user'],
 };
 

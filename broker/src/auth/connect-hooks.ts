@@ -12,7 +12,7 @@ import { type ClientStates, type LoginMethod, newClientState } from '../client-s
 import type { BrokerMetrics } from '../metrics.js';
 import type { RateLimiter } from '../security/rate-limit.js';
 import type { SecurityLog } from '../security/security-log.js';
-import { publishAllowed } from './acl.js';
+import { willAllowed } from './acl.js';
 import type { CredentialStore } from './credentials.js';
 import { ANONYMOUS, type Identity } from './identity.js';
 import { type LoginThrottle, ThrottleFull } from './login-throttle.js';
@@ -220,8 +220,9 @@ export function createConnectHooks(deps: ConnectHookDeps, states: ClientStates):
       password,
       (identity, via) => {
         const who = { ...where, user: identity.user || null, clientId };
-        // the will is checked now: it is published later without its owner present
-        if (state.will && !publishAllowed(identity, state.will.topic)) {
+        // the will is checked now: it is published later without its owner present (and never
+        // on a command topic: it could not be decoded and stamped then, acl.ts)
+        if (state.will && !willAllowed(identity, state.will.topic)) {
           metrics.aclDeniedPublish++;
           security.event('acl_denied', { ...who, what: state.will.topic, why: 'will topic not allowed' });
           done(refusal(ReturnCode.NotAuthorized, 'will topic not authorised'), false);

@@ -43,3 +43,31 @@ describe('FileCredentialStore', () => {
     expect(() => parseCredentials('users:\n  x: { role: root }\n', 'u.yaml')).toThrowError(/users\.x/);
   });
 });
+
+describe('operators (issue 15)', () => {
+  it('maps districts and delegate, and refuses a name the contract cannot carry as issuer', () => {
+    const store = new FileCredentialStore({
+      users: {
+        'op-north': { role: 'operator', districts: ['north'] },
+        hub: { role: 'operator', districts: ['north', 'east'], delegate: true },
+      },
+    });
+    expect(store.lookup('op-north')).toEqual({
+      role: 'operator',
+      user: 'op-north',
+      districts: ['north'],
+      delegate: false,
+    });
+    expect(store.lookup('hub')).toMatchObject({ delegate: true, districts: ['north', 'east'] });
+    expect(
+      () => new FileCredentialStore({ users: { 'op north': { role: 'operator', districts: ['north'] } } }),
+    ).toThrow(/issuer of its commands/);
+    expect(() =>
+      parseCredentials('users: { op: { role: operator, districts: [North] } }', 'users.yaml'),
+    ).toThrow(/users.yaml: .*problem/);
+    expect(() => parseCredentials('users: { op: { role: operator } }', 'users.yaml')).toThrow(/users.op/);
+    expect(() =>
+      parseCredentials('users: { v: { role: viewer, districts: [north], delegate: true } }', 'users.yaml'),
+    ).toThrow(/users.yaml/);
+  });
+});

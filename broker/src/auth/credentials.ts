@@ -5,13 +5,15 @@
  *     gw-north-01: { role: gateway, district: north, gateway: gw-north-01, hash: "scrypt$…" }
  *     ingest:      { role: ingest, hash: "scrypt$…" }
  *     ops-north:   { role: viewer, districts: [north], hash: "scrypt$…" }
+ *     op-north:    { role: operator, districts: [north, east], hash: "scrypt$…" }
+ *     hub:         { role: operator, districts: [north, east], delegate: true, hash: "scrypt$…" }
  *     root:        { role: admin, hash: "scrypt$…" }
  *
  * A user without `hash` can log in only with a client certificate whose CN is its name.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { isValidId } from '@ganzhi/device-profiles';
+import { ISSUER_PATTERN, isValidId } from '@ganzhi/device-profiles/contract';
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
@@ -53,6 +55,20 @@ export const UserSchema = Type.Union([
     { role: Type.Literal('viewer'), districts: Type.Array(Id, { minItems: 1 }), hash: Hash },
     { additionalProperties: false },
   ),
+  Type.Object(
+    {
+      role: Type.Literal('operator'),
+      districts: Type.Array(Id, { minItems: 1 }),
+      delegate: Type.Optional(
+        Type.Boolean({
+          description:
+            "the hub's own user: the broker keeps its commands' onBehalfOf (the person the hub authenticated)",
+        }),
+      ),
+      hash: Hash,
+    },
+    { additionalProperties: false },
+  ),
   Type.Object({ role: Type.Literal('admin'), hash: Hash }, { additionalProperties: false }),
 ]);
 export type UserEntry = Static<typeof UserSchema>;
@@ -83,6 +99,8 @@ export function identityOf(user: string, e: UserEntry): Identity {
           ? { sparkplug: { hostId: e.sparkplug.hostId, groups: [...e.sparkplug.groups] } }
           : {}),
       };
+    case 'operator':
+      return { role: 'operator', user, districts: [...e.districts], delegate: e.delegate === true };
     case 'admin':
       return { role: 'admin', user };
   }
@@ -168,6 +186,13 @@ export class FileCredentialStore implements CredentialStore {
         throw new BrokerError(
           'GZ_BROKER_USERS',
           `user ${name}: district/gateway ids are not valid contract ids`,
+        );
+      }
+      // the broker writes an operator's name into its commands as `issuer` (contract v1)
+      if (e.role === 'operator' && !ISSUER_PATTERN.test(name)) {
+        throw new BrokerError(
+          'GZ_BROKER_USERS',
+          `user ${JSON.stringify(name.slice(0, 64))}: an operator's name is the issuer of its commands and must match ${ISSUER_PATTERN.source}`,
         );
       }
     }

@@ -1,5 +1,5 @@
 /** Who a connected client is, derived from its credentials or its client certificate. */
-export type Role = 'gateway' | 'ingest' | 'viewer' | 'admin';
+export type Role = 'gateway' | 'ingest' | 'viewer' | 'operator' | 'admin';
 
 /** A gateway that is also a Sparkplug B edge node: its own group and node only (sparkplug-acl.ts). */
 export interface SparkplugNodeScope {
@@ -22,11 +22,22 @@ export type Identity =
     }
   | { readonly role: 'ingest'; readonly user: string; readonly sparkplug?: SparkplugHostScope }
   | { readonly role: 'viewer'; readonly user: string; readonly districts: readonly string[] }
+  /**
+   * Sends commands to the devices of its districts (issue 15) and reads those districts like a
+   * viewer. `delegate`: the hub's own user, which acts for persons it authenticated itself, so the
+   * broker keeps the `onBehalfOf` of its commands (from anyone else it is removed).
+   */
+  | {
+      readonly role: 'operator';
+      readonly user: string;
+      readonly districts: readonly string[];
+      readonly delegate: boolean;
+    }
   | { readonly role: 'admin'; readonly user: string }
   /** Only with --allow-anonymous: everything except `$SYS`. */
   | { readonly role: 'anonymous'; readonly user: '' };
 
-export const ROLES: readonly Role[] = ['gateway', 'ingest', 'viewer', 'admin'];
+export const ROLES: readonly Role[] = ['gateway', 'ingest', 'viewer', 'operator', 'admin'];
 
 export const ANONYMOUS: Identity = Object.freeze({ role: 'anonymous', user: '' });
 
@@ -41,8 +52,12 @@ export function sameIdentity(a: Identity, b: Identity): boolean {
     );
   if (a.role === 'ingest' && b.role === 'ingest')
     return JSON.stringify(a.sparkplug) === JSON.stringify(b.sparkplug);
-  if (a.role === 'viewer' && b.role === 'viewer') {
-    return a.districts.length === b.districts.length && a.districts.every((d, i) => d === b.districts[i]);
-  }
+  if (a.role === 'viewer' && b.role === 'viewer') return sameList(a.districts, b.districts);
+  if (a.role === 'operator' && b.role === 'operator')
+    return a.delegate === b.delegate && sameList(a.districts, b.districts);
   return true;
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
 }

@@ -6,7 +6,7 @@
  * |--------------------------------------------|--------------------------------------------------------------------------|------------------------------------------------------------------|
  * | gateway with `sparkplug: {group, node}`    | spBv1.0/{group}/{NBIRTH,NDEATH,NDATA}/{node}, …/{DBIRTH,DDEATH,DDATA}/{node}/{device} | spBv1.0/{group}/NCMD/{node}(/#), spBv1.0/{group}/DCMD/{node}/#, spBv1.0/STATE/+ |
  * | ingest with `sparkplug: {hostId, groups}`  | spBv1.0/STATE/{hostId}, spBv1.0/{g}/NCMD/…, spBv1.0/{g}/DCMD/… of its groups | spBv1.0/{g}/# of its groups, spBv1.0/STATE/{hostId}                |
- * | any other gateway, ingest, viewer          | nothing under spBv1.0                                                    | nothing under spBv1.0                                            |
+ * | any other gateway, ingest, viewer, operator | nothing under spBv1.0                                                    | nothing under spBv1.0                                            |
  * | admin, anonymous                           | as for every topic                                                       | as for every topic                                               |
  *
  * Only the host may command (NCMD/DCMD); an edge node may speak only as its own group/node.

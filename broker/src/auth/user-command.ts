@@ -3,7 +3,7 @@
  * Passwords come from --password-file or the first line of stdin — never from argv.
  */
 import { readFileSync } from 'node:fs';
-import { isValidId } from '@ganzhi/device-profiles';
+import { ISSUER_PATTERN, isValidId } from '@ganzhi/device-profiles/contract';
 import { BrokerError } from '../errors.js';
 import {
   type CredentialsFile,
@@ -22,6 +22,8 @@ export interface UserCommandArgs {
   district?: string;
   gateway?: string;
   districts?: string;
+  /** operator only: the hub's own user, whose commands keep their onBehalfOf */
+  delegate?: boolean;
   passwordFile?: string;
   noPassword?: boolean;
 }
@@ -60,7 +62,9 @@ export async function runUserCommand(args: UserCommandArgs, io: UserCommandIo): 
             ? ` district=${e.district} gateway=${e.gateway}`
             : e.role === 'viewer'
               ? ` districts=${e.districts.join(',')}`
-              : '';
+              : e.role === 'operator'
+                ? ` districts=${e.districts.join(',')}${e.delegate ? ' delegate' : ''}`
+                : '';
         io.out(`${name}\t${e.role}${scope}${e.hash ? '' : '\t(certificate only)'}`);
       }
       return;
@@ -78,6 +82,9 @@ export async function runUserCommand(args: UserCommandArgs, io: UserCommandIo): 
       const name = args.name ?? fail('usage: ganzhi-broker user add NAME --role ROLE --users FILE');
       if (!ROLES.includes(args.role as Role)) fail(`--role must be one of ${ROLES.join(', ')}`);
       const role = args.role as Role;
+      if (args.delegate && role !== 'operator') fail('--delegate is for the operator role only');
+      if (role === 'operator' && !ISSUER_PATTERN.test(name))
+        fail(`an operator's name is the issuer of its commands and must match ${ISSUER_PATTERN.source}`);
       const creds: CredentialsFile = readCredentialsFile(file, { missingOk: true });
       const hash = args.noPassword ? undefined : await hashPassword(await readPassword(args, io));
       let entry: UserEntry;
@@ -89,10 +96,15 @@ export async function runUserCommand(args: UserCommandArgs, io: UserCommandIo): 
             gateway: checkId('gateway', args.gateway ?? name),
           };
           break;
-        case 'viewer': {
+        case 'viewer':
+        case 'operator': {
           const ds = (args.districts ?? '').split(',').filter(Boolean);
-          if (ds.length === 0) fail('--districts a,b is required for a viewer');
-          entry = { role, districts: ds.map((d) => checkId('districts', d)) };
+          if (ds.length === 0) fail(`--districts a,b is required for the ${role} role`);
+          const districts = [...new Set(ds.map((d) => checkId('districts', d)))];
+          entry =
+            role === 'viewer'
+              ? { role, districts }
+              : { role, districts, ...(args.delegate ? { delegate: true } : {}) };
           break;
         }
         default:

@@ -28,6 +28,8 @@ export const SECURITY_EVENTS = [
   'protocol',
   'gateway_limit',
   'http_host_refused',
+  /** an invalid command payload (issue 15): acknowledged, dropped */
+  'command_refused',
 ] as const;
 export type SecurityEvent = (typeof SECURITY_EVENTS)[number];
 
