@@ -281,6 +281,29 @@ describe('commands on the gateway', () => {
     expect(control.calls).toHaveLength(0);
   });
 
+  it('a flood of commands to one device is bounded: beyond 32 waiting, refused; each runs alone and once', async () => {
+    const control = new FakeWriteDriverControl();
+    let release = () => {};
+    control.hold = new Promise<void>((r) => {
+      release = r;
+    });
+    await startGateway('gw-flood', control);
+    const cmds = Array.from({ length: 40 }, (_, i) => command([{ point: 'dim_level', value: i }]));
+    for (const c of cmds) await send('gw-flood', 'light-1', c);
+    // the first is being written; 32 are held (the first among them), the rest refused at once
+    const refused = await until('refusals', () => {
+      const r = results.filter(
+        (x) => cmds.some((c) => c.id === x.id) && /already waiting/.test(x.reason ?? ''),
+      );
+      return r.length === 8 ? r : undefined;
+    });
+    expect(refused.map((r) => r.id)).toEqual(cmds.slice(32).map((c) => c.id));
+    release();
+    for (const c of cmds.slice(0, 32)) await resultsOf(c.id);
+    // one at a time, in order of arrival, each once
+    expect(control.calls.map((c) => c.writes[0]?.value)).toEqual(cmds.slice(0, 32).map((_, i) => i));
+  });
+
   it('a read-only gateway (commands.enabled: false) answers rejected and writes nothing', async () => {
     const control = new FakeWriteDriverControl();
     await startGateway('gw-ro', control, { extra: ['commands: { enabled: false }'] });

@@ -62,6 +62,8 @@ export interface ExecutorOptions {
   logger: Logger;
   /** how many last commands per device the status page keeps; default 10 */
   keepLast?: number;
+  /** commands waiting per device beyond which new ones are refused (a flood); default 32 */
+  maxQueued?: number;
 }
 
 /** One line of the status page's "last commands". */
@@ -96,6 +98,7 @@ export class CommandExecutor {
   private readonly devices: Map<string, CommandDevice>;
   /** per device: the tail of its queue (commands to one device never interleave) */
   private readonly tails = new Map<string, Promise<void>>();
+  private readonly queued = new Map<string, number>();
   /** ids being executed → their final result when done */
   private readonly running = new Map<string, Promise<JournalResult>>();
   private readonly last = new Map<string, CommandView[]>();
@@ -202,11 +205,13 @@ export class CommandExecutor {
 
   private enqueue(device: string, run: () => Promise<JournalResult>): Promise<JournalResult> {
     const tail = this.tails.get(device) ?? Promise.resolve();
+    this.queued.set(device, (this.queued.get(device) ?? 0) + 1);
     const job = tail.then(run);
     const next = job.then(
       () => undefined,
       () => undefined,
     );
+    void next.then(() => this.queued.set(device, (this.queued.get(device) ?? 1) - 1));
     this.tails.set(device, next);
     return job;
   }
@@ -220,6 +225,9 @@ export class CommandExecutor {
     const dev = this.devices.get(device);
     if (!dev) return `unknown device ${device}`;
     if (!dev.driver.write) return `device ${device}: its driver does not support writes`;
+    const max = this.o.maxQueued ?? 32;
+    if ((this.queued.get(device) ?? 0) >= max)
+      return `device ${device}: ${max} commands are already waiting; try again later`;
     return undefined;
   }
 
