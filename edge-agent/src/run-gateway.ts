@@ -247,6 +247,8 @@ export async function runGateway(loaded: LoadedConfig, opts: RunOptions): Promis
   uplink?.start();
   sparkplug?.start();
   await agent.start();
+  // commands received before a stop and not yet decided (the journal's receipts)
+  void executor?.replay();
 
   let stopped = false;
   return {

@@ -152,9 +152,39 @@ export class CommandExecutor {
     this.inflight.clear();
   }
 
-  /** Handles one message of the cmd filter. Never throws; resolves when its result is recorded. */
+  /**
+   * Handles one message of the cmd filter. Never throws; resolves when its result is recorded.
+   * Call it synchronously from the MQTT message event: the receipt is on disk before MQTT.js
+   * sends the PUBACK, so a command acknowledged to the broker is never lost by a crash.
+   */
   async handle(topic: string, payload: Buffer): Promise<void> {
     const received = this.o.clock.now();
+    const r = this.o.journal.recordReceived(topic, payload, received);
+    faultHook('after-receive');
+    try {
+      await this.decide(topic, payload, received);
+    } finally {
+      if (!this.closed) this.o.journal.markHandled(r);
+    }
+  }
+
+  /** Handles the receipts a previous run left undecided (call once the drivers are connected). */
+  async replay(): Promise<void> {
+    const pending = this.o.journal.pendingReceipts();
+    if (pending.length > 0)
+      this.o.logger.warn({ commands: pending.length }, 'handling commands received before a stop');
+    await Promise.all(
+      pending.map(async (rc) => {
+        try {
+          await this.decide(rc.topic, Buffer.from(rc.payload, 'base64'), rc.at);
+        } finally {
+          this.o.journal.markHandled(rc.r);
+        }
+      }),
+    );
+  }
+
+  private async decide(topic: string, payload: Buffer, received: number): Promise<void> {
     const t = parseTopic(topic);
     if (
       t?.scope !== 'device' ||
@@ -461,10 +491,10 @@ export function worst(r: CommandResult): string {
 }
 
 /**
- * TEST-ONLY fault hook: `GZ_TEST_FAULT_COMMAND=after-intent|after-write` makes the process
+ * TEST-ONLY fault hook: `GZ_TEST_FAULT_COMMAND=after-receive|after-intent|after-write` makes the process
  * kill itself (SIGKILL) at that point of a command, so a test can check what a crash there
  * leaves behind. Never set it on a gateway.
  */
-function faultHook(at: 'after-intent' | 'after-write'): void {
+function faultHook(at: 'after-receive' | 'after-intent' | 'after-write'): void {
   if (process.env.GZ_TEST_FAULT_COMMAND === at) process.kill(process.pid, 'SIGKILL');
 }

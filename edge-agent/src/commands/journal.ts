@@ -53,7 +53,18 @@ export interface JournalResult {
   keepFrom: number;
 }
 
+/** A command message as it arrived, recorded before the broker is acknowledged. */
+export interface Receipt {
+  r: number;
+  topic: string;
+  /** the payload, base64 */
+  payload: string;
+  at: number;
+}
+
 type Line =
+  | ({ t: 'received' } & Receipt)
+  | { t: 'handled'; r: number }
   | ({ t: 'intent' } & CommandIntent)
   | { t: 'result'; n: number; final: boolean; topic: string; keepFrom: number; result: CommandResult }
   | { t: 'sent'; n: number };
@@ -77,6 +88,9 @@ export class CommandJournal {
   /** command id → the final result's number */
   private readonly byId = new Map<string, number>();
   private nextN = 1;
+  private nextR = 1;
+  /** receipts not yet handled (the agent stopped before deciding): handled again at start */
+  private readonly receipts = new Map<number, Receipt>();
   private appends = 0;
   /** ids found interrupted on open */
   readonly interrupted: string[] = [];
@@ -133,7 +147,13 @@ export class CommandJournal {
         if (i >= lines.length - 2) continue;
         throw new Error(`${this.file}:${i + 1}: not a journal line`);
       }
-      if (line.t === 'intent') {
+      if (line.t === 'received') {
+        const { t: _t, ...rc } = line;
+        this.receipts.set(rc.r, rc);
+        this.nextR = Math.max(this.nextR, rc.r + 1);
+      } else if (line.t === 'handled') {
+        this.receipts.delete(line.r);
+      } else if (line.t === 'intent') {
         const { t: _t, ...intent } = line;
         this.intents.set(intent.id, intent);
       } else if (line.t === 'result') {
@@ -161,6 +181,29 @@ export class CommandJournal {
     writeSync(this.fd, `${JSON.stringify(line)}\n`);
     fsyncSync(this.fd);
     this.appends++;
+  }
+
+  /**
+   * Records a command message as it arrived (fsync'd), before the broker gets its PUBACK: a
+   * stop before the command is decided leaves it here, handled again at the next start.
+   */
+  recordReceived(topic: string, payload: Buffer, at: number): number {
+    const rc: Receipt = { r: this.nextR++, topic, payload: payload.toString('base64'), at };
+    this.receipts.set(rc.r, rc);
+    this.append({ t: 'received', ...rc });
+    return rc.r;
+  }
+
+  /** The receipt was decided (a result recorded, or dropped): not fsync'd, a replay is a repeat. */
+  markHandled(r: number): void {
+    if (!this.receipts.delete(r)) return;
+    writeSync(this.fd, `${JSON.stringify({ t: 'handled', r })}\n`);
+    this.appends++;
+  }
+
+  /** Receipts the previous run did not decide, oldest first. */
+  pendingReceipts(): Receipt[] {
+    return [...this.receipts.values()].sort((a, b) => a.r - b.r);
   }
 
   /** The final result of a command id, if it has one. */
@@ -225,6 +268,7 @@ export class CommandJournal {
     for (const [id, intent] of this.intents)
       if (!this.byId.has(id) && Math.max(intent.received, intent.expires) < horizon) this.intents.delete(id);
     const lines: string[] = [];
+    for (const rc of this.receipts.values()) lines.push(JSON.stringify({ t: 'received', ...rc }));
     for (const intent of this.intents.values()) lines.push(JSON.stringify({ t: 'intent', ...intent }));
     for (const r of [...this.results.values()].sort((a, b) => a.n - b.n)) {
       const { sent, ...line } = r;
