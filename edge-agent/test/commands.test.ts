@@ -12,7 +12,9 @@ import { join } from 'node:path';
 import { type CommandResult, decodeCommandResult } from '@ganzhi/device-profiles/contract';
 import { Aedes } from 'aedes';
 import mqtt, { type MqttClient } from 'mqtt';
+import { chromium } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { peer } from '../../test-support/peers.js';
 import { loadConfigFile } from '../src/config/load-config.js';
 import { DriverRegistry } from '../src/drivers/registry.js';
 import { type GatewayHandle, runGateway } from '../src/run-gateway.js';
@@ -20,6 +22,7 @@ import { FakeWriteDriverControl, fakeRegistryLoaders } from './fixtures/fake-wri
 import { logger } from './helpers.js';
 
 const D = 'north';
+const chromiumPeer = peer('chromium', 'chromium');
 
 interface Broker {
   port: number;
@@ -171,6 +174,24 @@ describe('commands on the gateway', () => {
     const metrics = await (await fetch(`${gw.statusUrl}metrics`)).text();
     expect(metrics).toContain('ganzhi_agent_commands_total{outcome="ok"} 1');
     await until('result acknowledged', () => gw.commands?.unsent() === 0);
+
+    // the status page shows it (skipped without Chromium, as the other page tests)
+    if (!chromiumPeer.ok) return;
+    const browser = await chromium.launch({
+      executablePath: chromiumPeer.path,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'],
+    });
+    try {
+      const page = await browser.newPage();
+      await page.goto(gw.statusUrl as string);
+      const row = page.locator(`section.device[data-device="light-1"] tr[data-command="${c.id}"]`);
+      await row.waitFor({ state: 'attached', timeout: 10_000 });
+      expect(await row.getAttribute('data-outcome')).toBe('ok');
+      expect(await row.locator('td').nth(1).textContent()).toBe('op-standin for alice');
+      expect(await row.locator('td').nth(2).textContent()).toBe('lamp_on');
+    } finally {
+      await browser.close();
+    }
   });
 
   it('answers a duplicate delivery once at the device: the repeat gets the first result, also across a restart', async () => {
