@@ -134,7 +134,10 @@ export async function runGateway(loaded: LoadedConfig, opts: RunOptions): Promis
         commands: {
           filter: `gz/v1/${cfg.district}/${cfg.gateway}/+/cmd`,
           onMessage: (topic, payload) => {
-            void commandSink.executor?.handle(topic, payload);
+            // a journal that cannot be written (disk full, read-only) leaves the command unanswered
+            commandSink.executor
+              ?.handle(topic, payload)
+              .catch((err: Error) => logger.error({ err: err.message, topic }, 'command not handled'));
           },
           onConnect: () => commandSink.executor?.flush(),
           onClose: () => commandSink.executor?.disconnected(),
@@ -248,7 +251,9 @@ export async function runGateway(loaded: LoadedConfig, opts: RunOptions): Promis
   sparkplug?.start();
   await agent.start();
   // commands received before a stop and not yet decided (the journal's receipts)
-  void executor?.replay();
+  executor
+    ?.replay()
+    .catch((err: Error) => logger.error({ err: err.message }, 'commands received before a stop not handled'));
 
   let stopped = false;
   return {
