@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { COMMAND_LIMITS, deviceTopic } from '@ganzhi/device-profiles/contract';
 import type { DurableLog, FsyncPolicy } from '@ganzhi/durable-log';
 import { openSegmentLog } from '@ganzhi/durable-log';
 import { type Clock, systemClock, systemRandom } from '@ganzhi/runtime';
@@ -13,6 +14,8 @@ import mqtt from 'mqtt';
 import type { Logger } from 'pino';
 import type { ReadingSink } from './acquisition/sink.js';
 import { Agent } from './agent.js';
+import { CommandExecutor } from './commands/executor.js';
+import { CommandJournal } from './commands/journal.js';
 import type { LoadedConfig } from './config/load-config.js';
 import { DELIVERY_DEFAULTS, type MqttConfig } from './delivery/delivery-schema.js';
 import { MqttSink } from './delivery/mqtt-sink.js';
@@ -20,6 +23,7 @@ import { TeeSink } from './delivery/sparkplug/sinks.js';
 import { createSparkplugUplink, type SparkplugUplink } from './delivery/sparkplug/start.js';
 import { loadStreamId } from './delivery/stream-id.js';
 import { redactUrl, Uplink } from './delivery/uplink.js';
+import type { DriverRegistry } from './drivers/registry.js';
 import { AgentError } from './errors.js';
 import { HTTP_DEFAULTS } from './http/http-schema.js';
 import { buildHttp } from './http/server.js';
@@ -29,6 +33,8 @@ export const AGENT_VERSION = '0.1.0';
 export interface GatewayHandle {
   agent: Agent;
   uplink?: Uplink;
+  /** the command executor (issue 15), with the contract uplink */
+  commands?: CommandExecutor;
   /** the Sparkplug B uplink, with `delivery.format: sparkplug | both` */
   sparkplug?: SparkplugUplink;
   log?: DurableLog;
@@ -46,6 +52,8 @@ export interface RunOptions {
   clock?: Clock;
   /** overrides config.http.port (tests use 0) */
   httpPort?: number;
+  /** the drivers by endpoint scheme (tests inject fault-injection drivers); default the protocol table */
+  drivers?: DriverRegistry;
 }
 
 function fsyncPolicy(f: 'always' | 'never' | number | undefined): FsyncPolicy {
@@ -85,6 +93,10 @@ export async function runGateway(loaded: LoadedConfig, opts: RunOptions): Promis
   let sink = opts.sink;
   let uplink: Uplink | undefined;
   let log: DurableLog | undefined;
+  let journal: CommandJournal | undefined;
+  let executor: CommandExecutor | undefined;
+  // the uplink hands command messages to the executor, made once the drivers exist
+  const commandSink: { executor?: CommandExecutor } = {};
   const d = cfg.delivery;
   const format = d?.format ?? 'contract';
   if (!sink && format !== 'sparkplug') {
@@ -102,6 +114,14 @@ export async function runGateway(loaded: LoadedConfig, opts: RunOptions): Promis
       fsync: fsyncPolicy(d.buffer?.fsync),
       onError: (err: Error) => logger.error({ err: err.message }, 'buffer background error'),
     });
+    // commands (issue 15): the journal lives in the state dir; a read-only gateway still answers
+    journal = new CommandJournal({
+      dir: join(stateDir, 'commands'),
+      now: clock.now(),
+      // an id is kept a day past its expiry (commands live at most COMMAND_LIMITS.maxTtlMs)
+      retainMs: COMMAND_LIMITS.maxTtlMs,
+      resultTopic: (device) => deviceTopic(cfg.district, cfg.gateway, device, 'result'),
+    });
     uplink = new Uplink(
       {
         district: cfg.district,
@@ -111,6 +131,17 @@ export async function runGateway(loaded: LoadedConfig, opts: RunOptions): Promis
         devices: loaded.devices.map((dev) => ({ id: dev.id, profile: dev.profile })),
         delivery: d,
         tls: readTls(baseDir, d.mqtt),
+        commands: {
+          filter: `gz/v1/${cfg.district}/${cfg.gateway}/+/cmd`,
+          onMessage: (topic, payload) => {
+            // a journal that cannot be written (disk full, read-only) leaves the command unanswered
+            commandSink.executor
+              ?.handle(topic, payload)
+              .catch((err: Error) => logger.error({ err: err.message, topic }, 'command not handled'));
+          },
+          onConnect: () => commandSink.executor?.flush(),
+          onClose: () => commandSink.executor?.disconnected(),
+        },
       },
       {
         log,
@@ -163,7 +194,36 @@ export async function runGateway(loaded: LoadedConfig, opts: RunOptions): Promis
   if (!sink) throw new AgentError('GZ_AGENT_CONFIG_INVALID', `${loaded.file}: no delivery configured`);
 
   for (const w of loaded.warnings) logger.warn({ path: w.path }, `config: ${w.message}`);
-  const agent = await Agent.create({ devices: loaded.devices, sink, logger, clock });
+  const agent = await Agent.create({
+    devices: loaded.devices,
+    sink,
+    logger,
+    clock,
+    ...(opts.drivers ? { drivers: opts.drivers } : {}),
+  });
+  if (journal && uplink) {
+    const up = uplink;
+    executor = new CommandExecutor({
+      district: cfg.district,
+      gateway: cfg.gateway,
+      enabled: cfg.commands?.enabled ?? true,
+      devices: agent.devices.map((dev) => ({
+        id: dev.spec.id,
+        driver: dev.driver,
+        points: dev.spec.points,
+        profilePoints: dev.spec.profile.points,
+        timeoutMs: dev.spec.timeoutMs,
+      })),
+      journal,
+      clock,
+      logger: logger.child({ component: 'commands' }),
+    });
+    executor.attach({
+      publish: (topic, payload, done) => up.publishQos1(topic, payload, done),
+      connected: () => up.connected,
+    });
+    commandSink.executor = executor;
+  }
 
   let http: FastifyInstance | undefined;
   let statusUrl: string | undefined;
@@ -178,6 +238,7 @@ export async function runGateway(loaded: LoadedConfig, opts: RunOptions): Promis
       devices: () => agent.devices,
       ...(uplink ? { uplink } : {}),
       ...(log ? { log } : {}),
+      ...(executor ? { commands: executor } : {}),
       bufferMaxBytes: d?.buffer?.maxBytes ?? DELIVERY_DEFAULTS.bufferMaxBytes,
       allowedHosts: [host, ...(cfg.http?.allowedHosts ?? [])],
     });
@@ -189,11 +250,16 @@ export async function runGateway(loaded: LoadedConfig, opts: RunOptions): Promis
   uplink?.start();
   sparkplug?.start();
   await agent.start();
+  // commands received before a stop and not yet decided (the journal's receipts)
+  executor
+    ?.replay()
+    .catch((err: Error) => logger.error({ err: err.message }, 'commands received before a stop not handled'));
 
   let stopped = false;
   return {
     agent,
     ...(uplink ? { uplink } : {}),
+    ...(executor ? { commands: executor } : {}),
     ...(sparkplug ? { sparkplug } : {}),
     ...(log ? { log } : {}),
     ...(http ? { http } : {}),
@@ -201,10 +267,13 @@ export async function runGateway(loaded: LoadedConfig, opts: RunOptions): Promis
     async stop(graceMs = 5000) {
       if (stopped) return;
       stopped = true;
+      // commands in progress finish (and are recorded) before the drivers close
+      await executor?.drain();
       await agent.stop();
       await sink.close();
       if (uplink) await uplink.stop(graceMs);
       await sparkplug?.stop();
+      await executor?.close();
       log?.close();
       await http?.close();
     },

@@ -109,6 +109,19 @@ devices:
     expect(r.devices).toEqual([]);
   });
 
+  it('commands: enabled is a boolean, other keys are named problems with their line', () => {
+    const base = `gateway: gw1
+district: haidian
+devices:
+  - { id: l1, profile: streetlight-controller, endpoint: "modbus-tcp://127.0.0.1:1502" }
+`;
+    expect(parseConfig(`${base}commands: { enabled: false }\n`, 'gw.yaml', { env: {} }).problems).toEqual([]);
+    const r = parseConfig(`${base}commands:\n  enabled: "no"\n  allow: all\n`, 'gw.yaml', { env: {} });
+    expect(r.problems.map((p) => `${p.line}:${p.path}`)).toEqual(
+      expect.arrayContaining(['6:commands.enabled', '7:commands.allow']),
+    );
+  });
+
   it('ships a JSON Schema identical to the one generated from the TypeBox definition', () => {
     const committed = JSON.parse(readFileSync(join(ws, 'schema/config.schema.json'), 'utf8'));
     expect(committed).toEqual(configJsonSchema());

@@ -123,6 +123,18 @@ export const DefaultsConfig = Type.Object(
   { additionalProperties: false },
 );
 
+export const CommandsConfig = Type.Object(
+  {
+    enabled: Type.Optional(
+      Type.Boolean({
+        description:
+          'false: a read-only site — every command is answered rejected and nothing is written; default true',
+      }),
+    ),
+  },
+  { additionalProperties: false, description: 'commands from the hub (issue 15)' },
+);
+
 export const AgentConfig = Type.Object(
   {
     $schema: Type.Optional(Type.String()),
@@ -139,6 +151,7 @@ export const AgentConfig = Type.Object(
     devices: Type.Array(DeviceConfig, { description: 'the field devices this gateway reads' }),
     delivery: Type.Optional(DeliveryConfig),
     http: Type.Optional(HttpConfig),
+    commands: Type.Optional(CommandsConfig),
   },
   { additionalProperties: false },
 );

@@ -17,6 +17,7 @@ import {
   gatewayTopic,
   type Profile,
   type Reading,
+  topicMatches as topicMatchesFilter,
 } from '@ganzhi/device-profiles';
 import type { DurableLog } from '@ganzhi/durable-log';
 import { backoffDelay, type Clock, type Random, sleep } from '@ganzhi/runtime';
@@ -43,6 +44,20 @@ export interface UplinkOptions {
   delivery: DeliveryConfig;
   /** TLS material read from `delivery.mqtt.caFile`, `certFile`, `keyFile` */
   tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
+  /**
+   * Commands (issue 15): the filter subscribed QoS 1 on every connect, and who handles its
+   * messages. With it, the session is persistent (clean: false), so that commands sent while
+   * the gateway is offline wait in the broker (and are answered `expired` if too late).
+   */
+  commands?: UplinkCommands;
+}
+
+export interface UplinkCommands {
+  filter: string;
+  onMessage(topic: string, payload: Buffer): void;
+  /** subscribed (again): time to publish the results not yet acknowledged */
+  onConnect(): void;
+  onClose(): void;
 }
 
 export interface UplinkDeps {
@@ -63,6 +78,8 @@ export interface UplinkCounters {
   reconnects: number;
   connected: boolean;
   lastConnectedAt: number;
+  /** SUBACKs granting the command filter (one per connect with commands) */
+  commandSubscriptions: number;
 }
 
 export class Uplink {
@@ -87,6 +104,7 @@ export class Uplink {
     reconnects: 0,
     connected: false,
     lastConnectedAt: 0,
+    commandSubscriptions: 0,
   };
 
   constructor(
@@ -166,7 +184,7 @@ export class Uplink {
     const options: IClientOptions = {
       clientId: m.clientId ?? `gz-${o.district}-${o.gateway}`,
       protocolVersion: 4,
-      clean: true,
+      clean: o.commands === undefined,
       keepalive: m.keepaliveS ?? 30,
       reconnectPeriod: m.reconnect?.initialMs ?? 1000,
       connectTimeout: 10_000,
@@ -186,6 +204,13 @@ export class Uplink {
       client.options.reconnectPeriod = backoffDelay(this.failures, r, this.deps.random);
     });
     client.on('connect', () => this.onConnect());
+    const cmds = o.commands;
+    if (cmds) {
+      client.on('message', (topic, payload) => {
+        if (topicMatchesFilter(cmds.filter, topic)) cmds.onMessage(topic, payload);
+      });
+      client.on('close', () => cmds.onClose());
+    }
     client.on('error', (err) => this.deps.logger.warn({ err: err.message }, 'uplink error'));
     client.on('offline', () => this.deps.logger.info('uplink offline; buffering'));
   }
@@ -218,7 +243,35 @@ export class Uplink {
     for (const [device, status] of this.statuses) {
       this.publishRetained(deviceTopic(o.district, o.gateway, device, 'status'), encodeDeviceStatus(status));
     }
+    const cmds = o.commands;
+    if (cmds) {
+      this.client?.subscribe(cmds.filter, { qos: 1 }, (err, granted) => {
+        const refused = err !== null || granted?.some((g) => g.qos === 128);
+        if (refused)
+          this.deps.logger.error(
+            { filter: cmds.filter, err: err?.message },
+            'the broker refused the command subscription: commands will not arrive',
+          );
+        else {
+          this.counters.commandSubscriptions++;
+          this.deps.logger.info({ filter: cmds.filter }, 'commands subscribed');
+        }
+      });
+      cmds.onConnect();
+    }
     this.pump();
+  }
+
+  /** Publishes QoS 1 (not retained); `done` without error at PUBACK. False when not connected. */
+  publishQos1(topic: string, payload: Buffer, done: (err?: Error) => void): boolean {
+    const c = this.client;
+    if (!c?.connected || this.stopping) return false;
+    c.publish(topic, payload, { qos: 1 }, (err) => done(err ?? undefined));
+    return true;
+  }
+
+  get connected(): boolean {
+    return this.client?.connected === true && !this.stopping;
   }
 
   private publishRetained(topic: string, payload: Buffer): void {

@@ -1,6 +1,7 @@
 /**
  * Prometheus text exposition (format 0.0.4) of the agent's counters and gauges.
  */
+import { COMMAND_OUTCOMES } from '@ganzhi/device-profiles/contract';
 import { type AgentSources, deviceViews, uplinkView } from './snapshot.js';
 
 function esc(v: string): string {
@@ -102,6 +103,22 @@ export function renderMetrics(src: AgentSources): string {
       'counter',
       'HJ 212 packets with the logger’s MN and a wrong password.',
       having('authFailures'),
+    );
+  }
+  if (src.commands) {
+    const counts = src.commands.counts;
+    const outcomes = [...COMMAND_OUTCOMES, 'repeat'];
+    e.metric(
+      'ganzhi_agent_commands_total',
+      'counter',
+      'Commands answered, by outcome (a command counts under its worst point outcome; repeats as repeat).',
+      outcomes.map((o) => [{ outcome: o }, counts[o] ?? 0]),
+    );
+    e.metric(
+      'ganzhi_agent_command_results_unsent',
+      'gauge',
+      'Command results not yet acknowledged by the broker.',
+      [[{}, src.commands.unsent()]],
     );
   }
   const u = uplinkView(src);

@@ -6,6 +6,7 @@ import { pointDecimals, pointUnitSymbol } from '@ganzhi/device-profiles';
 import type { DurableLog } from '@ganzhi/durable-log';
 import type { Clock } from '@ganzhi/runtime';
 import type { DeviceRuntime } from '../agent.js';
+import type { CommandExecutor, CommandView } from '../commands/executor.js';
 import type { Uplink } from '../delivery/uplink.js';
 
 export interface PointView {
@@ -43,6 +44,8 @@ export interface DeviceView {
   pollIntervalMs: number;
   counters: Record<string, number>;
   points: PointView[];
+  /** the last commands to this device, newest first (absent: commands not served) */
+  commands?: CommandView[];
 }
 
 export interface AgentSources {
@@ -54,6 +57,8 @@ export interface AgentSources {
   devices: () => readonly DeviceRuntime[];
   uplink?: Uplink;
   log?: DurableLog;
+  /** the command executor (issue 15) */
+  commands?: CommandExecutor;
   /** configured log bound, for the fill gauge */
   bufferMaxBytes?: number;
   /** host names requests may carry besides loopback names and IP addresses (DNS rebinding) */
@@ -116,6 +121,7 @@ export function deviceViews(src: AgentSources): DeviceView[] {
       points,
     };
     if (st.lastError !== undefined) v.lastError = st.lastError;
+    if (src.commands) v.commands = [...src.commands.lastCommands(d.spec.id)];
     return v;
   });
 }

@@ -114,7 +114,29 @@ const SCRIPT = `
       det.addEventListener('toggle', function () { openDetails[d.id] = det.open; });
       body = det;
     }
-    return el('section', { class: 'card device s-' + d.state, 'data-device': d.id, 'data-state': d.state }, [head, body]);
+    return el('section', { class: 'card device s-' + d.state, 'data-device': d.id, 'data-state': d.state }, [head, body, commandsTable(d)]);
+  }
+
+  // the last commands to the device (issue 15): who, which points, outcome, when
+  function commandsTable(d) {
+    if (!d.commands || d.commands.length === 0) return null;
+    return el('details', { class: 'commands', 'data-commands': d.id }, [
+      el('summary', { text: 'last commands: ' + d.commands[0].outcome + (d.commands[0].repeat ? ' (repeat)' : '') }),
+      el('table', {}, [
+        el('thead', {}, [el('tr', {}, ['id', 'issuer', 'points', 'outcome', 'received', 'executed', 'done'].map(function (h) { return el('th', { text: h }); }))]),
+        el('tbody', {}, d.commands.map(function (c) {
+          return el('tr', { 'data-command': c.id, 'data-outcome': c.outcome }, [
+            el('td', { class: 'name', text: c.id }),
+            el('td', { text: (c.issuer || '') + (c.onBehalfOf ? ' for ' + c.onBehalfOf : '') }),
+            el('td', { text: c.points.join(', ') }),
+            el('td', {}, [badge(c.outcome === 'ok' ? 'good' : 'bad', c.outcome + (c.repeat ? ' (repeat)' : ''), 'outcome'), c.reason ? el('span', { class: 'muted', text: ' ' + c.reason }) : null]),
+            el('td', { text: F.clock(c.received) }),
+            el('td', { text: c.executed ? F.clock(c.executed) : '' }),
+            el('td', { text: F.clock(c.done) })
+          ]);
+        }))
+      ])
+    ]);
   }
 
   function counts(devices) {
