@@ -109,7 +109,10 @@ export function ingestMetrics(reg = new Registry()) {
       'ganzhi_ingest_messages_skipped_total',
       'messages acked and skipped (other partition)',
     ),
-    points: reg.counter('ganzhi_ingest_points_total', 'readings written to the store'),
+    points: reg.counter(
+      'ganzhi_ingest_points_total',
+      'readings written to the store with a value (a not-good reading with a null value is stored by its quality and reason, not counted)',
+    ),
     lines: reg.counter('ganzhi_ingest_lines_total', 'line-protocol lines written to the store'),
     batches: reg.counter('ganzhi_ingest_batches_total', 'store writes that succeeded'),
     retries: reg.counter('ganzhi_ingest_write_retries_total', 'store writes retried (store down, 5xx, 429)'),

@@ -55,6 +55,13 @@ export interface SampleInput {
 
 const REL_EPS = 1e-9;
 
+/**
+ * An integral is checked only across sample gaps of at most this many model steps: the
+ * bounds take x between two samples to lie between their values, which a signal sampled
+ * every step or two follows (the rest is the edge allowance), and a longer gap does not.
+ */
+const MAX_GAP_STEPS = 2;
+
 /** A relation whose only stateful part is one call: target = g(call). */
 interface StatefulForm {
   rel: CompiledRelation;
@@ -257,7 +264,10 @@ export class RelationChecker {
    * Checks the stateful relations over a time-ordered series of samples of one device:
    * integral(x): the target's rise between its first and last value equals g(∫x dt) (x from
    * the samples; bounds from x's least and largest value in each interval, one time step at
-   * each end, the target's resolution, one whole unit for a floor()ed target);
+   * each end, the target's resolution, one whole unit for a floor()ed target). Those bounds
+   * hold only where the samples follow x: between two samples more than MAX_GAP_STEPS model
+   * steps apart x may have gone anywhere (a 19 s gap between −84 W and 72 W hid a 500 W
+   * peak), so the series is checked in runs split at such gaps, each run on its own;
    * follow(x, rate): between two values of the target it moved by no more than rate × time
    * (plus two time steps).
    */
@@ -271,55 +281,28 @@ export class RelationChecker {
         (s) => typeof s.values.get(rel.point) === 'number' && (s.fresh?.has(rel.point) ?? true),
       );
       if (rows.length < 2) continue;
-      const first = rows[0] as SampleInput;
-      const last = rows[rows.length - 1] as SampleInput;
-      const t0 = first.values.get(rel.point) as number;
-      const t1 = last.values.get(rel.point) as number;
       const arg = call.args[0] as Expr;
       if (call.fn === 'integral') {
-        // x over the window, from every sample between the two target values
-        const xs: { ts: number; x: number }[] = [];
+        // x from every sample that has it, in runs without a gap the samples cannot bridge
+        const maxGapMs = MAX_GAP_STEPS * stepS * 1000;
+        const runs: { ts: number; x: number }[][] = [];
+        let run: { ts: number; x: number }[] = [];
         for (const s of samples) {
-          if (s.ts < first.ts || s.ts > last.ts) continue;
+          if (s.ts < (rows[0] as SampleInput).ts || s.ts > (rows[rows.length - 1] as SampleInput).ts)
+            continue;
           const x = this.eval(arg, s.values);
-          if (typeof x === 'number' || typeof x === 'boolean') xs.push({ ts: s.ts, x: toNumber(x) });
+          if (typeof x !== 'number' && typeof x !== 'boolean') continue;
+          const prev = run[run.length - 1];
+          if (prev !== undefined && s.ts - prev.ts > maxGapMs) {
+            runs.push(run);
+            run = [];
+          }
+          run.push({ ts: s.ts, x: toNumber(x) });
         }
-        if (xs.length < 2) continue;
-        let lo = 0;
-        let hi = 0;
-        let mid = 0;
-        let maxAbs = 0;
-        for (let i = 1; i < xs.length; i++) {
-          const a = xs[i - 1] as { ts: number; x: number };
-          const b = xs[i] as { ts: number; x: number };
-          const dt = (b.ts - a.ts) / 1000;
-          lo += Math.min(a.x, b.x) * dt;
-          hi += Math.max(a.x, b.x) * dt;
-          mid += ((a.x + b.x) / 2) * dt;
-          maxAbs = Math.max(maxAbs, Math.abs(a.x), Math.abs(b.x));
-        }
-        const edge = 2 * stepS * maxAbs;
-        const g = (j: number) => this.eval(rel.expr, last.values, j);
-        const g0 = g(0);
-        if (typeof g0 !== 'number') continue;
-        const rise = (j: number) => (g(j) as number) - g0;
-        const slope = Math.abs(rise(1e6) / 1e6) || Math.abs(rise(1e9) / 1e9);
-        const expectLo = Math.min(rise(lo - edge), rise(hi + edge));
-        const expectHi = Math.max(rise(lo - edge), rise(hi + edge));
-        const tol =
-          resolution(target, t0) + resolution(target, t1) + (form.granular ? 1 : 0) + REL_EPS * Math.abs(t1);
-        const actual = t1 - t0;
-        if (actual < expectLo - tol || actual > expectHi + tol) {
-          out.push({
-            ts: last.ts,
-            kind: 'integral',
-            point: rel.point,
-            relation: `${rel.point} = ${rel.source}`,
-            actual,
-            expected: slope * mid,
-            tolerance: (expectHi - expectLo) / 2 + tol,
-            message: `${rel.point} rose by ${round(actual)} in ${round((last.ts - first.ts) / 1000)} s; integrating gives ${round(expectLo)}..${round(expectHi)} (± ${round(tol)})`,
-          });
+        runs.push(run);
+        for (const xsRun of runs) {
+          const v = this.checkIntegral(form, target, rows, xsRun, stepS);
+          if (v) out.push(v);
         }
       } else {
         const rateExpr = call.args[1] as Expr;
@@ -350,6 +333,68 @@ export class RelationChecker {
       }
     }
     return out;
+  }
+
+  /**
+   * One run of the integral check: the target's rise between its first and last value within
+   * the run against ∫x dt over the run's samples `xs` (consecutive, no gap past MAX_GAP_STEPS).
+   */
+  private checkIntegral(
+    form: StatefulForm,
+    target: Point,
+    rows: readonly SampleInput[],
+    xs: readonly { ts: number; x: number }[],
+    stepS: number,
+  ): Violation | undefined {
+    const { rel } = form;
+    if (xs.length < 2) return undefined;
+    const from = (xs[0] as { ts: number }).ts;
+    const to = (xs[xs.length - 1] as { ts: number }).ts;
+    const inRun = rows.filter((r) => r.ts >= from && r.ts <= to);
+    if (inRun.length < 2) return undefined;
+    const first = inRun[0] as SampleInput;
+    const last = inRun[inRun.length - 1] as SampleInput;
+    const t0 = first.values.get(rel.point) as number;
+    const t1 = last.values.get(rel.point) as number;
+    const span = xs.filter((p) => p.ts >= first.ts && p.ts <= last.ts);
+    if (span.length < 2) return undefined;
+    let lo = 0;
+    let hi = 0;
+    let mid = 0;
+    let maxAbs = 0;
+    for (let i = 1; i < span.length; i++) {
+      const a = span[i - 1] as { ts: number; x: number };
+      const b = span[i] as { ts: number; x: number };
+      const dt = (b.ts - a.ts) / 1000;
+      lo += Math.min(a.x, b.x) * dt;
+      hi += Math.max(a.x, b.x) * dt;
+      mid += ((a.x + b.x) / 2) * dt;
+      maxAbs = Math.max(maxAbs, Math.abs(a.x), Math.abs(b.x));
+    }
+    const edge = 2 * stepS * maxAbs;
+    const g = (j: number) => this.eval(rel.expr, last.values, j);
+    const g0 = g(0);
+    if (typeof g0 !== 'number') return undefined;
+    const rise = (j: number) => (g(j) as number) - g0;
+    const slope = Math.abs(rise(1e6) / 1e6) || Math.abs(rise(1e9) / 1e9);
+    const expectLo = Math.min(rise(lo - edge), rise(hi + edge));
+    const expectHi = Math.max(rise(lo - edge), rise(hi + edge));
+    const tol =
+      resolution(target, t0) + resolution(target, t1) + (form.granular ? 1 : 0) + REL_EPS * Math.abs(t1);
+    const actual = t1 - t0;
+    if (actual < expectLo - tol || actual > expectHi + tol) {
+      return {
+        ts: last.ts,
+        kind: 'integral',
+        point: rel.point,
+        relation: `${rel.point} = ${rel.source}`,
+        actual,
+        expected: slope * mid,
+        tolerance: (expectHi - expectLo) / 2 + tol,
+        message: `${rel.point} rose by ${round(actual)} in ${round((last.ts - first.ts) / 1000)} s; integrating gives ${round(expectLo)}..${round(expectHi)} (± ${round(tol)})`,
+      };
+    }
+    return undefined;
   }
 }
 
