@@ -10,7 +10,8 @@
  * (which stamps `issuer`) is built on another branch; with it, `issuer` below is the hub's
  * user instead of null.
  */
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type CommandResult,
@@ -361,6 +362,114 @@ describe('hub commands through the real broker and ingest (gateway stand-in answ
     expect(v).toHaveLength(1);
     expect(v[0]!.outcomes.map((o) => o.outcome)).toEqual(['ok', 'ok']);
     expect(db().byId('other-command-1')).toEqual([]);
+  });
+
+  it('ganzhi-command sends, waits, prints one line per point and exits 0 only if all are ok', async () => {
+    const bin = new URL('../bin/ganzhi-command.js', import.meta.url).pathname;
+    const run = (args: string[], env: Record<string, string> = { GANZHI_HUB_PASSWORD: 'alice-secret' }) =>
+      new Promise<{ code: number; out: string; err: string }>((resolve) => {
+        execFile(
+          process.execPath,
+          [bin, ...args],
+          { env: { PATH: process.env.PATH ?? '', ...env } },
+          (e, out, err) => resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out, err }),
+        );
+      });
+    const hub = ['--hub', ingest.httpUrl, '--user', 'alice'];
+    const target = ['--district', 'north', '--gateway', 'gw-n', '--device', 'light-1'];
+    const sent = await run([
+      'send',
+      ...hub,
+      ...target,
+      'lamp_on=false',
+      'dim_level=25',
+      '--ttl',
+      '20s',
+      '--wait',
+      '20s',
+    ]);
+    expect(sent.err).toBe('');
+    expect(sent.code).toBe(0);
+    const lines = sent.out.trim().split('\n');
+    expect(lines[0]).toMatch(/^command [0-9a-f-]{36} sent, expires /);
+    expect(lines.slice(1).map((l) => l.split(/\s+/).slice(0, 2))).toEqual([
+      ['lamp_on', 'ok'],
+      ['dim_level', 'ok'],
+    ]);
+    const id = /command (\S+) sent/.exec(lines[0]!)![1]!;
+    const got = gwNorth.received.find((x) => x.cmd.id === id)!.cmd;
+    expect(got.writes).toEqual([
+      { point: 'lamp_on', value: false },
+      { point: 'dim_level', value: 25 },
+    ]);
+    expect(got.expires - got.issued!).toBe(20_000);
+    // get and list
+    const get = await run(['get', id, ...hub]);
+    expect(get.code).toBe(0);
+    expect(get.out).toContain(`${id} north/gw-n/light-1 done by alice`);
+    const list = await run(['list', ...hub, '--device', 'light-1', '--limit', '1']);
+    expect(list.out).toContain(id);
+    // the password from a file
+    const pwFile = join(dir, 'pw');
+    writeFileSync(pwFile, 'alice-secret\n');
+    const fromFile = await run(['send', ...hub, '--password-file', pwFile, ...target, 'dim_level=5'], {});
+    expect(fromFile.code).toBe(0);
+    expect(fromFile.out).toMatch(/dim_level\s+ok\s+requested=5 readback=5/);
+    // errors: wrong password → 2 with the hub's message; no password → 2
+    const wrong = await run(['send', ...hub, ...target, 'lamp_on=true'], { GANZHI_HUB_PASSWORD: 'nope' });
+    expect(wrong.code).toBe(2);
+    expect(wrong.err).toContain('the hub answered 401');
+    const nopw = await run(['list', ...hub], {});
+    expect(nopw.code).toBe(2);
+    expect(nopw.err).toContain('GANZHI_HUB_PASSWORD');
+  });
+
+  it('ganzhi-command exits 1 when a point is not ok', async () => {
+    const bin = new URL('../bin/ganzhi-command.js', import.meta.url).pathname;
+    // gw-x has no stand-in: an admin answers in its place, rejected
+    const args = [
+      'send',
+      '--hub',
+      ingest.httpUrl,
+      '--user',
+      'alice',
+      '--district',
+      'north',
+      '--gateway',
+      'gw-x',
+      '--device',
+      'pump-1',
+      'speed_set=40',
+      '--wait',
+      '20s',
+    ];
+    const child = new Promise<{ code: number; out: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        [bin, ...args],
+        { env: { PATH: process.env.PATH ?? '', GANZHI_HUB_PASSWORD: 'alice-secret' } },
+        (e, out) => resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out }),
+      );
+    });
+    const cmd = await waitFor('the command on the watcher', () =>
+      watched.find((w) => w.topic === 'gz/v1/north/gw-x/pump-1/cmd'),
+    );
+    const id = JSON.parse(cmd.payload).id as string;
+    await watcher.publishAsync(
+      'gz/v1/north/gw-x/pump-1/result',
+      encodeCommandResult({
+        v: 1,
+        id,
+        device: 'pump-1',
+        received: 1,
+        done: 2,
+        outcomes: [{ point: 'speed_set', outcome: 'rejected', requested: 40, reason: 'out of range' }],
+      }),
+      { qos: 1 },
+    );
+    const r = await child;
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/speed_set\s+rejected\s+requested=40 reason="out of range"/);
   });
 
   it('dead-letters an invalid command payload with its reason', async () => {
