@@ -72,8 +72,9 @@ export function planWrite(point: Point, value: Value, opts: WritePlanOptions = {
 
 /**
  * Whether a value read back matches the value requested, within the point's resolution:
- * - integer encodings: one raw step (|scale|, 1 without scale) — the write rounded the value to
- *   a step, so what is read back may differ from the request by up to half a step;
+ * - integer encodings: half a raw step (|scale|/2, 0.5 without scale) — the write rounded the
+ *   value to the nearest step, so what is read back differs from the request by at most that;
+ *   a device holding the next step is a mismatch;
  * - float32: the float32 precision (relative 2^-23) plus one |scale| step when scaled;
  * - float64: relative 1e-12;
  * - booleans, strings, enum labels: equal.
@@ -87,7 +88,7 @@ export function readbackMatches(point: ModbusPoint, requested: Value, read: Valu
     let tol: number;
     if (t === 'float32') tol = Math.abs(want) * 2 ** -23 + (point.scale !== undefined ? step : 0);
     else if (t === 'float64') tol = Math.abs(want) * 1e-12;
-    else tol = step * (1 + 1e-9);
+    else tol = (step / 2) * (1 + 1e-9);
     return Math.abs(read - want) <= tol;
   }
   if (typeof read === 'boolean') {

@@ -111,7 +111,8 @@ export function variantFor(point: OpcuaPoint, typeId: WritableTypeId, value: Val
 /**
  * Whether the engineering value read back matches the one requested, within the point's
  * resolution: Float nodes to float32 precision (relative 2^-23), Double relative 1e-12,
- * integer nodes one raw step (|scale|, 1 without scale); booleans and strings equal.
+ * integer nodes half a raw step (|scale|/2, 0.5 without scale: the write rounded to the
+ * nearest step); booleans and strings equal.
  */
 export function readbackMatches(
   point: OpcuaPoint,
@@ -127,7 +128,7 @@ export function readbackMatches(
         ? Math.abs(want) * 2 ** -23 + (point.scale !== undefined ? Math.abs(point.scale) * 2 ** -23 : 0)
         : type === 'Double'
           ? Math.abs(want) * 1e-12
-          : Math.abs(point.scale ?? 1) * (1 + 1e-9);
+          : (Math.abs(point.scale ?? 1) / 2) * (1 + 1e-9);
     return Math.abs(read - want) <= tol;
   }
   if (typeof read === 'boolean') {
