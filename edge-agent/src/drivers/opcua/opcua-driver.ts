@@ -447,30 +447,14 @@ export class OpcuaDriver implements Driver {
       if (m === 'timeout') this.tracker.counters.timeouts++;
       return { point: name, outcome: 'timeout', reason: m === 'timeout' ? 'timeout' : `write: ${m}` };
     };
-    // the node's DataType, once per session
-    s.dataTypes ??= new Map();
-    let typeId = s.dataTypes.get(name);
-    if (typeId === undefined) {
-      let dv: DataValue;
-      try {
-        this.tracker.counters.requests++;
-        dv = await call(s.session.read({ nodeId: nodeId.nodeId, attributeId: AttributeIds.DataType }));
-      } catch (err) {
-        return fault(err);
-      }
-      const bad = statusFault(dv.statusCode);
-      if (bad) return { point: name, outcome: 'device-exception', code: bad, reason: `DataType: ${bad}` };
-      const t = dv.value?.value as { namespace?: number; value?: unknown } | undefined;
-      typeId = builtinTypeOf(t?.namespace ?? -1, t?.value);
-      if (typeId === undefined) {
-        return {
-          point: name,
-          outcome: 'rejected',
-          reason: `point ${name}: node DataType ${String(t)} is not a writable built-in type`,
-        };
-      }
-      s.dataTypes.set(name, typeId);
+    let t: Awaited<ReturnType<OpcuaDriver['nodeType']>>;
+    try {
+      t = await this.nodeType(s, point, nodeId.nodeId, call);
+    } catch (err) {
+      return fault(err);
     }
+    if (!t.ok) return { point: name, ...t.outcome };
+    const typeId = t.typeId;
     const plan = variantFor(point, typeId, w.value);
     if (!plan.ok) return { point: name, outcome: 'rejected', reason: plan.reason };
     const raw = plan.shown as number | boolean | string;
@@ -525,6 +509,59 @@ export class OpcuaDriver implements Driver {
       readback: r.value,
       reason: `wrote ${String(w.value)}, read back ${String(r.value)}`,
     };
+  }
+
+  /**
+   * What a write of `point` would be sent as: the node id in this session and the built-in type
+   * of its DataType attribute (the probe prints it before a guarded write).
+   */
+  async writeTarget(
+    point: OpcuaPoint,
+  ): Promise<{ ok: true; nodeId: string; type: string } | { ok: false; reason: string }> {
+    const s = this.current;
+    if (this.outage || !s) return { ok: false, reason: this.outage ?? 'not connected' };
+    const nodeId = this.nodeFor(s, point);
+    if (!nodeId.ok) return nodeId;
+    const call = <T>(p: Promise<T>) =>
+      withTimeout(this.ctx.clock, p, this.spec.timeoutMs, failure('timeout'));
+    let t: Awaited<ReturnType<OpcuaDriver['nodeType']>>;
+    try {
+      t = await this.nodeType(s, point, nodeId.nodeId, call);
+    } catch (err) {
+      return { ok: false, reason: `DataType: ${(err as Error).message}` };
+    }
+    if (!t.ok) return { ok: false, reason: `${t.outcome.code ?? t.outcome.outcome}: ${t.outcome.reason}` };
+    return { ok: true, nodeId: nodeId.nodeId, type: WRITABLE_TYPES[t.typeId] };
+  }
+
+  /** The node's DataType as a built-in type id, read once per session (rejects on no answer). */
+  private async nodeType(
+    s: Session,
+    point: OpcuaPoint,
+    nodeId: string,
+    call: <T>(p: Promise<T>) => Promise<T>,
+  ): Promise<{ ok: true; typeId: WritableTypeId } | { ok: false; outcome: Omit<WriteOutcome, 'point'> }> {
+    s.dataTypes ??= new Map();
+    const known = s.dataTypes.get(point.name);
+    if (known !== undefined) return { ok: true, typeId: known };
+    this.tracker.counters.requests++;
+    const dv: DataValue = await call(s.session.read({ nodeId, attributeId: AttributeIds.DataType }));
+    const bad = statusFault(dv.statusCode);
+    if (bad)
+      return { ok: false, outcome: { outcome: 'device-exception', code: bad, reason: `DataType: ${bad}` } };
+    const t = dv.value?.value as { namespace?: number; value?: unknown } | undefined;
+    const typeId = builtinTypeOf(t?.namespace ?? -1, t?.value);
+    if (typeId === undefined) {
+      return {
+        ok: false,
+        outcome: {
+          outcome: 'rejected',
+          reason: `point ${point.name}: node DataType ${String(t)} is not a writable built-in type`,
+        },
+      };
+    }
+    s.dataTypes.set(point.name, typeId);
+    return { ok: true, typeId };
   }
 
   /** The point's node id in this session (resolved now for a point the device does not read). */
