@@ -94,7 +94,7 @@ const subscribeCases: [user: string, filter: string, granted: boolean][] = [
   ['ingest', 'gz/v1/+/+/+/status', true],
   ['ingest', 'gz/v1/+/+/state', true],
   ['ingest', 'gz/v1/south/+/+/data', true],
-  ['ingest', 'gz/v1/+/+/+/cmd', false],
+  ['ingest', 'gz/v1/+/+/+/cmd', true], // the command audit (issue 15)
   ['ingest', 'gz/v1/+/+/cmd', false],
   ['ingest', 'gz/v1/+/+/+/+', false],
   ['ingest', 'gz/v1/#', false],

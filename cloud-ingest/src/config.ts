@@ -17,6 +17,8 @@ import {
   sortProblems,
   validateAgainst,
 } from '@ganzhi/device-profiles';
+import { COMMAND_LIMITS, ISSUER_PATTERN } from '@ganzhi/device-profiles/contract';
+import { HASH_PATTERN } from '@ganzhi/runtime';
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { DEFAULT_MAX_SEQ_JUMP, DEFAULT_MAX_STREAMS_PER_GATEWAY } from './completeness/tracker.js';
@@ -218,6 +220,53 @@ export const IngestConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    hub: Type.Object(
+      {
+        operators: Type.Array(
+          Type.Object(
+            {
+              name: Type.String({
+                pattern: ISSUER_PATTERN.source,
+                description: 'the operator (HTTP Basic user)',
+              }),
+              hash: Type.String({
+                pattern: HASH_PATTERN,
+                description: 'scrypt hash, the broker users file format (ganzhi-broker hash-password)',
+              }),
+              districts: Type.Array(Type.String({ pattern: ID_PATTERN.source }), {
+                minItems: 1,
+                description: 'districts this operator may command and read commands of',
+              }),
+            },
+            { additionalProperties: false },
+          ),
+          { default: [], description: 'who may send commands through POST /api/commands (issue 15)' },
+        ),
+        mqtt: Type.Optional(
+          Type.Object(
+            {
+              url: Type.Optional(Type.String({ description: 'default: mqtt.url' })),
+              clientId: Type.String({ default: 'ganzhi-hub-1' }),
+              username: Type.Optional(
+                Type.String({ description: "the hub's broker user: role operator with delegate: true" }),
+              ),
+              password: Type.Optional(
+                Type.String({ description: 'prefer passwordFile or HUB_MQTT_PASSWORD' }),
+              ),
+              passwordFile: Type.Optional(Type.String()),
+              caFile: Type.Optional(Type.String()),
+            },
+            { additionalProperties: false, description: 'the connection commands are published on' },
+          ),
+        ),
+        commandsFile: Type.String({
+          default: './data/commands.db',
+          description: 'the SQLite command audit when the store is not SQLite (with SQLite: the store file)',
+        }),
+        defaultTtlMs: Type.Integer({ minimum: 1000, maximum: COMMAND_LIMITS.maxTtlMs, default: 60_000 }),
+      },
+      { additionalProperties: false, default: {}, description: "the hub's command API (issue 15)" },
+    ),
     /** the hub as a Sparkplug B host application (issue 18); absent: no Sparkplug */
     sparkplug: Type.Optional(SparkplugHostConfigSchema),
     logLevel: Type.Union(
@@ -282,6 +331,8 @@ function finish(cfg: IngestConfig, base: string, env: Env, file: string): Ingest
       s.password = readSecret(s.passwordFile, base) ?? env.INFLUX_PASSWORD ?? s.password;
     if (s.type === 'influxdb-v2') s.token = readSecret(s.tokenFile, base) ?? env.INFLUX_TOKEN ?? s.token;
     cfg.mqtt.password = readSecret(cfg.mqtt.passwordFile, base) ?? env.MQTT_PASSWORD ?? cfg.mqtt.password;
+    const hm = cfg.hub.mqtt;
+    if (hm) hm.password = readSecret(hm.passwordFile, base) ?? env.HUB_MQTT_PASSWORD ?? hm.password;
   } catch (err) {
     p('store', `cannot read a secret file: ${(err as Error).message}`);
   }
@@ -289,6 +340,7 @@ function finish(cfg: IngestConfig, base: string, env: Env, file: string): Ingest
   cfg.profiles.dirs = cfg.profiles.dirs.map((d) => resolve(base, d));
   cfg.deadLetterFile = resolve(base, cfg.deadLetterFile);
   cfg.completeness.file = resolve(base, cfg.completeness.file);
+  cfg.hub.commandsFile = resolve(base, cfg.hub.commandsFile);
   if (problems.length) fail(problems);
   return cfg;
 }
@@ -375,5 +427,6 @@ export function describeConfig(cfg: IngestConfig): unknown {
   if (s.password) s.password = '[redacted]';
   if (s.token) s.token = '[redacted]';
   if (c.mqtt.password) c.mqtt.password = '[redacted]';
+  if (c.hub.mqtt?.password) c.hub.mqtt.password = '[redacted]';
   return c;
 }

@@ -10,7 +10,10 @@ import { builtinProfilesDir, ProfileRegistry } from '@ganzhi/device-profiles';
 import { openSegmentLog } from '@ganzhi/durable-log';
 import { type Clock, type Random, systemClock, systemRandom, type TimerHandle } from '@ganzhi/runtime';
 import type { FastifyInstance } from 'fastify';
+import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
+import { createCommandAudit } from './commands/audit.js';
+import { type CommandAuditStore, openCommandAudit } from './commands/audit-store.js';
 import { completenessLines } from './completeness/points.js';
 import { loadTrackerState, saveTrackerState } from './completeness/state-file.js';
 import { CompletenessTracker } from './completeness/tracker.js';
@@ -22,6 +25,7 @@ import { InboundGuard } from './guard/inbound-guard.js';
 import { buildHttpApp } from './http/app.js';
 import { feedHub } from './hub/feed.js';
 import { createMemoryHubSource } from './hub/memory-source.js';
+import { OperatorAuth } from './hub/operator-auth.js';
 import { storeSeries } from './hub/store-series.js';
 import { ingestMetrics } from './metrics.js';
 import { createDeadLetters } from './pipeline/dead-letter.js';
@@ -45,6 +49,10 @@ export interface Ingest {
   metrics: ReturnType<typeof ingestMetrics>;
   /** the Sparkplug B host application, when `sparkplug` is configured */
   sparkplug?: RunningSparkplugHost;
+  /** the command audit (SQLite tables commands and command_outcomes) */
+  commands: CommandAuditStore;
+  /** the hub's connection commands are published on, when `hub.mqtt` is configured */
+  commandClient?: MqttClient;
   close(opts?: { flushTimeoutMs?: number }): Promise<void>;
 }
 
@@ -116,7 +124,14 @@ export async function startIngest(cfg: IngestConfig, deps: IngestDeps): Promise<
     now: () => clock.now(),
     ...(reader ? { series: storeSeries(reader) } : {}),
   });
+  // the command audit: in the store's file when it is SQLite, else in hub.commandsFile
+  const auditFile =
+    cfg.store.type === 'sqlite' ? (cfg.store.file ?? './data/ingest.db') : cfg.hub.commandsFile;
+  mkdirSync(dirname(auditFile), { recursive: true });
+  const commands = openCommandAudit(auditFile);
+  const audit = createCommandAudit(commands, sink.kind.startsWith('influxdb'));
   const writer = new Writer({
+    audit,
     onMessage: (m) => feedHub(hub, m),
     log,
     sink,
@@ -238,7 +253,43 @@ export async function startIngest(cfg: IngestConfig, deps: IngestDeps): Promise<
   };
   if (every > 0) completenessTimer = clock.setTimeout(writeCompleteness, every);
 
+  // the hub's command connection (a broker user of role operator, delegate: true)
+  const hm = cfg.hub.mqtt;
+  const commandClient = hm
+    ? mqtt.connect(hm.url ?? cfg.mqtt.url, {
+        protocolVersion: 4,
+        clientId: hm.clientId,
+        clean: true,
+        reconnectPeriod: 1000,
+        connectTimeout: 10_000,
+        ...(hm.username !== undefined ? { username: hm.username } : {}),
+        ...(hm.password !== undefined ? { password: hm.password } : {}),
+        ...(hm.caFile ? { ca: [(await import('node:fs')).readFileSync(hm.caFile)] } : {}),
+      })
+    : undefined;
+  commandClient?.on('error', (err) =>
+    logger.warn({ err: { message: err.message }, component: 'commands' }, 'command connection error'),
+  );
+  const publish = commandClient
+    ? async (topic: string, payload: Buffer): Promise<void> => {
+        if (!commandClient.connected) throw new Error('not connected to the broker');
+        await commandClient.publishAsync(topic, payload, { qos: 1 });
+      }
+    : undefined;
+  const operatorAuth = new OperatorAuth(cfg.hub.operators, { clock });
+
   const http = buildHttpApp({
+    commands: {
+      auth: operatorAuth,
+      store: commands,
+      ...(publish ? { publish } : {}),
+      source: hub,
+      profiles,
+      defaultTtlMs: cfg.hub.defaultTtlMs,
+      clock,
+      onRefused: (what, why, address, operator) =>
+        events.report('operator-refused', { address }, operator ? `${operator}: ${what}` : what, why),
+    },
     logger,
     hosts: hostPolicy(cfg.http.host, cfg.http.allowedHosts),
     events,
@@ -265,6 +316,8 @@ export async function startIngest(cfg: IngestConfig, deps: IngestDeps): Promise<
     tracker,
     metrics,
     ...(sparkplugHost ? { sparkplug: sparkplugHost } : {}),
+    commands,
+    ...(commandClient ? { commandClient } : {}),
     close(opts = {}) {
       closing ??= (async () => {
         if (completenessTimer !== undefined) clock.clearTimeout(completenessTimer);
@@ -273,6 +326,8 @@ export async function startIngest(cfg: IngestConfig, deps: IngestDeps): Promise<
         await writer.stop(opts.flushTimeoutMs ?? 10_000);
         log.close();
         await http.close();
+        await commandClient?.endAsync(true);
+        commands.close();
         await sink.close();
         logger.info('ingest stopped');
       })();

@@ -47,7 +47,8 @@ describe('subscribeAllowed', () => {
     expect(subscribeAllowed(ingest, 'gz/v1/+/+/+/data')).toBe(true);
     expect(subscribeAllowed(ingest, 'gz/v1/+/+/state')).toBe(true);
     expect(subscribeAllowed(ingest, 'gz/v1/south/+/+/status')).toBe(true);
-    expect(subscribeAllowed(ingest, 'gz/v1/+/+/+/cmd')).toBe(false);
+    expect(subscribeAllowed(ingest, 'gz/v1/+/+/+/cmd')).toBe(true); // the command audit (issue 15)
+    expect(subscribeAllowed(ingest, 'gz/v1/+/+/cmd')).toBe(false);
     expect(subscribeAllowed(ingest, 'gz/v1/#')).toBe(false);
     expect(subscribeAllowed(ingest, 'gz/v1/+/+/+/+')).toBe(false);
     expect(subscribeAllowed(ingest, '$SYS/#')).toBe(false);

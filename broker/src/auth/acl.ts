@@ -4,7 +4,7 @@
  * | role      | publish                                                      | subscribe                                              |
  * |-----------|--------------------------------------------------------------|--------------------------------------------------------|
  * | gateway   | gz/v1/{d}/{g}/state, gz/v1/{d}/{g}/{dev}/{meta,data,status}  | gz/v1/{d}/{g}/cmd, gz/v1/{d}/{g}/+/cmd (or narrower)    |
- * | ingest    | nothing                                                      | gz/v1/+/+/state, gz/v1/+/+/+/{meta,data,status}         |
+ * | ingest    | nothing                                                      | gz/v1/+/+/state, gz/v1/+/+/+/{meta,data,status,cmd,result} |
  * | viewer    | nothing                                                      | gz/v1/{d}/# for each of its districts (or narrower)     |
  * | admin     | anything except $SYS                                         | anything, including $SYS/#                              |
  * | anonymous | anything except $SYS (only with --allow-anonymous)           | anything except $SYS                                    |
@@ -64,7 +64,8 @@ export function grantedFilters(id: Identity): readonly string[] {
     case 'ingest':
       return [
         `${TOPIC_PREFIX}/+/+/state`,
-        ...[...DEVICE_KINDS].filter((k) => k !== 'cmd').map((k) => `${TOPIC_PREFIX}/+/+/+/${k}`),
+        // every device kind, device commands and results included: the ingest audits them (issue 15)
+        ...[...DEVICE_KINDS].map((k) => `${TOPIC_PREFIX}/+/+/+/${k}`),
         ...sparkplugFilters(id),
       ];
     case 'viewer':

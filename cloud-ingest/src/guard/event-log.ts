@@ -24,7 +24,9 @@ export type EventKind =
   /** a gateway's seq jumped past the plausible window: counted as a reset, not as missing */
   | 'stream-reset'
   /** an HTTP request for a Host the ingest does not serve (DNS rebinding) */
-  | 'host-refused';
+  | 'host-refused'
+  /** a hub operator refused: wrong credentials, throttled, or a district outside theirs (issue 15) */
+  | 'operator-refused';
 
 export interface EventWho {
   district?: string;

@@ -146,7 +146,9 @@ export class GatewayLimits {
           );
         return { out, refusals: [] };
       }
-      case 'status': {
+      case 'status':
+      case 'cmd':
+      case 'result': {
         const r = this.device(g, district, gateway, m.ids.device);
         return r ? refuse(out, r, topic, payload, true) : { out, refusals: [] };
       }

@@ -20,7 +20,7 @@ export interface InboundGuardOptions {
   knownModel?: (profileId: string) => boolean;
 }
 
-const KINDS = new Set(['data', 'meta', 'status', 'state', 'cmd']);
+const KINDS = new Set(['data', 'meta', 'status', 'state', 'cmd', 'result']);
 
 /** Who sent a message on `topic`, from the topic alone (never from the payload). */
 function whoOf(topic: string): EventWho {

@@ -13,6 +13,7 @@ import type { CompletenessTracker } from '../completeness/tracker.js';
 import { IngestError } from '../errors.js';
 import type { EventLog } from '../guard/event-log.js';
 import { type HostPolicy, hostPolicy } from '../guard/host-check.js';
+import { type CommandsApiOptions, commandsApi } from '../hub/commands-api.js';
 import { type HubSource, hubPlugin } from '../hub/index.js';
 import type { Registry } from '../metrics.js';
 import type { SeriesReader } from '../sink.js';
@@ -33,6 +34,8 @@ export interface HttpDeps {
   hosts?: HostPolicy;
   /** refused Hosts are reported here */
   events?: EventLog;
+  /** the hub's command API (POST/GET /api/commands), when the ingest has a command audit */
+  commands?: CommandsApiOptions;
 }
 
 export function buildHttpApp(deps: HttpDeps): FastifyInstance {
@@ -78,6 +81,8 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
     const source = deps.hub;
     app.register(hubPlugin, { source });
   }
+
+  if (deps.commands) app.register(commandsApi, deps.commands);
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 

@@ -4,9 +4,13 @@
  */
 import {
   batchMatchesTopic,
+  type CommandRequest,
+  type CommandResult,
   type DataBatch,
   type DeviceMeta,
   type DeviceStatus,
+  decodeCommandRequest,
+  decodeCommandResult,
   decodeDataBatch,
   decodeDeviceMeta,
   decodeDeviceStatus,
@@ -47,7 +51,11 @@ export type DecodedMessage =
   | { kind: 'state'; ids: { district: string; gateway: string }; value: GatewayState }
   | { kind: 'meta'; ids: TopicIds; value: DeviceMeta }
   | { kind: 'status'; ids: TopicIds; value: DeviceStatus }
-  | { kind: 'data'; ids: TopicIds; value: DataBatch };
+  | { kind: 'data'; ids: TopicIds; value: DataBatch }
+  /** a command as the broker delivered it (issuer stamped by the broker), for the audit */
+  | { kind: 'cmd'; ids: TopicIds; value: CommandRequest }
+  /** a gateway's answer to a device command, for the audit */
+  | { kind: 'result'; ids: TopicIds; value: CommandResult };
 
 const none = (dl: DeadLetter, from?: RecordOutcome['from']): RecordOutcome => ({
   lines: [],
@@ -197,6 +205,27 @@ export function decodeMessage(
         deadLetters: [],
         from,
         message: { kind: 'status', ids, value: s.value },
+      };
+    }
+    case 'cmd': {
+      const c = decodeCommandRequest(payload);
+      if (!c.ok) return none({ kind: 'message', reason: `command: ${c.error}`, topic, payload }, from);
+      const ids = { district: t.district, gateway: t.gateway, device: t.device };
+      return { lines: [], points: 0, deadLetters: [], from, message: { kind: 'cmd', ids, value: c.value } };
+    }
+    case 'result': {
+      const r = decodeCommandResult(payload);
+      if (!r.ok) return none({ kind: 'message', reason: `command result: ${r.error}`, topic, payload }, from);
+      // a gateway answers for the device of its topic only
+      if (r.value.device !== t.device)
+        return none({ kind: 'message', reason: IDS_DIFFER, topic, payload }, from);
+      const ids = { district: t.district, gateway: t.gateway, device: t.device };
+      return {
+        lines: [],
+        points: 0,
+        deadLetters: [],
+        from,
+        message: { kind: 'result', ids, value: r.value },
       };
     }
     default:

@@ -12,6 +12,7 @@
 import type { DurableLog } from '@ganzhi/durable-log';
 import { type Clock, type Random, sleep, systemClock, systemRandom } from '@ganzhi/runtime';
 import type { Logger } from 'pino';
+import type { CommandAudit } from '../commands/audit.js';
 import type { CompletenessTracker, TrackerState } from '../completeness/tracker.js';
 import { isRetriable } from '../errors.js';
 import type { InboundGuard } from '../guard/inbound-guard.js';
@@ -50,6 +51,8 @@ export interface WriterOptions {
   onGatewayState?: (district: string, gateway: string, online: boolean) => void;
   /** screens every decoded message (per-gateway limits, model tags) and reports refusals */
   guard?: InboundGuard;
+  /** records commands and results (issue 15); its lines join the batch */
+  audit?: CommandAudit;
 }
 
 /** Records the writer takes from memory instead of reading them back from the log. */
@@ -65,9 +68,9 @@ interface Batch {
 
 export class Writer {
   private readonly o: Required<
-    Omit<WriterOptions, 'persist' | 'onGatewayState' | 'onMessage' | 'outageRetry' | 'guard'>
+    Omit<WriterOptions, 'persist' | 'onGatewayState' | 'onMessage' | 'outageRetry' | 'guard' | 'audit'>
   > &
-    Pick<WriterOptions, 'persist' | 'onGatewayState' | 'onMessage' | 'guard'>;
+    Pick<WriterOptions, 'persist' | 'onGatewayState' | 'onMessage' | 'guard' | 'audit'>;
   private readonly outage: RetryPolicy;
   private cursor: number;
   private batch: Batch;
@@ -235,6 +238,26 @@ export class Writer {
     const b = this.batch;
     if (b.lastOffset < 0) b.firstAt = now;
     for (const l of out.lines) b.lines.push(l);
+    const kind = out.message?.kind;
+    if ((kind === 'cmd' || kind === 'result') && this.o.audit) {
+      let refused: { reason: string; topic?: string; payload?: Uint8Array } | undefined;
+      try {
+        const a = this.o.audit.observe(out.message!, now);
+        for (const l of a.lines) b.lines.push(l);
+        refused = a.refused;
+      } catch (err) {
+        // the audit table could not be written (disk full, …): the message is kept in the dead letters
+        refused = {
+          reason: `command audit not stored: ${(err as Error).message}`,
+          payload: Buffer.from(JSON.stringify(out.message!)),
+        };
+      }
+      if (refused) {
+        this.o.deadLetters.add([{ kind: 'message', ...refused }]);
+        m.deadLetters.inc(1, { kind: 'message' });
+        this.o.logger.warn({ topic: refused.topic, reason: refused.reason }, 'command message refused');
+      }
+    }
     b.points += out.points;
     b.lastOffset = offset;
   }

@@ -107,7 +107,7 @@ export function topicMatches(filter: string, topic: string): boolean {
   return f.length === t.length;
 }
 
-/** Filters an ingest subscribes to, optionally limited to some districts. */
+/** Filters an ingest subscribes to, optionally limited to some districts (device commands and results: the audit). */
 export function ingestFilters(districts?: readonly string[]): string[] {
   const scopes = districts && districts.length > 0 ? districts : ['+'];
   return scopes.flatMap((d) => [
@@ -115,5 +115,7 @@ export function ingestFilters(districts?: readonly string[]): string[] {
     `${TOPIC_PREFIX}/${d}/+/+/meta`,
     `${TOPIC_PREFIX}/${d}/+/+/data`,
     `${TOPIC_PREFIX}/${d}/+/+/status`,
+    `${TOPIC_PREFIX}/${d}/+/+/cmd`,
+    `${TOPIC_PREFIX}/${d}/+/+/result`,
   ]);
 }
