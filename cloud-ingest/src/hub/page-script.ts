@@ -322,6 +322,7 @@ export const PAGE_SCRIPT = `
     })]) : '';
     if (key === ctl.key) return writable;
     ctl.key = key; ctl.rows = {};
+    root.setAttribute('data-device', t ? t.device : '');
     if (!t) root.replaceChildren(el('p', { class: 'empty', text: 'Pick a device to see the points you can set.' }));
     else if (writable.length === 0) root.replaceChildren(el('p', { class: 'empty', text: t.device + ' has no writable points.' }));
     else root.replaceChildren.apply(root, writable.map(function (p) { return controlRow(t, p); }));
@@ -386,6 +387,8 @@ export const PAGE_SCRIPT = `
   $('login-cancel').addEventListener('click', function () { $('dlg-login').close(); });
   $('dlg-login').addEventListener('close', function () {
     $('login-pass').value = '';
+    // a close event is queued: by the time it runs, a sign-in may have been asked again
+    if ($('dlg-login').open) return;
     var r = loginWait; loginWait = null;
     if (r) r(null);
   });
