@@ -32,6 +32,7 @@ import {
 } from '@ganzhi/device-profiles/contract';
 import { type Clock, systemClock } from '@ganzhi/runtime';
 import { type Static, Type } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { CommandAuditStore, CommandView } from '../commands/audit-store.js';
 import type { HubOperator, OperatorAuth } from './operator-auth.js';
@@ -64,6 +65,18 @@ export const CommandBody = Type.Object(
   { additionalProperties: false },
 );
 export type CommandBody = Static<typeof CommandBody>;
+
+// The body is checked here, not by fastify's Ajv: its defaults coerce types (true → 1) and
+// strip unknown properties, and a command's value must arrive exactly as sent.
+const bodyCheck = TypeCompiler.Compile(CommandBody);
+
+/** The body's first problem, `body.writes.0.value: …`, or undefined when it is valid. */
+export function bodyProblem(body: unknown): string | undefined {
+  if (bodyCheck.Check(body)) return undefined;
+  const e = bodyCheck.Errors(body).First();
+  if (!e) return 'body: invalid';
+  return `body${e.path.replaceAll('/', '.')}: ${e.message}`;
+}
 
 export const CommandListQuery = Type.Object(
   {
@@ -185,56 +198,54 @@ export const commandsApi: FastifyPluginAsync<CommandsApiOptions> = async (app, o
     return err(reply, 403, 'GZ_FORBIDDEN', `operator ${op.name} may not act on district ${district}`);
   };
 
-  app.post<{ Body: CommandBody }>(
-    '/api/commands',
-    { schema: { body: CommandBody }, bodyLimit: BODY_LIMIT },
-    async (req, reply) => {
-      const op = req.operator as HubOperator;
-      const b = req.body;
-      if (!op.districts.includes(b.district)) return forbidden(req, reply, b.district);
-      const seen = new Set<string>();
-      for (const [i, w] of b.writes.entries()) {
-        if (seen.has(w.point))
-          return err(reply, 400, 'GZ_COMMAND_INVALID', `body.writes.${i}.point: ${w.point} is written twice`);
-        seen.add(w.point);
-      }
-      const problem = profileProblem(o, b);
-      if (problem) return err(reply, 400, 'GZ_COMMAND_INVALID', `body.${problem}`);
-      if (!o.publish)
-        return err(
-          reply,
-          503,
-          'GZ_COMMANDS_UNAVAILABLE',
-          'the hub has no MQTT connection for commands (hub.mqtt)',
-        );
-      const issued = clock.now();
-      const expires = issued + (b.ttlMs ?? defaultTtl);
-      const cmd: CommandRequest = {
-        v: 1,
-        id: randomUUID(),
-        writes: b.writes,
-        issued,
-        expires,
-        ...(b.readback === undefined ? {} : { readback: b.readback }),
-        onBehalfOf: op.name,
-      };
-      const topic = deviceTopic(b.district, b.gateway, b.device, 'cmd');
-      try {
-        await o.publish(topic, encodeCommandRequest(cmd));
-      } catch (e) {
-        req.log.warn({ err: { message: (e as Error).message } }, 'command not published');
-        return err(
-          reply,
-          503,
-          'GZ_COMMANDS_UNAVAILABLE',
-          'the broker did not accept the command; nothing was sent',
-        );
-      }
-      // recorded at once so a GET right after the 202 finds it; the broker's copy adds the issuer
-      o.store.recordCommand({ district: b.district, gateway: b.gateway, device: b.device }, cmd, issued);
-      return reply.code(202).send({ id: cmd.id, topic, issued, expires });
-    },
-  );
+  app.post<{ Body: unknown }>('/api/commands', { bodyLimit: BODY_LIMIT }, async (req, reply) => {
+    const op = req.operator as HubOperator;
+    const invalid = bodyProblem(req.body);
+    if (invalid) return err(reply, 400, 'GZ_COMMAND_INVALID', invalid);
+    const b = req.body as CommandBody;
+    if (!op.districts.includes(b.district)) return forbidden(req, reply, b.district);
+    const seen = new Set<string>();
+    for (const [i, w] of b.writes.entries()) {
+      if (seen.has(w.point))
+        return err(reply, 400, 'GZ_COMMAND_INVALID', `body.writes.${i}.point: ${w.point} is written twice`);
+      seen.add(w.point);
+    }
+    const problem = profileProblem(o, b);
+    if (problem) return err(reply, 400, 'GZ_COMMAND_INVALID', `body.${problem}`);
+    if (!o.publish)
+      return err(
+        reply,
+        503,
+        'GZ_COMMANDS_UNAVAILABLE',
+        'the hub has no MQTT connection for commands (hub.mqtt)',
+      );
+    const issued = clock.now();
+    const expires = issued + (b.ttlMs ?? defaultTtl);
+    const cmd: CommandRequest = {
+      v: 1,
+      id: randomUUID(),
+      writes: b.writes,
+      issued,
+      expires,
+      ...(b.readback === undefined ? {} : { readback: b.readback }),
+      onBehalfOf: op.name,
+    };
+    const topic = deviceTopic(b.district, b.gateway, b.device, 'cmd');
+    try {
+      await o.publish(topic, encodeCommandRequest(cmd));
+    } catch (e) {
+      req.log.warn({ err: { message: (e as Error).message } }, 'command not published');
+      return err(
+        reply,
+        503,
+        'GZ_COMMANDS_UNAVAILABLE',
+        'the broker did not accept the command; nothing was sent',
+      );
+    }
+    // recorded at once so a GET right after the 202 finds it; the broker's copy adds the issuer
+    o.store.recordCommand({ district: b.district, gateway: b.gateway, device: b.device }, cmd, issued);
+    return reply.code(202).send({ id: cmd.id, topic, issued, expires });
+  });
 
   app.get<{ Params: { id: string } }>(
     '/api/commands/:id',

@@ -1,0 +1,239 @@
+#!/usr/bin/env node
+/**
+ * ganzhi-command — send a command to a device through the hub and wait for its outcome.
+ *
+ *   ganzhi-command send --hub URL --user NAME --district D --gateway G --device DEV point=value …
+ *                       [--ttl 60s] [--no-readback] [--wait 30s]
+ *   ganzhi-command get ID --hub URL --user NAME
+ *   ganzhi-command list --hub URL --user NAME [--district D] [--gateway G] [--device DEV]
+ *                       [--since ISO|ms] [--limit N]
+ *
+ * The password comes from GANZHI_HUB_PASSWORD or --password-file (never the command line).
+ * Values: true/false are booleans, numbers are numbers, anything else (or "quoted") a string.
+ * `send` prints one line per point with its outcome and exits 0 only if every point is ok;
+ * 1 when one is not (or no outcome came within --wait), 2 for usage, credentials or HTTP errors.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+
+const USAGE = `usage:
+  ganzhi-command send --hub URL --user NAME --district D --gateway G --device DEV point=value … [--ttl 60s] [--no-readback] [--wait 30s]
+  ganzhi-command get ID --hub URL --user NAME
+  ganzhi-command list --hub URL --user NAME [--district D] [--gateway G] [--device DEV] [--since ISO|ms] [--limit N]
+password: GANZHI_HUB_PASSWORD or --password-file FILE`;
+
+class UsageError extends Error {}
+
+/** `60s`, `500ms`, `2m`, `1h`, or a plain number of seconds → ms. */
+function parseDuration(text: string, what: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) throw new UsageError(`${what}: expected a duration like 30s, 500ms or 2m, got "${text}"`);
+  const n = Number(m[1]);
+  const unit = m[2] ?? 's';
+  return Math.round(n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit]!);
+}
+
+/** `point=value` → the write; value typed as documented above. */
+function parseWrite(arg: string): { point: string; value: number | boolean | string } {
+  const i = arg.indexOf('=');
+  if (i <= 0) throw new UsageError(`"${arg}": expected point=value`);
+  const point = arg.slice(0, i);
+  const raw = arg.slice(i + 1);
+  let value: number | boolean | string;
+  if (raw === 'true' || raw === 'false') value = raw === 'true';
+  else if (/^".*"$/.test(raw)) value = raw.slice(1, -1);
+  else if (raw.trim() !== '' && Number.isFinite(Number(raw))) value = Number(raw);
+  else value = raw;
+  return { point, value };
+}
+
+interface Outcome {
+  point: string;
+  outcome: string;
+  requested?: unknown;
+  readback?: unknown;
+  reason?: string | null;
+  code?: string | null;
+}
+
+interface View {
+  id: string;
+  district: string;
+  gateway: string;
+  device: string;
+  onBehalfOf: string | null;
+  issuer: string | null;
+  state: 'pending' | 'done';
+  writes: { point: string; value: unknown }[];
+  outcomes: Outcome[];
+  seen: number | null;
+}
+
+function outcomeLine(o: Outcome): string {
+  const parts = [o.point.padEnd(20), o.outcome.padEnd(18)];
+  if (o.requested !== undefined && o.requested !== null)
+    parts.push(`requested=${JSON.stringify(o.requested)}`);
+  if (o.readback !== undefined && o.readback !== null) parts.push(`readback=${JSON.stringify(o.readback)}`);
+  if (o.code) parts.push(`code=${o.code}`);
+  if (o.reason) parts.push(`reason=${JSON.stringify(o.reason)}`);
+  return parts.join(' ').trimEnd();
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      hub: { type: 'string' },
+      user: { type: 'string' },
+      'password-file': { type: 'string' },
+      district: { type: 'string' },
+      gateway: { type: 'string' },
+      device: { type: 'string' },
+      ttl: { type: 'string' },
+      'no-readback': { type: 'boolean', default: false },
+      wait: { type: 'string', default: '30s' },
+      since: { type: 'string' },
+      limit: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [verb, ...rest] = positionals;
+  if (values.help || verb === undefined) {
+    console.log(USAGE);
+    return values.help ? 0 : 2;
+  }
+  if (!values.hub) throw new UsageError('--hub URL is required (e.g. http://127.0.0.1:9464)');
+  if (!values.user) throw new UsageError('--user NAME is required');
+  const password = values['password-file']
+    ? readFileSync(values['password-file'], 'utf8').replace(/\r?\n$/, '')
+    : process.env.GANZHI_HUB_PASSWORD;
+  if (password === undefined) throw new UsageError('set GANZHI_HUB_PASSWORD or give --password-file');
+  const base = values.hub.replace(/\/+$/, '');
+  const auth = `Basic ${Buffer.from(`${values.user}:${password}`).toString('base64')}`;
+
+  const call = async (
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; json: unknown }> => {
+    let res: Response;
+    try {
+      res = await fetch(`${base}${path}`, {
+        method,
+        headers: {
+          authorization: auth,
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        signal: AbortSignal.timeout(15_000),
+      });
+    } catch (err) {
+      throw new UsageError(`cannot reach the hub at ${base}: ${(err as Error).message}`);
+    }
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = { message: text.slice(0, 200) };
+    }
+    return { status: res.status, json };
+  };
+  const failed = (r: { status: number; json: unknown }): never => {
+    const m = (r.json as { message?: string }).message ?? '';
+    throw new UsageError(`the hub answered ${r.status}: ${m}`);
+  };
+
+  switch (verb) {
+    case 'send': {
+      for (const k of ['district', 'gateway', 'device'] as const)
+        if (!values[k]) throw new UsageError(`--${k} is required`);
+      if (rest.length === 0) throw new UsageError('give at least one point=value');
+      const writes = rest.map(parseWrite);
+      const waitMs = parseDuration(values.wait, '--wait');
+      const body = {
+        district: values.district,
+        gateway: values.gateway,
+        device: values.device,
+        writes,
+        ...(values.ttl ? { ttlMs: parseDuration(values.ttl, '--ttl') } : {}),
+        ...(values['no-readback'] ? { readback: false } : {}),
+      };
+      const r = await call('POST', '/api/commands', body);
+      if (r.status !== 202) failed(r);
+      const { id, expires } = r.json as { id: string; expires: number };
+      console.log(`command ${id} sent, expires ${new Date(expires).toISOString()}`);
+      if (waitMs === 0) return 0;
+      const deadline = Date.now() + waitMs;
+      let view: View | undefined;
+      while (Date.now() < deadline) {
+        const g = await call('GET', `/api/commands/${encodeURIComponent(id)}`);
+        if (g.status === 200) {
+          view = g.json as View;
+          if (view.state === 'done') break;
+        } else if (g.status !== 404) failed(g);
+        await new Promise((res) => setTimeout(res, 250));
+      }
+      if (view?.state !== 'done') {
+        console.log(`no outcome within ${values.wait}: ask again with ganzhi-command get ${id}`);
+        return 1;
+      }
+      const byPoint = new Map(view.outcomes.map((o) => [o.point, o]));
+      let allOk = true;
+      for (const w of writes) {
+        const o = byPoint.get(w.point) ?? view.outcomes.find((x) => x.point === '*');
+        if (!o) {
+          console.log(`${w.point.padEnd(20)} (no outcome)`);
+          allOk = false;
+          continue;
+        }
+        console.log(outcomeLine({ ...o, point: w.point }));
+        if (o.outcome !== 'ok') allOk = false;
+      }
+      return allOk ? 0 : 1;
+    }
+    case 'get': {
+      const id = rest[0];
+      if (!id) throw new UsageError('get: give the command id');
+      const r = await call('GET', `/api/commands/${encodeURIComponent(id)}`);
+      if (r.status !== 200) failed(r);
+      const v = r.json as View;
+      console.log(
+        `${v.id} ${v.district}/${v.gateway}/${v.device} ${v.state} by ${v.onBehalfOf ?? '?'} via ${v.issuer ?? '?'}`,
+      );
+      for (const o of v.outcomes) console.log(outcomeLine(o));
+      return v.state === 'done' && v.outcomes.every((o) => o.outcome === 'ok') ? 0 : 1;
+    }
+    case 'list': {
+      const q = new URLSearchParams();
+      for (const k of ['district', 'gateway', 'device', 'limit'] as const) if (values[k]) q.set(k, values[k]);
+      if (values.since) {
+        const n = /^\d+$/.test(values.since) ? Number(values.since) : Date.parse(values.since);
+        if (!Number.isFinite(n))
+          throw new UsageError(`--since: expected ms or an ISO date, got "${values.since}"`);
+        q.set('since', String(n));
+      }
+      const r = await call('GET', `/api/commands${q.size > 0 ? `?${q}` : ''}`);
+      if (r.status !== 200) failed(r);
+      for (const v of (r.json as { commands: View[] }).commands) {
+        const when = v.seen === null ? '-' : new Date(v.seen).toISOString();
+        const outcomes = v.outcomes.map((o) => `${o.point}=${o.outcome}`).join(',') || '-';
+        console.log(
+          `${when} ${v.id} ${v.district}/${v.gateway}/${v.device} ${v.state} ${v.onBehalfOf ?? '?'} ${outcomes}`,
+        );
+      }
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown command "${verb}"\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(`ganzhi-command: ${(err as Error).message}`);
+    process.exit(2);
+  },
+);
