@@ -264,6 +264,18 @@ export const IngestConfigSchema = Type.Object(
           description: 'the SQLite command audit when the store is not SQLite (with SQLite: the store file)',
         }),
         defaultTtlMs: Type.Integer({ minimum: 1000, maximum: COMMAND_LIMITS.maxTtlMs, default: 60_000 }),
+        loginThrottle: Type.Object(
+          {
+            failuresBeforeBackoff: Type.Integer({ minimum: 1, default: 5 }),
+            firstBackoffMs: Type.Integer({ minimum: 1, default: 1000 }),
+            maxBackoffMs: Type.Integer({ minimum: 1, default: 60_000 }),
+          },
+          {
+            additionalProperties: false,
+            default: {},
+            description: 'wrong operator passwords per address or name before 429s, doubling up to the max',
+          },
+        ),
       },
       { additionalProperties: false, default: {}, description: "the hub's command API (issue 15)" },
     ),

@@ -276,7 +276,7 @@ export async function startIngest(cfg: IngestConfig, deps: IngestDeps): Promise<
         await commandClient.publishAsync(topic, payload, { qos: 1 });
       }
     : undefined;
-  const operatorAuth = new OperatorAuth(cfg.hub.operators, { clock });
+  const operatorAuth = new OperatorAuth(cfg.hub.operators, { clock, ...cfg.hub.loginThrottle });
 
   const http = buildHttpApp({
     commands: {

@@ -102,6 +102,8 @@ describe('hub commands through the real broker and ingest (gateway stand-in answ
             await operator('carol', ['north', 'south']),
           ],
           mqtt: { clientId: 'hub', username: 'hub', password: 'hub-password' },
+          // a back-off far longer than the test: no assertion depends on how fast it runs
+          loginThrottle: { firstBackoffMs: 3_600_000, maxBackoffMs: 3_600_000 },
         },
       },
     );

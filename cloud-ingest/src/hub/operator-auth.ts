@@ -29,6 +29,8 @@ export type AuthResult =
 export interface OperatorAuthOptions {
   clock?: Clock;
   failuresBeforeBackoff?: number;
+  /** the first back-off (default 1 s); each further failure doubles it */
+  firstBackoffMs?: number;
   maxBackoffMs?: number;
   maxConcurrent?: number;
   maxQueued?: number;
@@ -60,6 +62,7 @@ export class OperatorAuth {
   readonly #clock: Clock;
   readonly #after: number;
   readonly #maxWait: number;
+  readonly #firstWait: number;
   readonly #maxConcurrent: number;
   readonly #maxQueued: number;
   readonly #maxKeys: number;
@@ -76,6 +79,7 @@ export class OperatorAuth {
     this.#clock = opts.clock ?? systemClock;
     this.#after = opts.failuresBeforeBackoff ?? 5;
     this.#maxWait = opts.maxBackoffMs ?? 60_000;
+    this.#firstWait = Math.min(opts.firstBackoffMs ?? 1000, this.#maxWait);
     this.#maxConcurrent = opts.maxConcurrent ?? 2;
     this.#maxQueued = opts.maxQueued ?? 32;
     this.#maxKeys = opts.maxKeys ?? 10_000;
@@ -101,7 +105,7 @@ export class OperatorAuth {
     f.count++;
     f.last = now;
     if (f.count >= this.#after) {
-      const wait = Math.min(this.#maxWait, 1000 * 2 ** (f.count - this.#after));
+      const wait = Math.min(this.#maxWait, this.#firstWait * 2 ** (f.count - this.#after));
       f.until = now + wait;
     }
     map.delete(key);
