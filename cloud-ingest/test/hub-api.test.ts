@@ -113,6 +113,7 @@ describe('hub API', () => {
       type: 'float',
       unit: 'V',
       access: 'read',
+      range: { min: 0, max: 500 },
       symbol: 'V',
       decimals: 1,
     });

@@ -6,7 +6,7 @@ export { buildOverview } from './overview.js';
 export { renderHubPage } from './page.js';
 export type { HubPluginOptions } from './plugin.js';
 export { hubPlugin } from './plugin.js';
-export { builtinProfiles, displayOf, type ProfileLookup } from './point-display.js';
+export { builtinProfiles, controlOf, displayOf, type ProfileLookup } from './point-display.js';
 export type {
   DeviceLiveState,
   GatewayLiveState,

@@ -15,7 +15,7 @@ import type {
   TopicIds,
 } from '@ganzhi/device-profiles/contract';
 import { CompletenessTracker } from '../completeness/tracker.js';
-import { builtinProfiles, displayOf, type ProfileLookup } from './point-display.js';
+import { builtinProfiles, controlOf, displayOf, type ProfileLookup } from './point-display.js';
 import { RateCounter } from './rate.js';
 import { bucketMean } from './ring.js';
 import { RingStore } from './ring-store.js';
@@ -165,8 +165,8 @@ export function createMemoryHubSource(opts: MemoryHubSourceOptions = {}): Memory
         name: p.name,
         type: p.type,
         unit: p.unit,
-        access: p.access,
         ...displayOf(p, profile),
+        ...controlOf(p, profile),
       }));
       const known = new Set(fromMeta.map((p) => p.name));
       const before = d.points.length;
@@ -215,6 +215,7 @@ export function createMemoryHubSource(opts: MemoryHubSourceOptions = {}): Memory
             type: '',
             unit: r.unit ?? '',
             access: '',
+            range: null,
             ...displayOf(
               { name: r.point, type, unit: r.unit ?? '' },
               d.model ? profiles(d.model) : undefined,

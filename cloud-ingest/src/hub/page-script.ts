@@ -3,6 +3,13 @@
  * the page is one self-contained document). One update chain — overview → devices →
  * points → series — re-run every `refreshMs` and whenever a select changes, never two
  * at once. Everything from the API is put in the DOM with textContent, never as HTML.
+ *
+ * Commands (issue 15): the chosen device's writable points get a control (a switch for a
+ * boolean, a number input with the range for a number, helpers in command-script.ts); a change
+ * opens a confirmation (device, point, old → new, gateway, district), then POST /api/commands
+ * with the operator's HTTP Basic credentials — asked once per page session in a dialog and kept
+ * in a closure only (never localStorage, sessionStorage or a cookie); a 401 asks again — and
+ * the outcome is polled from GET /api/commands/:id.
  */
 export const PAGE_SCRIPT = `
 (function () {
@@ -253,6 +260,214 @@ export const PAGE_SCRIPT = `
     return r.json();
   }
 
+
+  // ---- commands (issue 15): a control per writable point of the chosen device ----
+  var C = gzCommand;
+  /** the operator's credentials: in this closure only, for this page session (never stored) */
+  var cred = null;
+  var ctl = { key: '', rows: {} };
+  var confirmWait = null, loginWait = null;
+
+  function say(row, state, text) {
+    row.status.textContent = text;
+    row.status.setAttribute('data-outcome', state);
+    row.status.className = 'outcome o-' + state;
+  }
+  function sleep(ms) { return new Promise(function (r) { setTimeout(r, ms); }); }
+
+  function controlRow(t, p) {
+    var c = C.controlFor(p), id = 'ctl-' + Object.keys(ctl.rows).length;
+    var row = { t: t, p: p, current: null, busy: false, dirty: false };
+    var status = el('span', { class: 'outcome', role: 'status', 'aria-live': 'polite', 'data-outcome': '' });
+    var cur = el('span', { class: 'current', id: id + '-now', text: 'now: unknown' });
+    var parts;
+    if (c.kind === 'switch') {
+      var sw = el('input', { type: 'checkbox', role: 'switch', id: id, 'data-point': p.name, 'aria-describedby': id + '-now' });
+      sw.addEventListener('change', function () {
+        var wanted = sw.checked;
+        sw.checked = !wanted; // the switch shows the device, not the wish: it moves when the outcome is ok
+        propose(row, wanted);
+      });
+      row.input = sw;
+      parts = [el('label', { for: id, text: p.name }), sw, cur, status];
+    } else {
+      var range = c.min !== null ? 'range ' + c.min + '…' + c.max + (c.unit ? ' ' + c.unit : '') : 'range: the gateway checks';
+      var num = el('input', { type: 'number', id: id, step: c.step, 'data-point': p.name, inputmode: 'decimal',
+        'aria-describedby': id + '-range ' + id + '-now' });
+      if (c.min !== null) { num.min = String(c.min); num.max = String(c.max); }
+      var go = function () {
+        var r = C.parseValue(p, num.value);
+        if (!r.ok) { say(row, 'invalid', r.error); return; }
+        propose(row, r.value);
+      };
+      num.addEventListener('input', function () { row.dirty = true; });
+      num.addEventListener('keydown', function (e) { if (e.key === 'Enter') { e.preventDefault(); go(); } });
+      var btn = el('button', { type: 'button', text: 'Set…', 'aria-label': 'Set ' + p.name });
+      btn.addEventListener('click', go);
+      row.input = num;
+      parts = [el('label', { for: id, text: p.name + (c.unit ? ' (' + c.unit + ')' : '') }), num, btn,
+        el('span', { class: 'range', id: id + '-range', text: range }), cur, status];
+    }
+    row.status = status; row.cur = cur;
+    ctl.rows[id] = row;
+    return el('div', { class: 'ctl', 'data-point': p.name, 'data-kind': c.kind }, parts);
+  }
+
+  /** Rebuilt only when the device or its writable points change, so a refresh never eats a keystroke. */
+  function renderControls(t, points) {
+    var root = $('controls');
+    var writable = t ? points.filter(function (p) { return C.controlFor(p); }) : [];
+    var key = t ? JSON.stringify([t.district, t.gateway, t.device, writable.map(function (p) {
+      return [p.name, p.type, p.range, p.symbol];
+    })]) : '';
+    if (key === ctl.key) return writable;
+    ctl.key = key; ctl.rows = {};
+    root.setAttribute('data-device', t ? t.device : '');
+    if (!t) root.replaceChildren(el('p', { class: 'empty', text: 'Pick a device to see the points you can set.' }));
+    else if (writable.length === 0) root.replaceChildren(el('p', { class: 'empty', text: t.device + ' has no writable points.' }));
+    else root.replaceChildren.apply(root, writable.map(function (p) { return controlRow(t, p); }));
+    return writable;
+  }
+
+  /** The last value of each writable point, shown next to its control (and the "old" of a confirmation). */
+  async function refreshCurrent(now) {
+    var rows = Object.keys(ctl.rows).map(function (k) { return ctl.rows[k]; });
+    for (var i = 0; i < rows.length; i++) {
+      var row = rows[i], t = row.t;
+      var s = await getJson('/api/hub/series?' + qs({ district: t.district, gateway: t.gateway, device: t.device,
+        point: row.p.name, from: now - 3600000 }));
+      var vals = s.samples.filter(function (x) { return x.value !== null; });
+      var v = vals.length ? vals[vals.length - 1].value : null;
+      row.current = v === null ? null : row.p.type === 'boolean' ? v >= 0.5 : v;
+      row.cur.textContent = 'now: ' + C.show(row.p, row.current);
+      row.cur.setAttribute('data-value', row.current === null ? '' : String(row.current));
+      if (row.busy) continue;
+      if (row.p.type === 'boolean') row.input.checked = row.current === true;
+      else if (!row.dirty && document.activeElement !== row.input && row.current !== null) row.input.value = String(row.current);
+    }
+  }
+
+  function propose(row, value) {
+    if (row.busy || confirmWait) return;
+    $('confirm-text').textContent = C.confirmText(row.t, row.p, row.current, value);
+    confirmWait = { row: row, value: value };
+    $('dlg-confirm').showModal();
+  }
+  $('confirm-send').addEventListener('click', function () { $('dlg-confirm').close('send'); });
+  $('confirm-cancel').addEventListener('click', function () { $('dlg-confirm').close('cancel'); });
+  $('dlg-confirm').addEventListener('close', function () {
+    var w = confirmWait, d = $('dlg-confirm');
+    confirmWait = null;
+    if (!w) return;
+    if (d.returnValue === 'send') send(w.row, w.value);
+    else say(w.row, 'cancelled', 'cancelled: nothing was sent');
+    d.returnValue = '';
+    w.row.input.focus();
+  });
+
+  /** Asks the operator's name and password; resolves null when they cancel. Kept in memory only. */
+  function askLogin(message) {
+    return new Promise(function (resolve) {
+      loginWait = resolve;
+      $('login-msg').textContent = message || 'Commands need an operator of the district. Asked once per page session; kept only in this page.';
+      $('login-pass').value = '';
+      $('dlg-login').showModal();
+      ($('login-name').value ? $('login-pass') : $('login-name')).focus();
+    });
+  }
+  $('login-form').addEventListener('submit', function (e) {
+    e.preventDefault();
+    var name = $('login-name').value, pass = $('login-pass').value;
+    $('login-pass').value = '';
+    if (!name || !pass) return;
+    var r = loginWait; loginWait = null;
+    $('dlg-login').close();
+    if (r) r({ name: name, auth: C.basicAuth(name, pass) });
+  });
+  $('login-cancel').addEventListener('click', function () { $('dlg-login').close(); });
+  $('dlg-login').addEventListener('close', function () {
+    $('login-pass').value = '';
+    // a close event is queued: by the time it runs, a sign-in may have been asked again
+    if ($('dlg-login').open) return;
+    var r = loginWait; loginWait = null;
+    if (r) r(null);
+  });
+
+  async function api(method, url, body) {
+    var h = { accept: 'application/json', authorization: cred.auth };
+    if (body) h['content-type'] = 'application/json';
+    // credentials 'omit': no cookies, and a 401 does not open the browser's own login box
+    var r = await fetch(url, { method: method, headers: h, credentials: 'omit', cache: 'no-store',
+      body: body ? JSON.stringify(body) : undefined });
+    var b = await r.json().catch(function () { return {}; });
+    return { status: r.status, body: b };
+  }
+
+  /** Signs in when needed (again after a 401) and calls the API; null when the operator gave up. */
+  async function authed(row, method, url, body) {
+    var message;
+    for (;;) {
+      if (!cred) {
+        cred = await askLogin(message);
+        if (!cred) return null;
+      }
+      var r = await api(method, url, body);
+      if (r.status !== 401) return r;
+      cred = null;
+      message = C.refusal(401, r.body, row.t.district).message;
+      say(row, 'login', message);
+    }
+  }
+
+  async function send(row, value) {
+    row.busy = true;
+    var t = row.t;
+    say(row, 'sending', 'sending…');
+    try {
+      var r = await authed(row, 'POST', '/api/commands',
+        { district: t.district, gateway: t.gateway, device: t.device, writes: [{ point: row.p.name, value: value }] });
+      if (!r) { say(row, 'cancelled', 'not sent: no operator signed in'); return; }
+      if (r.status !== 202) {
+        var f = C.refusal(r.status, r.body, t.district);
+        say(row, f.kind, f.message);
+        return;
+      }
+      await follow(row, r.body, value);
+    } catch (err) {
+      say(row, 'error', 'The hub could not be reached: ' + err.message);
+    } finally {
+      row.busy = false;
+    }
+  }
+
+  /** Polls the command until its outcome arrives (or its expiry passes with none). */
+  async function follow(row, acc, value) {
+    row.status.setAttribute('data-command', acc.id);
+    var sent = Date.now(), issued = typeof acc.issued === 'number' ? acc.issued : sent;
+    say(row, 'pending', 'pending: sent, waiting for the gateway');
+    for (;;) {
+      await sleep(600);
+      var hubNow = issued + (Date.now() - sent);
+      var r = await authed(row, 'GET', '/api/commands/' + encodeURIComponent(acc.id));
+      if (!r) { say(row, 'error', 'stopped following the command: no operator signed in'); return; }
+      var view = r.status === 200 ? r.body : { state: 'pending', outcomes: [], expires: acc.expires };
+      if (r.status !== 200 && r.status !== 404) {
+        say(row, 'error', C.refusal(r.status, r.body, row.t.district).message);
+        return;
+      }
+      var o = C.outcomeOf(view, row.p, hubNow, 5000);
+      say(row, o.state, o.text);
+      if (o.state === 'pending') continue;
+      if (o.state === 'ok') {
+        row.current = value;
+        row.cur.textContent = 'now: ' + C.show(row.p, value);
+        if (row.p.type === 'boolean') row.input.checked = value === true;
+        else { row.input.value = String(value); row.dirty = false; }
+      }
+      return;
+    }
+  }
+
   async function update() {
     var o = await getJson('/api/hub/overview');
     var trend = await getJson('/api/hub/completeness/hourly?hours=24');
@@ -276,7 +491,11 @@ export const PAGE_SCRIPT = `
     if (device) {
       var pts = await getJson('/api/hub/points?' + qs({ district: district, gateway: gateway, device: device }));
       point = fill(sel.point, pts.points.map(function (p) { return { value: p.name, label: p.name + (p.symbol ? ' (' + p.symbol + ')' : '') }; }));
-    } else fill(sel.point, []);
+      if (renderControls({ district: district, gateway: gateway, device: device }, pts.points).length) await refreshCurrent(o.now);
+    } else {
+      fill(sel.point, []);
+      renderControls(null, []);
+    }
     if (point) {
       var span = Number(sel.span.value);
       var s = await getJson('/api/hub/series?' + qs({ district: district, gateway: gateway, device: device, point: point,

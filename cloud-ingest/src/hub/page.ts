@@ -5,6 +5,7 @@
  * <circle data-ts data-value> per sample (up to 400) so tests and scrapers can read it.
  */
 import { PAGE_FORMAT_SCRIPT } from '@ganzhi/device-profiles';
+import { COMMAND_SCRIPT } from './command-script.js';
 import { PAGE_SCRIPT } from './page-script.js';
 
 const STYLE = `
@@ -53,6 +54,25 @@ table.attention { margin:.2rem 0 .6rem; } table.attention caption { text-align:l
 table.attention td.err { color:var(--bad); white-space:normal; }
 .trendbox { margin:.2rem 0 .6rem; } .trendbox .k { color:var(--mute); font-size:.75rem; }
 svg.trend { width:100%; height:64px; display:block; } svg.trend .axis { stroke:var(--line); }
+#controls { display:grid; gap:.5rem; }
+.ctl { display:flex; flex-wrap:wrap; align-items:center; gap:.5rem .8rem; padding:.3rem 0; border-top:1px solid var(--line); }
+.ctl label { min-width:9rem; font-weight:600; }
+.ctl input[type=number] { width:7rem; padding:.25rem; font:inherit; }
+.ctl input[role=switch] { appearance:none; width:2.6rem; height:1.4rem; border-radius:999px; background:#c5cad3; position:relative; cursor:pointer; margin:0; }
+.ctl input[role=switch]::after { content:''; position:absolute; top:.15rem; left:.15rem; width:1.1rem; height:1.1rem; border-radius:50%; background:#fff; transition:left .15s; }
+.ctl input[role=switch]:checked { background:var(--ok); } .ctl input[role=switch]:checked::after { left:1.35rem; }
+.ctl input:focus-visible, .ctl button:focus-visible, dialog button:focus-visible, dialog input:focus-visible { outline:3px solid var(--accent); outline-offset:2px; }
+.ctl .range, .ctl .current { color:var(--mute); font-size:.85rem; }
+.outcome { font-size:.9rem; } .o-ok { color:var(--ok); font-weight:600; } .o-pending, .o-sending { color:var(--mute); }
+.o-rejected, .o-forbidden, .o-error, .o-invalid, .o-timeout, .o-expired, .o-device-exception, .o-readback-mismatch, .o-interrupted, .o-no-answer, .o-login { color:var(--bad); font-weight:600; }
+dialog { border:1px solid var(--line); border-radius:8px; padding:1rem 1.2rem; max-width:34rem; }
+dialog::backdrop { background:rgba(29,35,48,.45); }
+dialog h2 { margin:0 0 .6rem; font-size:1.05rem; }
+dialog label { display:flex; flex-direction:column; gap:.2rem; margin:.4rem 0; font-size:.85rem; color:var(--mute); }
+dialog input { font:inherit; padding:.3rem; }
+dialog .buttons { display:flex; justify-content:flex-end; gap:.6rem; margin-top:.8rem; }
+button { font:inherit; padding:.3rem .8rem; border-radius:6px; border:1px solid var(--line); background:#fff; cursor:pointer; }
+button.primary { background:var(--accent); border-color:var(--accent); color:#fff; }
 svg.trend .okbar { fill:var(--ok); } svg.trend .lowbar { fill:var(--bad); } svg.trend text { fill:var(--mute); font-size:10px; }
 `;
 
@@ -90,9 +110,30 @@ export function renderHubPage(cfg: { refreshMs: number; windowMs: number }): str
     <svg id="chart" viewBox="0 0 900 280" preserveAspectRatio="none" role="img" aria-label="chart of the chosen point" data-count="0"></svg>
     <div id="chartinfo"></div>
   </section>
+  <section class="card" aria-labelledby="controls-title">
+    <h2 id="controls-title">Set points of the chosen device</h2>
+    <div id="controls"><p class="empty">Pick a device to see the points you can set.</p></div>
+  </section>
 </main>
+<dialog id="dlg-confirm" aria-labelledby="confirm-title" aria-describedby="confirm-text">
+  <h2 id="confirm-title">Send this command?</h2>
+  <p id="confirm-text"></p>
+  <div class="buttons"><button type="button" id="confirm-cancel" autofocus>Cancel</button>
+    <button type="button" id="confirm-send" class="primary">Send command</button></div>
+</dialog>
+<dialog id="dlg-login" aria-labelledby="login-title">
+  <form id="login-form">
+    <h2 id="login-title">Operator sign-in</h2>
+    <p id="login-msg" role="alert"></p>
+    <label>Operator name <input id="login-name" name="username" autocomplete="username" required></label>
+    <label>Password <input id="login-pass" name="password" type="password" autocomplete="current-password" required></label>
+    <div class="buttons"><button type="button" id="login-cancel">Cancel</button>
+      <button type="submit" class="primary">Sign in</button></div>
+  </form>
+</dialog>
 <script type="application/json" id="cfg">${json}</script>
 <script>${PAGE_FORMAT_SCRIPT}</script>
+<script>${COMMAND_SCRIPT}</script>
 <script>${PAGE_SCRIPT}</script>
 </body>
 </html>

@@ -125,6 +125,8 @@ export const PointsReply = Type.Object({
       /** UCUM, as stored */
       unit: Type.String(),
       access: Type.String(),
+      /** the profile's range (for the control of a writable point); null when unknown */
+      range: Type.Union([Type.Object({ min: Type.Number(), max: Type.Number() }), Type.Null()]),
       /** the unit as people write it (°C, kWh, ppb); '' for none */
       symbol: Type.String(),
       /** decimals of the point's resolution; null when not a number */

@@ -29,7 +29,10 @@ export interface HubPoint {
   type: string;
   /** UCUM, as in the data (`Cel`, `kW.h`, `[ppb]`) */
   unit: string;
+  /** `read-write`: the page offers a control (issue 15); from the hub's profile when it has it */
   access: string;
+  /** the profile's range of a writable number, for the control; null when the hub has none */
+  range: { min: number; max: number } | null;
   /** what a person reads (`°C`, `kWh`, `ppb`; '' for booleans, labels, dimensionless) */
   symbol: string;
   /** decimals of the point's resolution (from its profile); null: not a number */
