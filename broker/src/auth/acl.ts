@@ -3,8 +3,8 @@
  *
  * | role      | publish                                                      | subscribe                                              |
  * |-----------|--------------------------------------------------------------|--------------------------------------------------------|
- * | gateway   | gz/v1/{d}/{g}/state, gz/v1/{d}/{g}/{dev}/{meta,data,status}  | gz/v1/{d}/{g}/cmd, gz/v1/{d}/{g}/+/cmd (or narrower)    |
- * | ingest    | nothing                                                      | gz/v1/+/+/state, gz/v1/+/+/+/{meta,data,status}         |
+ * | gateway   | gz/v1/{d}/{g}/{state,config-state}, …/{dev}/{meta,data,status} | gz/v1/{d}/{g}/{cmd,config}, gz/v1/{d}/{g}/+/cmd      |
+ * | ingest    | nothing                                                      | gz/v1/+/+/{state,config,config-state}, gz/v1/+/+/+/{meta,data,status} |
  * | viewer    | nothing                                                      | gz/v1/{d}/# for each of its districts (or narrower)     |
  * | admin     | anything except $SYS                                         | anything, including $SYS/#                              |
  * | anonymous | anything except $SYS (only with --allow-anonymous)           | anything except $SYS                                    |
@@ -31,7 +31,8 @@ export function publishAllowed(id: Identity, topic: string): boolean {
     case 'gateway': {
       const t = parseTopic(topic);
       if (!t || t.district !== id.district || t.gateway !== id.gateway) return false;
-      return t.kind !== 'cmd';
+      // cmd and config come from the hub, never from the gateway itself
+      return t.kind !== 'cmd' && t.kind !== 'config';
     }
     default:
       return false;
@@ -58,12 +59,15 @@ export function grantedFilters(id: Identity): readonly string[] {
     case 'gateway':
       return [
         `${TOPIC_PREFIX}/${id.district}/${id.gateway}/cmd`,
+        `${TOPIC_PREFIX}/${id.district}/${id.gateway}/config`,
         `${TOPIC_PREFIX}/${id.district}/${id.gateway}/+/cmd`,
         ...sparkplugFilters(id),
       ];
     case 'ingest':
       return [
         `${TOPIC_PREFIX}/+/+/state`,
+        `${TOPIC_PREFIX}/+/+/config`,
+        `${TOPIC_PREFIX}/+/+/config-state`,
         ...[...DEVICE_KINDS].filter((k) => k !== 'cmd').map((k) => `${TOPIC_PREFIX}/+/+/+/${k}`),
         ...sparkplugFilters(id),
       ];
