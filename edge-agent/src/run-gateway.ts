@@ -3,17 +3,18 @@
  * uplink, plus the local HTTP surface. Called by the CLI (`ganzhi-agent run`) and by tests
  * that need the whole gateway in process.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { encodeConfigState, gatewayTopic } from '@ganzhi/device-profiles';
 import type { DurableLog, FsyncPolicy } from '@ganzhi/durable-log';
 import { openSegmentLog } from '@ganzhi/durable-log';
 import { type Clock, systemClock, systemRandom } from '@ganzhi/runtime';
 import type { FastifyInstance } from 'fastify';
 import mqtt from 'mqtt';
 import type { Logger } from 'pino';
-import type { ReadingSink } from './acquisition/sink.js';
+import type { DeviceStatusEvent, ReadingBatch, ReadingSink } from './acquisition/sink.js';
 import { Agent } from './agent.js';
-import type { LoadedConfig } from './config/load-config.js';
+import { type LoadedConfig, parseConfig } from './config/load-config.js';
 import { DELIVERY_DEFAULTS, type MqttConfig } from './delivery/delivery-schema.js';
 import { MqttSink } from './delivery/mqtt-sink.js';
 import { TeeSink } from './delivery/sparkplug/sinks.js';
@@ -21,14 +22,21 @@ import { createSparkplugUplink, type SparkplugUplink } from './delivery/sparkplu
 import { loadStreamId } from './delivery/stream-id.js';
 import { redactUrl, Uplink } from './delivery/uplink.js';
 import { AgentError } from './errors.js';
+import { FleetController } from './fleet/controller.js';
+import { readFleetRecord, reconcile } from './fleet/fleet-state.js';
 import { HTTP_DEFAULTS } from './http/http-schema.js';
 import { buildHttp } from './http/server.js';
+import type { AgentSources } from './http/snapshot.js';
 
 export const AGENT_VERSION = '0.1.0';
 
 export interface GatewayHandle {
-  agent: Agent;
-  uplink?: Uplink;
+  /** the acquisition runtime (rebuilt when a fleet push changes devices: read it again) */
+  readonly agent: Agent;
+  /** the contract uplink (replaced when a fleet push changes the uplink: read it again) */
+  readonly uplink?: Uplink;
+  /** fleet config (issue 16), with the contract uplink */
+  fleet?: FleetController;
   /** the Sparkplug B uplink, with `delivery.format: sparkplug | both` */
   sparkplug?: SparkplugUplink;
   log?: DurableLog;
@@ -46,6 +54,26 @@ export interface RunOptions {
   clock?: Clock;
   /** overrides config.http.port (tests use 0) */
   httpPort?: number;
+  /**
+   * fleet config pushes (issue 16), on by default with the contract uplink: `false` turns them
+   * off; `trialMs` bounds the trial of an uplink change (default 60 s)
+   */
+  fleet?: false | { trialMs?: number };
+  env?: NodeJS.ProcessEnv;
+}
+
+/** A sink that forwards to whichever uplink is current (an uplink trial replaces it). */
+class CurrentUplinkSink implements ReadingSink {
+  constructor(public target: MqttSink) {}
+  write(batch: ReadingBatch): boolean {
+    return this.target.write(batch);
+  }
+  status(e: DeviceStatusEvent): void {
+    this.target.status(e);
+  }
+  async close(): Promise<void> {
+    await this.target.close();
+  }
 }
 
 function fsyncPolicy(f: 'always' | 'never' | number | undefined): FsyncPolicy {
@@ -84,6 +112,8 @@ export async function runGateway(loaded: LoadedConfig, opts: RunOptions): Promis
 
   let sink = opts.sink;
   let uplink: Uplink | undefined;
+  let makeUplink: ((next: LoadedConfig) => Uplink) | undefined;
+  let uplinkSink: CurrentUplinkSink | undefined;
   let log: DurableLog | undefined;
   const d = cfg.delivery;
   const format = d?.format ?? 'contract';
@@ -102,31 +132,38 @@ export async function runGateway(loaded: LoadedConfig, opts: RunOptions): Promis
       fsync: fsyncPolicy(d.buffer?.fsync),
       onError: (err: Error) => logger.error({ err: err.message }, 'buffer background error'),
     });
-    uplink = new Uplink(
-      {
-        district: cfg.district,
-        gateway: cfg.gateway,
-        stream: loadStreamId(bufferDir),
-        agentVersion: AGENT_VERSION,
-        devices: loaded.devices.map((dev) => ({ id: dev.id, profile: dev.profile })),
-        delivery: d,
-        tls: readTls(baseDir, d.mqtt),
-      },
-      {
-        log,
-        logger: logger.child({ component: 'uplink' }),
-        clock,
-        random: systemRandom,
-        connect: mqtt.connect,
-      },
-    );
+    const bufLog = log;
+    const stream = loadStreamId(bufferDir);
+    makeUplink = (next: LoadedConfig) => {
+      const nd = next.config?.delivery ?? d;
+      return new Uplink(
+        {
+          district: cfg.district,
+          gateway: cfg.gateway,
+          stream,
+          agentVersion: AGENT_VERSION,
+          devices: next.devices.map((dev) => ({ id: dev.id, profile: dev.profile })),
+          delivery: nd,
+          tls: readTls(baseDir, nd.mqtt),
+        },
+        {
+          log: bufLog,
+          logger: logger.child({ component: 'uplink' }),
+          clock,
+          random: systemRandom,
+          connect: mqtt.connect,
+        },
+      );
+    };
+    uplink = makeUplink(loaded);
     if (d.mqtt.password !== undefined && !/^(mqtts|wss):/.test(d.mqtt.url)) {
       logger.warn(
         { url: redactUrl(d.mqtt.url) },
         'a password is sent without TLS: use mqtts:// outside a lab',
       );
     }
-    sink = new MqttSink(uplink);
+    uplinkSink = new CurrentUplinkSink(new MqttSink(uplink));
+    sink = uplinkSink;
   }
 
   // Sparkplug B uplink (issue 18): alone, or beside the contract uplink (its own buffer and session)
@@ -163,24 +200,108 @@ export async function runGateway(loaded: LoadedConfig, opts: RunOptions): Promis
   if (!sink) throw new AgentError('GZ_AGENT_CONFIG_INVALID', `${loaded.file}: no delivery configured`);
 
   for (const w of loaded.warnings) logger.warn({ path: w.path }, `config: ${w.message}`);
-  const agent = await Agent.create({ devices: loaded.devices, sink, logger, clock });
+  const theSink = sink;
+  let agent = await Agent.create({ devices: loaded.devices, sink, logger, clock });
+
+  // fleet config pushes (issue 16): through the contract uplink's session
+  let fleet: FleetController | undefined;
+  const sources: AgentSources = {
+    gateway: cfg.gateway,
+    district: cfg.district,
+    version: AGENT_VERSION,
+    clock,
+    startedAt: clock.now(),
+    devices: () => agent.devices,
+    ...(uplink ? { uplink } : {}),
+    ...(log ? { log } : {}),
+    bufferMaxBytes: d?.buffer?.maxBytes ?? DELIVERY_DEFAULTS.bufferMaxBytes,
+  };
+  if (uplink && makeUplink && uplinkSink && opts.fleet !== false) {
+    const mk = makeUplink;
+    const us = uplinkSink;
+    const env = opts.env ?? process.env;
+    const configFile = resolve(loaded.file);
+    const recordFile = join(stateDir, 'fleet.json');
+    mkdirSync(stateDir, { recursive: true });
+    const fileText = readFileSync(configFile, 'utf8');
+    let currentRaw = (parseConfig(fileText, configFile, { secrets: 'keep' }).config ?? {}) as Record<
+      string,
+      unknown
+    >;
+    let currentLoaded = loaded;
+    const stateTopic = gatewayTopic(cfg.district, cfg.gateway, 'config-state');
+    const controller = new FleetController(
+      reconcile(readFleetRecord(recordFile), fileText),
+      {
+        configFile,
+        recordFile,
+        env,
+        current: () => currentRaw,
+        report: (payload) => uplink?.setRetained(stateTopic, payload),
+        applyInPlace: async (next) => {
+          await agent.stop();
+          agent = await Agent.create({ devices: next.devices, sink: theSink, logger, clock });
+          uplink?.setDevices(next.devices.map((dev) => ({ id: dev.id, profile: dev.profile })));
+          await agent.start();
+          currentRaw = (parseConfig(readFileSync(configFile, 'utf8'), configFile, { secrets: 'keep' })
+            .config ?? currentRaw) as Record<string, unknown>;
+          currentLoaded = next;
+        },
+        trialUplink: async (next, trialMs) => {
+          const old = uplink as Uplink;
+          const swap = async (to: Uplink) => {
+            const from = uplink as Uplink;
+            await from.stop(0);
+            uplink = to;
+            sources.uplink = to;
+            us.target = new MqttSink(to);
+            to.subscribe(
+              gatewayTopic(cfg.district, cfg.gateway, 'config'),
+              (p) => void controller.onMessage(p),
+            );
+            to.setRetained(stateTopic, encodeConfigState(controller.wireState()));
+            to.start();
+          };
+          let candidate: Uplink;
+          try {
+            candidate = mk(next);
+          } catch (err) {
+            return { ok: false, reason: `the new uplink cannot be built: ${(err as Error).message}` };
+          }
+          await swap(candidate);
+          if (await candidate.waitForBirthAck(trialMs)) return { ok: true };
+          logger.warn({ trialMs }, 'fleet: the new uplink did not get its birth acknowledged; rolling back');
+          await swap(mk(currentLoaded));
+          void old;
+          return {
+            ok: false,
+            reason: `the new uplink (${redactUrl(next.config?.delivery?.mqtt.url ?? '')}) did not connect with its birth acknowledged within ${Math.round(trialMs / 1000)} s; back on the last good config`,
+          };
+        },
+      },
+      {
+        district: cfg.district,
+        gateway: cfg.gateway,
+        clock,
+        logger: logger.child({ component: 'fleet' }),
+        ...(opts.fleet?.trialMs !== undefined ? { trialMs: opts.fleet.trialMs } : {}),
+      },
+    );
+    fleet = controller;
+    sources.fleet = () => ({
+      ...controller.state,
+      ...(controller.lastOutcome ? { lastOutcome: controller.lastOutcome } : {}),
+    });
+    uplink.subscribe(gatewayTopic(cfg.district, cfg.gateway, 'config'), (p) => void controller.onMessage(p));
+    controller.announce();
+  }
 
   let http: FastifyInstance | undefined;
   let statusUrl: string | undefined;
   if (cfg.http?.enabled !== false) {
     const host = cfg.http?.host ?? HTTP_DEFAULTS.host;
-    http = buildHttp({
-      gateway: cfg.gateway,
-      district: cfg.district,
-      version: AGENT_VERSION,
-      clock,
-      startedAt: clock.now(),
-      devices: () => agent.devices,
-      ...(uplink ? { uplink } : {}),
-      ...(log ? { log } : {}),
-      bufferMaxBytes: d?.buffer?.maxBytes ?? DELIVERY_DEFAULTS.bufferMaxBytes,
-      allowedHosts: [host, ...(cfg.http?.allowedHosts ?? [])],
-    });
+    sources.allowedHosts = [host, ...(cfg.http?.allowedHosts ?? [])];
+    http = buildHttp(sources);
     const port = opts.httpPort ?? cfg.http?.port ?? HTTP_DEFAULTS.port;
     const addr = await http.listen({ host, port });
     statusUrl = `${addr.replace('0.0.0.0', '127.0.0.1')}/`;
@@ -192,8 +313,13 @@ export async function runGateway(loaded: LoadedConfig, opts: RunOptions): Promis
 
   let stopped = false;
   return {
-    agent,
-    ...(uplink ? { uplink } : {}),
+    get agent() {
+      return agent;
+    },
+    get uplink() {
+      return uplink;
+    },
+    ...(fleet ? { fleet } : {}),
     ...(sparkplug ? { sparkplug } : {}),
     ...(log ? { log } : {}),
     ...(http ? { http } : {}),
@@ -201,6 +327,7 @@ export async function runGateway(loaded: LoadedConfig, opts: RunOptions): Promis
     async stop(graceMs = 5000) {
       if (stopped) return;
       stopped = true;
+      await fleet?.idle();
       await agent.stop();
       await sink.close();
       if (uplink) await uplink.stop(graceMs);

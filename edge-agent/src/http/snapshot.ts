@@ -45,6 +45,17 @@ export interface DeviceView {
   points: PointView[];
 }
 
+export interface FleetView {
+  appliedVersion: number;
+  appliedHash?: string;
+  desiredVersion?: number;
+  status: string;
+  /** what the last push handled came to: applied, unchanged, ignored-old, rejected, rolled-back… */
+  lastOutcome?: string;
+  reason?: string;
+  problems?: { path: string; message: string }[];
+}
+
 export interface AgentSources {
   gateway: string;
   district: string;
@@ -54,6 +65,8 @@ export interface AgentSources {
   devices: () => readonly DeviceRuntime[];
   uplink?: Uplink;
   log?: DurableLog;
+  /** fleet config state (issue 16): applied version and the last push's outcome */
+  fleet?: () => FleetView;
   /** configured log bound, for the fill gauge */
   bufferMaxBytes?: number;
   /** host names requests may carry besides loopback names and IP addresses (DNS rebinding) */
