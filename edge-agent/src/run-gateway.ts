@@ -23,7 +23,7 @@ import { loadStreamId } from './delivery/stream-id.js';
 import { redactUrl, Uplink } from './delivery/uplink.js';
 import { AgentError } from './errors.js';
 import { FleetController } from './fleet/controller.js';
-import { readFleetRecord, reconcile } from './fleet/fleet-state.js';
+import { readFleetRecord, reconcile, writeFleetRecord } from './fleet/fleet-state.js';
 import { HTTP_DEFAULTS } from './http/http-schema.js';
 import { buildHttp } from './http/server.js';
 import type { AgentSources } from './http/snapshot.js';
@@ -230,8 +230,11 @@ export async function runGateway(loaded: LoadedConfig, opts: RunOptions): Promis
     >;
     let currentLoaded = loaded;
     const stateTopic = gatewayTopic(cfg.district, cfg.gateway, 'config-state');
+    // what the file on disk holds decides (a kill between the record and the config write)
+    const record = reconcile(readFleetRecord(recordFile), fileText);
+    writeFleetRecord(recordFile, record);
     const controller = new FleetController(
-      reconcile(readFleetRecord(recordFile), fileText),
+      record,
       {
         configFile,
         recordFile,
