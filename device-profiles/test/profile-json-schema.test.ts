@@ -27,7 +27,9 @@ describe('schema/contract-v1/*.schema.json', () => {
     expect(Object.keys(files).sort()).toEqual([
       'command-request.schema.json',
       'command-result.schema.json',
+      'config-state.schema.json',
       'data-batch.schema.json',
+      'desired-config.schema.json',
       'device-meta.schema.json',
       'device-status.schema.json',
       'gateway-state.schema.json',

@@ -16,11 +16,13 @@ import { JsonLinesSink } from './acquisition/sink.js';
 import { configJsonSchema } from './config/config-schema.js';
 import { loadConfigFile } from './config/load-config.js';
 import { redactUrl } from './delivery/uplink.js';
+import { configFromBootstrap } from './fleet/bootstrap.js';
 import { runGateway } from './run-gateway.js';
 
 const USAGE = `usage:
   ganzhi-agent validate --config FILE
-  ganzhi-agent run --config FILE [--stdout] [--log-level info]
+  ganzhi-agent run --config FILE [--stdout] [--log-level info] [--fleet-trial-ms 60000]
+  ganzhi-agent run --bootstrap FILE [--log-level info]   (fetch the config from the hub if none yet)
   ganzhi-agent schema
   ganzhi-agent probe modbus URL [--unit U] [--table holding|input|coil|discrete] [--range FROM:TO] [--profile ID] [--timeout MS]
   ganzhi-agent probe modbus|opcua URL --profile ID --write POINT=VALUE [--confirm] [--readback]   (guarded commissioning write)
@@ -82,11 +84,13 @@ function configArg(args: string[]): { file: string; values: Record<string, strin
       config: { type: 'string', short: 'c' },
       stdout: { type: 'boolean' },
       'log-level': { type: 'string' },
+      bootstrap: { type: 'string' },
+      'fleet-trial-ms': { type: 'string' },
     },
     strict: true,
   });
-  if (!values.config) throw new UsageError('--config FILE is required');
-  return { file: values.config, values };
+  if (!values.config && !values.bootstrap) throw new UsageError('--config FILE is required');
+  return { file: values.config ?? '', values };
 }
 
 class UsageError extends Error {}
@@ -106,12 +110,7 @@ function validate(args: string[]): number {
 }
 
 async function run(args: string[]): Promise<number> {
-  const { file, values } = configArg(args);
-  const loaded = loadConfigFile(file);
-  if (loaded.problems.length > 0) {
-    for (const p of sortProblems(loaded.problems)) process.stderr.write(`${formatProblem(p)}\n`);
-    return 1;
-  }
+  const { file: given, values } = configArg(args);
   // logs go to stderr; with --stdout, readings go to stdout as JSON lines instead of MQTT
   const logger = pino(
     {
@@ -121,9 +120,22 @@ async function run(args: string[]): Promise<number> {
     },
     pino.destination(2),
   );
+  const trial = values['fleet-trial-ms'];
+  const trialMs = typeof trial === 'string' ? Number(trial) : undefined;
+  if (trialMs !== undefined && !(Number.isInteger(trialMs) && trialMs >= 1000))
+    throw new UsageError('--fleet-trial-ms: an integer of at least 1000');
+  // a bootstrap file only: the config the hub has for this gateway (unless one is already here)
+  const file =
+    typeof values.bootstrap === 'string' ? await configFromBootstrap(values.bootstrap, { logger }) : given;
+  const loaded = loadConfigFile(file);
+  if (loaded.problems.length > 0) {
+    for (const p of sortProblems(loaded.problems)) process.stderr.write(`${formatProblem(p)}\n`);
+    return 1;
+  }
   const gw = await runGateway(loaded, {
     logger,
     ...(values.stdout ? { sink: new JsonLinesSink(process.stdout) } : {}),
+    ...(trialMs !== undefined ? { fleet: { trialMs } } : {}),
   });
   logger.info(
     {

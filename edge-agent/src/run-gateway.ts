@@ -3,8 +3,9 @@
  * uplink, plus the local HTTP surface. Called by the CLI (`ganzhi-agent run`) and by tests
  * that need the whole gateway in process.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { encodeConfigState, gatewayTopic } from '@ganzhi/device-profiles';
 import { COMMAND_LIMITS, deviceTopic } from '@ganzhi/device-profiles/contract';
 import type { DurableLog, FsyncPolicy } from '@ganzhi/durable-log';
 import { openSegmentLog } from '@ganzhi/durable-log';
@@ -12,11 +13,11 @@ import { type Clock, systemClock, systemRandom } from '@ganzhi/runtime';
 import type { FastifyInstance } from 'fastify';
 import mqtt from 'mqtt';
 import type { Logger } from 'pino';
-import type { ReadingSink } from './acquisition/sink.js';
+import type { DeviceStatusEvent, ReadingBatch, ReadingSink } from './acquisition/sink.js';
 import { Agent } from './agent.js';
 import { CommandExecutor } from './commands/executor.js';
 import { CommandJournal } from './commands/journal.js';
-import type { LoadedConfig } from './config/load-config.js';
+import { type LoadedConfig, parseConfig } from './config/load-config.js';
 import { DELIVERY_DEFAULTS, type MqttConfig } from './delivery/delivery-schema.js';
 import { MqttSink } from './delivery/mqtt-sink.js';
 import { TeeSink } from './delivery/sparkplug/sinks.js';
@@ -25,14 +26,21 @@ import { loadStreamId } from './delivery/stream-id.js';
 import { redactUrl, Uplink } from './delivery/uplink.js';
 import type { DriverRegistry } from './drivers/registry.js';
 import { AgentError } from './errors.js';
+import { FleetController } from './fleet/controller.js';
+import { readFleetRecord, reconcile, writeFleetRecord } from './fleet/fleet-state.js';
 import { HTTP_DEFAULTS } from './http/http-schema.js';
 import { buildHttp } from './http/server.js';
+import type { AgentSources } from './http/snapshot.js';
 
 export const AGENT_VERSION = '0.1.0';
 
 export interface GatewayHandle {
-  agent: Agent;
-  uplink?: Uplink;
+  /** the acquisition runtime (rebuilt when a fleet push changes devices: read it again) */
+  readonly agent: Agent;
+  /** the contract uplink (replaced when a fleet push changes the uplink: read it again) */
+  readonly uplink?: Uplink;
+  /** fleet config (issue 16), with the contract uplink */
+  fleet?: FleetController;
   /** the command executor (issue 15), with the contract uplink */
   commands?: CommandExecutor;
   /** the Sparkplug B uplink, with `delivery.format: sparkplug | both` */
@@ -52,8 +60,28 @@ export interface RunOptions {
   clock?: Clock;
   /** overrides config.http.port (tests use 0) */
   httpPort?: number;
+  /**
+   * fleet config pushes (issue 16), on by default with the contract uplink: `false` turns them
+   * off; `trialMs` bounds the trial of an uplink change (default 60 s)
+   */
+  fleet?: false | { trialMs?: number };
+  env?: NodeJS.ProcessEnv;
   /** the drivers by endpoint scheme (tests inject fault-injection drivers); default the protocol table */
   drivers?: DriverRegistry;
+}
+
+/** A sink that forwards to whichever uplink is current (an uplink trial replaces it). */
+class CurrentUplinkSink implements ReadingSink {
+  constructor(public target: MqttSink) {}
+  write(batch: ReadingBatch): boolean {
+    return this.target.write(batch);
+  }
+  status(e: DeviceStatusEvent): void {
+    this.target.status(e);
+  }
+  async close(): Promise<void> {
+    await this.target.close();
+  }
 }
 
 function fsyncPolicy(f: 'always' | 'never' | number | undefined): FsyncPolicy {
@@ -92,6 +120,8 @@ export async function runGateway(loaded: LoadedConfig, opts: RunOptions): Promis
 
   let sink = opts.sink;
   let uplink: Uplink | undefined;
+  let makeUplink: ((next: LoadedConfig) => Uplink) | undefined;
+  let uplinkSink: CurrentUplinkSink | undefined;
   let log: DurableLog | undefined;
   let journal: CommandJournal | undefined;
   let executor: CommandExecutor | undefined;
@@ -114,6 +144,8 @@ export async function runGateway(loaded: LoadedConfig, opts: RunOptions): Promis
       fsync: fsyncPolicy(d.buffer?.fsync),
       onError: (err: Error) => logger.error({ err: err.message }, 'buffer background error'),
     });
+    const bufLog = log;
+    const stream = loadStreamId(bufferDir);
     // commands (issue 15): the journal lives in the state dir; a read-only gateway still answers
     journal = new CommandJournal({
       dir: join(stateDir, 'commands'),
@@ -122,42 +154,48 @@ export async function runGateway(loaded: LoadedConfig, opts: RunOptions): Promis
       retainMs: COMMAND_LIMITS.maxTtlMs,
       resultTopic: (device) => deviceTopic(cfg.district, cfg.gateway, device, 'result'),
     });
-    uplink = new Uplink(
-      {
-        district: cfg.district,
-        gateway: cfg.gateway,
-        stream: loadStreamId(bufferDir),
-        agentVersion: AGENT_VERSION,
-        devices: loaded.devices.map((dev) => ({ id: dev.id, profile: dev.profile })),
-        delivery: d,
-        tls: readTls(baseDir, d.mqtt),
-        commands: {
-          filter: `gz/v1/${cfg.district}/${cfg.gateway}/+/cmd`,
-          onMessage: (topic, payload) => {
-            // a journal that cannot be written (disk full, read-only) leaves the command unanswered
-            commandSink.executor
-              ?.handle(topic, payload)
-              .catch((err: Error) => logger.error({ err: err.message, topic }, 'command not handled'));
-          },
-          onConnect: () => commandSink.executor?.flush(),
-          onClose: () => commandSink.executor?.disconnected(),
+    const commands = {
+      filter: `gz/v1/${cfg.district}/${cfg.gateway}/+/cmd`,
+      onMessage: (topic: string, payload: Buffer) => {
+        // a journal that cannot be written (disk full, read-only) leaves the command unanswered
+        commandSink.executor
+          ?.handle(topic, payload)
+          .catch((err: Error) => logger.error({ err: err.message, topic }, 'command not handled'));
+      },
+      onConnect: () => commandSink.executor?.flush(),
+      onClose: () => commandSink.executor?.disconnected(),
+    };
+    makeUplink = (next: LoadedConfig) => {
+      const nd = next.config?.delivery ?? d;
+      return new Uplink(
+        {
+          district: cfg.district,
+          gateway: cfg.gateway,
+          stream,
+          agentVersion: AGENT_VERSION,
+          devices: next.devices.map((dev) => ({ id: dev.id, profile: dev.profile })),
+          delivery: nd,
+          tls: readTls(baseDir, nd.mqtt),
+          commands,
         },
-      },
-      {
-        log,
-        logger: logger.child({ component: 'uplink' }),
-        clock,
-        random: systemRandom,
-        connect: mqtt.connect,
-      },
-    );
+        {
+          log: bufLog,
+          logger: logger.child({ component: 'uplink' }),
+          clock,
+          random: systemRandom,
+          connect: mqtt.connect,
+        },
+      );
+    };
+    uplink = makeUplink(loaded);
     if (d.mqtt.password !== undefined && !/^(mqtts|wss):/.test(d.mqtt.url)) {
       logger.warn(
         { url: redactUrl(d.mqtt.url) },
         'a password is sent without TLS: use mqtts:// outside a lab',
       );
     }
-    sink = new MqttSink(uplink);
+    uplinkSink = new CurrentUplinkSink(new MqttSink(uplink));
+    sink = uplinkSink;
   }
 
   // Sparkplug B uplink (issue 18): alone, or beside the contract uplink (its own buffer and session)
@@ -194,54 +232,141 @@ export async function runGateway(loaded: LoadedConfig, opts: RunOptions): Promis
   if (!sink) throw new AgentError('GZ_AGENT_CONFIG_INVALID', `${loaded.file}: no delivery configured`);
 
   for (const w of loaded.warnings) logger.warn({ path: w.path }, `config: ${w.message}`);
-  const agent = await Agent.create({
-    devices: loaded.devices,
-    sink,
-    logger,
-    clock,
-    ...(opts.drivers ? { drivers: opts.drivers } : {}),
-  });
+  const theSink = sink;
+  const drivers = opts.drivers ? { drivers: opts.drivers } : {};
+  let agent = await Agent.create({ devices: loaded.devices, sink, logger, clock, ...drivers });
+  const commandDevices = (a: Agent) =>
+    a.devices.map((dev) => ({
+      id: dev.spec.id,
+      driver: dev.driver,
+      points: dev.spec.points,
+      profilePoints: dev.spec.profile.points,
+      timeoutMs: dev.spec.timeoutMs,
+    }));
   if (journal && uplink) {
-    const up = uplink;
     executor = new CommandExecutor({
       district: cfg.district,
       gateway: cfg.gateway,
       enabled: cfg.commands?.enabled ?? true,
-      devices: agent.devices.map((dev) => ({
-        id: dev.spec.id,
-        driver: dev.driver,
-        points: dev.spec.points,
-        profilePoints: dev.spec.profile.points,
-        timeoutMs: dev.spec.timeoutMs,
-      })),
+      devices: commandDevices(agent),
       journal,
       clock,
       logger: logger.child({ component: 'commands' }),
     });
+    // through whichever uplink is current (a fleet uplink trial replaces it)
     executor.attach({
-      publish: (topic, payload, done) => up.publishQos1(topic, payload, done),
-      connected: () => up.connected,
+      publish: (topic, payload, done) => uplink?.publishQos1(topic, payload, done) ?? false,
+      connected: () => uplink?.connected === true,
     });
     commandSink.executor = executor;
+  }
+
+  // fleet config pushes (issue 16): through the contract uplink's session
+  let fleet: FleetController | undefined;
+  const sources: AgentSources = {
+    gateway: cfg.gateway,
+    district: cfg.district,
+    version: AGENT_VERSION,
+    clock,
+    startedAt: clock.now(),
+    devices: () => agent.devices,
+    ...(uplink ? { uplink } : {}),
+    ...(log ? { log } : {}),
+    ...(executor ? { commands: executor } : {}),
+    bufferMaxBytes: d?.buffer?.maxBytes ?? DELIVERY_DEFAULTS.bufferMaxBytes,
+  };
+  if (uplink && makeUplink && uplinkSink && opts.fleet !== false) {
+    const mk = makeUplink;
+    const us = uplinkSink;
+    const env = opts.env ?? process.env;
+    const configFile = resolve(loaded.file);
+    const recordFile = join(stateDir, 'fleet.json');
+    mkdirSync(stateDir, { recursive: true });
+    const fileText = readFileSync(configFile, 'utf8');
+    let currentRaw = (parseConfig(fileText, configFile, { secrets: 'keep' }).config ?? {}) as Record<
+      string,
+      unknown
+    >;
+    let currentLoaded = loaded;
+    const stateTopic = gatewayTopic(cfg.district, cfg.gateway, 'config-state');
+    // what the file on disk holds decides (a kill between the record and the config write)
+    const record = reconcile(readFleetRecord(recordFile), fileText);
+    writeFleetRecord(recordFile, record);
+    const controller = new FleetController(
+      record,
+      {
+        configFile,
+        recordFile,
+        env,
+        current: () => currentRaw,
+        report: (payload) => uplink?.setRetained(stateTopic, payload),
+        applyInPlace: async (next) => {
+          // commands in progress finish on the old drivers before they close
+          await executor?.drain();
+          await agent.stop();
+          agent = await Agent.create({ devices: next.devices, sink: theSink, logger, clock, ...drivers });
+          executor?.setDevices(commandDevices(agent));
+          uplink?.setDevices(next.devices.map((dev) => ({ id: dev.id, profile: dev.profile })));
+          await agent.start();
+          currentRaw = (parseConfig(readFileSync(configFile, 'utf8'), configFile, { secrets: 'keep' })
+            .config ?? currentRaw) as Record<string, unknown>;
+          currentLoaded = next;
+        },
+        trialUplink: async (next, trialMs) => {
+          const old = uplink as Uplink;
+          const swap = async (to: Uplink) => {
+            const from = uplink as Uplink;
+            await from.stop(0);
+            uplink = to;
+            sources.uplink = to;
+            us.target = new MqttSink(to);
+            to.subscribe(
+              gatewayTopic(cfg.district, cfg.gateway, 'config'),
+              (p) => void controller.onMessage(p),
+            );
+            to.setRetained(stateTopic, encodeConfigState(controller.wireState()));
+            to.start();
+          };
+          let candidate: Uplink;
+          try {
+            candidate = mk(next);
+          } catch (err) {
+            return { ok: false, reason: `the new uplink cannot be built: ${(err as Error).message}` };
+          }
+          await swap(candidate);
+          if (await candidate.waitForBirthAck(trialMs)) return { ok: true };
+          logger.warn({ trialMs }, 'fleet: the new uplink did not get its birth acknowledged; rolling back');
+          await swap(mk(currentLoaded));
+          void old;
+          return {
+            ok: false,
+            reason: `the new uplink (${redactUrl(next.config?.delivery?.mqtt.url ?? '')}) did not connect with its birth acknowledged within ${Math.round(trialMs / 1000)} s; back on the last good config`,
+          };
+        },
+      },
+      {
+        district: cfg.district,
+        gateway: cfg.gateway,
+        clock,
+        logger: logger.child({ component: 'fleet' }),
+        ...(opts.fleet?.trialMs !== undefined ? { trialMs: opts.fleet.trialMs } : {}),
+      },
+    );
+    fleet = controller;
+    sources.fleet = () => ({
+      ...controller.state,
+      ...(controller.lastOutcome ? { lastOutcome: controller.lastOutcome } : {}),
+    });
+    uplink.subscribe(gatewayTopic(cfg.district, cfg.gateway, 'config'), (p) => void controller.onMessage(p));
+    controller.announce();
   }
 
   let http: FastifyInstance | undefined;
   let statusUrl: string | undefined;
   if (cfg.http?.enabled !== false) {
     const host = cfg.http?.host ?? HTTP_DEFAULTS.host;
-    http = buildHttp({
-      gateway: cfg.gateway,
-      district: cfg.district,
-      version: AGENT_VERSION,
-      clock,
-      startedAt: clock.now(),
-      devices: () => agent.devices,
-      ...(uplink ? { uplink } : {}),
-      ...(log ? { log } : {}),
-      ...(executor ? { commands: executor } : {}),
-      bufferMaxBytes: d?.buffer?.maxBytes ?? DELIVERY_DEFAULTS.bufferMaxBytes,
-      allowedHosts: [host, ...(cfg.http?.allowedHosts ?? [])],
-    });
+    sources.allowedHosts = [host, ...(cfg.http?.allowedHosts ?? [])];
+    http = buildHttp(sources);
     const port = opts.httpPort ?? cfg.http?.port ?? HTTP_DEFAULTS.port;
     const addr = await http.listen({ host, port });
     statusUrl = `${addr.replace('0.0.0.0', '127.0.0.1')}/`;
@@ -257,8 +382,13 @@ export async function runGateway(loaded: LoadedConfig, opts: RunOptions): Promis
 
   let stopped = false;
   return {
-    agent,
-    ...(uplink ? { uplink } : {}),
+    get agent() {
+      return agent;
+    },
+    get uplink() {
+      return uplink;
+    },
+    ...(fleet ? { fleet } : {}),
     ...(executor ? { commands: executor } : {}),
     ...(sparkplug ? { sparkplug } : {}),
     ...(log ? { log } : {}),
@@ -267,6 +397,7 @@ export async function runGateway(loaded: LoadedConfig, opts: RunOptions): Promis
     async stop(graceMs = 5000) {
       if (stopped) return;
       stopped = true;
+      await fleet?.idle();
       // commands in progress finish (and are recorded) before the drivers close
       await executor?.drain();
       await agent.stop();

@@ -133,3 +133,23 @@ describe('commands (issue 15)', () => {
     expect(publishDenialReason(gw, 'gz/v1/south/gw1/pm1/data')).toBe('publish not allowed');
   });
 });
+
+describe('fleet config topics (issue 16)', () => {
+  const gw: Identity = { role: 'gateway', user: 'gw1', district: 'north', gateway: 'gw1' };
+  const other: Identity = { role: 'gateway', user: 'gw2', district: 'north', gateway: 'gw2' };
+  const viewer: Identity = { role: 'viewer', user: 'v', districts: ['north'] };
+
+  it('a gateway reads only its own desired config and may never write one, not even its own', () => {
+    expect(subscribeAllowed(gw, 'gz/v1/north/gw1/config')).toBe(true);
+    expect(subscribeAllowed(gw, 'gz/v1/north/gw2/config')).toBe(false);
+    expect(subscribeAllowed(gw, 'gz/v1/north/+/config')).toBe(false);
+    expect(publishAllowed(gw, 'gz/v1/north/gw1/config')).toBe(false);
+    expect(publishAllowed(other, 'gz/v1/north/gw1/config')).toBe(false);
+    expect(publishAllowed(viewer, 'gz/v1/north/gw1/config')).toBe(false);
+  });
+
+  it('a gateway reports only its own config state', () => {
+    expect(publishAllowed(gw, 'gz/v1/north/gw1/config-state')).toBe(true);
+    expect(publishAllowed(other, 'gz/v1/north/gw1/config-state')).toBe(false);
+  });
+});

@@ -1,14 +1,14 @@
 /**
  * The access-control list, derived from identity and the wire contract (default deny):
  *
- * | role      | publish                                                          | subscribe                                                |
- * |-----------|------------------------------------------------------------------|----------------------------------------------------------|
- * | gateway   | gz/v1/{d}/{g}/state, gz/v1/{d}/{g}/{dev}/{meta,data,status,result} | gz/v1/{d}/{g}/cmd, gz/v1/{d}/{g}/+/cmd (or narrower)    |
- * | ingest    | nothing                                                          | gz/v1/+/+/state, gz/v1/+/+/+/{meta,data,status,cmd,result} |
- * | viewer    | nothing                                                          | gz/v1/{d}/# for each of its districts (or narrower)      |
- * | operator  | gz/v1/{d}/+/+/cmd for each of its districts (device commands)    | gz/v1/{d}/# for each of its districts (or narrower)      |
- * | admin     | anything except $SYS                                             | anything, including $SYS/#                               |
- * | anonymous | anything except $SYS (only with --allow-anonymous)               | anything except $SYS                                     |
+ * | role      | publish                                                              | subscribe                                                      |
+ * |-----------|----------------------------------------------------------------------|----------------------------------------------------------------|
+ * | gateway   | gz/v1/{d}/{g}/{state,config-state}, …/{dev}/{meta,data,status,result} | gz/v1/{d}/{g}/{cmd,config}, gz/v1/{d}/{g}/+/cmd (or narrower)  |
+ * | ingest    | nothing                                                              | gz/v1/+/+/{state,config,config-state}, gz/v1/+/+/+/{meta,data,status,cmd,result} |
+ * | viewer    | nothing                                                              | gz/v1/{d}/# for each of its districts (or narrower)            |
+ * | operator  | gz/v1/{d}/+/+/cmd for each of its districts (device commands)        | gz/v1/{d}/# for each of its districts (or narrower)            |
+ * | admin     | anything except $SYS                                                 | anything, including $SYS/#                                     |
+ * | anonymous | anything except $SYS (only with --allow-anonymous)                   | anything except $SYS                                           |
  *
  * A subscription is allowed only if the filter is covered by a granted pattern, so `gz/v1/#`
  * or `gz/v1/+/…` never leak other districts. `$SYS` is never publishable by clients.
@@ -46,7 +46,8 @@ export function publishAllowed(id: Identity, topic: string): boolean {
     case 'gateway': {
       const t = parseTopic(topic);
       if (!t || t.district !== id.district || t.gateway !== id.gateway) return false;
-      return t.kind !== 'cmd';
+      // cmd and config come from the hub, never from the gateway itself
+      return t.kind !== 'cmd' && t.kind !== 'config';
     }
     case 'operator': {
       const t = parseTopic(topic);
@@ -77,12 +78,15 @@ export function grantedFilters(id: Identity): readonly string[] {
     case 'gateway':
       return [
         `${TOPIC_PREFIX}/${id.district}/${id.gateway}/cmd`,
+        `${TOPIC_PREFIX}/${id.district}/${id.gateway}/config`,
         `${TOPIC_PREFIX}/${id.district}/${id.gateway}/+/cmd`,
         ...sparkplugFilters(id),
       ];
     case 'ingest':
       return [
         `${TOPIC_PREFIX}/+/+/state`,
+        `${TOPIC_PREFIX}/+/+/config`,
+        `${TOPIC_PREFIX}/+/+/config-state`,
         // device commands and results too: the ingest keeps the command audit (issue 15)
         ...[...DEVICE_KINDS].map((k) => `${TOPIC_PREFIX}/+/+/+/${k}`),
         ...sparkplugFilters(id),

@@ -20,6 +20,7 @@ import {
   REASON_SUFFIX,
   STREAM_PATTERN,
 } from './constants.js';
+import { ConfigState, DesiredConfig } from './fleet.js';
 
 const Id = Type.String({ pattern: ID_PATTERN.source });
 const PointName = Type.String({ pattern: POINT_NAME_PATTERN.source });
@@ -145,6 +146,8 @@ export const CONTRACT_SCHEMAS: Record<string, TSchema> = {
   'device-status': DeviceStatus,
   'command-request': CommandRequest,
   'command-result': CommandResult,
+  'desired-config': DesiredConfig,
+  'config-state': ConfigState,
 };
 
 export type Decoded<T> = { ok: true; value: T } | { ok: false; error: string };

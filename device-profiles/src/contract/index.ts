@@ -56,6 +56,23 @@ export {
   WireReading,
 } from './envelopes.js';
 export {
+  CONFIG_STATUSES,
+  ConfigProblem,
+  ConfigState,
+  type ConfigStatus,
+  canonicalConfigJson,
+  configHash,
+  type DecodedDesiredConfig,
+  DesiredConfig,
+  decodeConfigState,
+  decodeDesiredConfig,
+  encodeConfigState,
+  encodeDesiredConfig,
+  FLEET_LIMITS,
+  FleetContractError,
+  inlineSecretPaths,
+} from './fleet.js';
+export {
   batchMatchesTopic,
   escapeStringField,
   type LineProtocolResult,

@@ -3,6 +3,8 @@
  *
  *   gz/v1/{district}/{gateway}/state            retained  gateway birth / will (offline)
  *   gz/v1/{district}/{gateway}/cmd              QoS 1     commands to the gateway
+ *   gz/v1/{district}/{gateway}/config           retained  desired config (hub → gateway, fleet.ts)
+ *   gz/v1/{district}/{gateway}/config-state     retained  the gateway's applied config and last outcome
  *   gz/v1/{district}/{gateway}/{device}/meta    retained  device profile id, version, points
  *   gz/v1/{district}/{gateway}/{device}/data    QoS 1     batch of readings with the stream sequence number
  *   gz/v1/{district}/{gateway}/{device}/status  retained  connection state, last error, counters
@@ -11,7 +13,7 @@
  *
  * Ids (district, gateway, device) match ID_PATTERN (constants.ts), lower case, so they can
  * never contain MQTT wildcards or separators, and a device may not be called `state` or
- * `cmd`. The broker's ACL, the agent and the ingest build and parse topics only here.
+ * `cmd` (nor `config`, `config-state`). The broker's ACL, the agent and the ingest build and parse topics only here.
  */
 
 import { ID_PATTERN } from './constants.js';
@@ -20,11 +22,16 @@ export const TOPIC_ROOT = 'gz';
 export const CONTRACT_VERSION = 'v1';
 export const TOPIC_PREFIX = `${TOPIC_ROOT}/${CONTRACT_VERSION}`;
 
-export const RESERVED_DEVICE_IDS: ReadonlySet<string> = new Set(['state', 'cmd']);
+export const RESERVED_DEVICE_IDS: ReadonlySet<string> = new Set(['state', 'cmd', 'config', 'config-state']);
 
-export type GatewayTopicKind = 'state' | 'cmd';
+export type GatewayTopicKind = 'state' | 'cmd' | 'config' | 'config-state';
 export type DeviceTopicKind = 'meta' | 'data' | 'status' | 'cmd' | 'result';
-export const GATEWAY_KINDS: ReadonlySet<string> = new Set<GatewayTopicKind>(['state', 'cmd']);
+export const GATEWAY_KINDS: ReadonlySet<string> = new Set<GatewayTopicKind>([
+  'state',
+  'cmd',
+  'config',
+  'config-state',
+]);
 export const DEVICE_KINDS: ReadonlySet<string> = new Set<DeviceTopicKind>([
   'meta',
   'data',

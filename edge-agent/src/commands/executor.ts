@@ -118,6 +118,15 @@ export class CommandExecutor {
   }
 
   /** The filter the agent subscribes (QoS 1). */
+  /**
+   * The devices after a fleet push rebuilt the drivers (issue 16). Commands already running keep
+   * the device they started with; the caller drains them before closing the old drivers.
+   */
+  setDevices(devices: readonly CommandDevice[]): void {
+    this.devices.clear();
+    for (const d of devices) this.devices.set(d.id, d);
+  }
+
   get filter(): string {
     return `gz/v1/${this.o.district}/${this.o.gateway}/+/cmd`;
   }

@@ -80,6 +80,8 @@ export interface UplinkCounters {
   lastConnectedAt: number;
   /** SUBACKs granting the command filter (one per connect with commands) */
   commandSubscriptions: number;
+  /** online births the broker acknowledged (PUBACK) */
+  birthsAcked: number;
 }
 
 export class Uplink {
@@ -93,7 +95,12 @@ export class Uplink {
   private stopping = false;
   private pumping = false;
   private readonly statuses = new Map<string, DeviceStatus>();
-  private readonly devices: Map<string, UplinkDevice>;
+  private devices: Map<string, UplinkDevice>;
+  /** other retained messages of this gateway (its config state): re-published on every connect */
+  private readonly retained = new Map<string, Buffer>();
+  /** topics this gateway reads (its desired config), subscribed on every connect */
+  private readonly subscriptions = new Map<string, (payload: Buffer) => void>();
+  private readonly birthWaiters = new Set<() => void>();
   private readonly limits: BatchLimits;
   readonly counters: UplinkCounters = {
     batchesAccepted: 0,
@@ -105,6 +112,7 @@ export class Uplink {
     connected: false,
     lastConnectedAt: 0,
     commandSubscriptions: 0,
+    birthsAcked: 0,
   };
 
   constructor(
@@ -176,6 +184,48 @@ export class Uplink {
     );
   }
 
+  /**
+   * The devices behind this uplink changed (a fleet config applied in place): the birth and
+   * the metas are published again; batches already in the log keep their own topics.
+   */
+  setDevices(devices: UplinkDevice[]): void {
+    this.devices = new Map(devices.map((d) => [d.id, d]));
+    if (this.client?.connected) this.publishBirth();
+  }
+
+  /** Publishes a retained message of this gateway now (if connected) and again on every connect. */
+  setRetained(topic: string, payload: Buffer): void {
+    this.retained.set(topic, payload);
+    this.publishRetained(topic, payload);
+  }
+
+  /** Subscribes `topic` (QoS 1) on every connect; `onMessage` gets each message published there. */
+  subscribe(topic: string, onMessage: (payload: Buffer) => void): void {
+    this.subscriptions.set(topic, onMessage);
+    if (this.client?.connected) this.client.subscribe(topic, { qos: 1 });
+  }
+
+  /** Resolves true when the broker acknowledges an online birth within `ms`, false otherwise. */
+  async waitForBirthAck(ms: number): Promise<boolean> {
+    if (this.counters.birthsAcked > 0) return true;
+    const done = new AbortController();
+    let wake: () => void = () => undefined;
+    const acked = new Promise<boolean>((resolve) => {
+      wake = () => resolve(true);
+      this.birthWaiters.add(wake);
+    });
+    const result = await Promise.race([
+      acked,
+      sleep(this.deps.clock, ms, done.signal).then(
+        () => false,
+        () => false,
+      ),
+    ]);
+    done.abort();
+    this.birthWaiters.delete(wake);
+    return result;
+  }
+
   start(): void {
     const o = this.opts;
     const m = o.delivery.mqtt;
@@ -211,6 +261,10 @@ export class Uplink {
       });
       client.on('close', () => cmds.onClose());
     }
+    client.on('message', (topic, payload) => {
+      const handler = this.subscriptions.get(topic);
+      if (handler) handler(payload);
+    });
     client.on('error', (err) => this.deps.logger.warn({ err: err.message }, 'uplink error'));
     client.on('offline', () => this.deps.logger.info('uplink offline; buffering'));
   }
@@ -221,29 +275,16 @@ export class Uplink {
     this.counters.connected = true;
     this.counters.lastConnectedAt = this.deps.clock.now();
     this.deps.logger.info({ url: redactUrl(this.opts.delivery.mqtt.url) }, 'uplink connected');
-    const o = this.opts;
-    this.publishRetained(
-      gatewayTopic(o.district, o.gateway, 'state'),
-      encodeGatewayState({
-        v: 1,
-        state: 'online',
-        ts: this.deps.clock.now(),
-        agent: 'ganzhi-agent',
-        version: o.agentVersion,
-        devices: [...this.devices.keys()],
-        stream: o.stream,
-      }),
-    );
-    for (const d of this.devices.values()) {
+    this.publishBirth();
+    for (const [device, status] of this.statuses) {
       this.publishRetained(
-        deviceTopic(o.district, o.gateway, d.id, 'meta'),
-        encodeDeviceMeta(deviceMetaOf(d.profile)),
+        deviceTopic(this.opts.district, this.opts.gateway, device, 'status'),
+        encodeDeviceStatus(status),
       );
     }
-    for (const [device, status] of this.statuses) {
-      this.publishRetained(deviceTopic(o.district, o.gateway, device, 'status'), encodeDeviceStatus(status));
-    }
-    const cmds = o.commands;
+    for (const [topic, payload] of this.retained) this.publishRetained(topic, payload);
+    for (const topic of this.subscriptions.keys()) this.client?.subscribe(topic, { qos: 1 });
+    const cmds = this.opts.commands;
     if (cmds) {
       this.client?.subscribe(cmds.filter, { qos: 1 }, (err, granted) => {
         const refused = err !== null || granted?.some((g) => g.qos === 128);
@@ -260,6 +301,36 @@ export class Uplink {
       cmds.onConnect();
     }
     this.pump();
+  }
+
+  private publishBirth(): void {
+    const o = this.opts;
+    const c = this.client;
+    if (!c?.connected) return;
+    c.publish(
+      gatewayTopic(o.district, o.gateway, 'state'),
+      encodeGatewayState({
+        v: 1,
+        state: 'online',
+        ts: this.deps.clock.now(),
+        agent: 'ganzhi-agent',
+        version: o.agentVersion,
+        devices: [...this.devices.keys()],
+        stream: o.stream,
+      }),
+      { qos: 1, retain: true },
+      (err) => {
+        if (err) return;
+        this.counters.birthsAcked++;
+        for (const wake of this.birthWaiters) wake();
+      },
+    );
+    for (const d of this.devices.values()) {
+      this.publishRetained(
+        deviceTopic(o.district, o.gateway, d.id, 'meta'),
+        encodeDeviceMeta(deviceMetaOf(d.profile)),
+      );
+    }
   }
 
   /** Publishes QoS 1 (not retained); `done` without error at PUBACK. False when not connected. */

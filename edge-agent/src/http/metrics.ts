@@ -121,6 +121,21 @@ export function renderMetrics(src: AgentSources): string {
       [[{}, src.commands.unsent()]],
     );
   }
+  const f = src.fleet?.();
+  if (f) {
+    e.metric(
+      'ganzhi_agent_config_applied_version',
+      'gauge',
+      'Fleet config version running (0: local config).',
+      [[{}, f.appliedVersion]],
+    );
+    e.metric(
+      'ganzhi_agent_config_last_outcome',
+      'gauge',
+      'The last fleet config push: 1 for its outcome (applied, unchanged, ignored-old, rejected, rolled-back…).',
+      f.lastOutcome ? [[{ outcome: f.lastOutcome }, 1]] : [],
+    );
+  }
   const u = uplinkView(src);
   if (u) {
     e.metric('ganzhi_agent_uplink_connected', 'gauge', '1 while connected to the broker.', [

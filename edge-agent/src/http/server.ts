@@ -37,6 +37,7 @@ export function buildHttp(src: AgentSources): FastifyInstance {
     district: src.district,
     version: src.version,
     uplink: uplinkView(src) ?? null,
+    fleet: src.fleet?.() ?? null,
     devices: deviceViews(src),
   }));
   app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(STATUS_PAGE));

@@ -48,6 +48,17 @@ export interface DeviceView {
   commands?: CommandView[];
 }
 
+export interface FleetView {
+  appliedVersion: number;
+  appliedHash?: string;
+  desiredVersion?: number;
+  status: string;
+  /** what the last push handled came to: applied, unchanged, ignored-old, rejected, rolled-back… */
+  lastOutcome?: string;
+  reason?: string;
+  problems?: { path: string; message: string }[];
+}
+
 export interface AgentSources {
   gateway: string;
   district: string;
@@ -59,6 +70,8 @@ export interface AgentSources {
   log?: DurableLog;
   /** the command executor (issue 15) */
   commands?: CommandExecutor;
+  /** fleet config state (issue 16): applied version and the last push's outcome */
+  fleet?: () => FleetView;
   /** configured log bound, for the fill gauge */
   bufferMaxBytes?: number;
   /** host names requests may carry besides loopback names and IP addresses (DNS rebinding) */

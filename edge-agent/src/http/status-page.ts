@@ -169,6 +169,11 @@ const SCRIPT = `
     $('counts').replaceChildren.apply($('counts'), counts(s.devices));
     $('updated').textContent = 'updated ' + F.clock(now);
     $('buffer').replaceChildren.apply($('buffer'), bufferLine(u));
+    var f = s.fleet;
+    $('fleet').textContent = f
+      ? 'config v' + f.appliedVersion + (f.appliedVersion === 0 ? ' (local file)' : '') + ' · ' + f.status +
+        (f.lastOutcome ? ' · last push: ' + f.lastOutcome : '') + (f.reason ? ' (' + f.reason + ')' : '')
+      : '';
     var sorted = s.devices.slice().sort(function (a, b) {
       return (ORDER[a.state] - ORDER[b.state]) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
     });
@@ -198,6 +203,7 @@ export const STATUS_PAGE = `<!doctype html>
 <header><h1>Ganzhi 感知 gateway <span id="gw"></span></h1><span class="counts" id="counts"></span><span id="uplink"></span><span id="updated" class="muted"></span><span class="zone" id="zone"></span></header>
 <main>
   <section class="card" id="buffer"></section>
+  <section class="card muted" id="fleet"></section>
   <section id="devices"></section>
 </main>
 <script>${PAGE_FORMAT_SCRIPT}</script>

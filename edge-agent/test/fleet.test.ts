@@ -1,0 +1,321 @@
+/**
+ * Fleet config (issue 16), gateway side, through the real Ganzhi broker (an admin user pushes
+ * the retained desired config; the operator role comes with the commands work), the real
+ * agent (`runGateway`) and a Modbus TCP simulator. The hub side is a plain subscriber that
+ * counts the data batches' sequence numbers (a gap would be data lost across an apply).
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  type ConfigState,
+  configHash,
+  type DataBatch,
+  decodeConfigState,
+  decodeDataBatch,
+  encodeDesiredConfig,
+} from '@ganzhi/device-profiles';
+import { parseScenario, Simulation } from '@ganzhi/simulators';
+import mqtt, { type MqttClient } from 'mqtt';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  emptyConfig,
+  FileCredentialStore,
+  hashPassword,
+  type RunningBroker,
+  startBroker,
+} from '../../broker/src/index.js';
+import { tempDir, waitFor } from '../../test-support/process.js';
+import { loadConfigFile } from '../src/config/load-config.js';
+import { type GatewayHandle, runGateway } from '../src/run-gateway.js';
+import { logger } from './helpers.js';
+
+const CHEAP = { N: 1024, r: 8, p: 1 };
+const TRIAL_MS = 3000;
+const dir = tempDir('ganzhi-fleet-');
+let broker: RunningBroker;
+let url: string;
+let sim: Simulation;
+let gw: GatewayHandle;
+let hub: MqttClient;
+const batches: DataBatch[] = [];
+const states: ConfigState[] = [];
+let base: Record<string, unknown>;
+
+const lastState = () => states[states.length - 1];
+const configFile = join(dir, 'gateway.yaml');
+
+async function push(version: number, config: Record<string, unknown>, hash?: string): Promise<void> {
+  const payload = encodeDesiredConfig({ version, config, issued: Date.now(), ...(hash ? { hash } : {}) });
+  await hub.publishAsync('gz/v1/north/gw-1/config', payload, { qos: 1, retain: true });
+}
+
+/**
+ * Waits until the gateway handled push `version` (received after `before`), and the hub has
+ * seen the config state it published for it.
+ */
+async function handled(before: number, version: number): Promise<void> {
+  await waitFor(
+    `push ${version} handled`,
+    () => (gw.fleet?.counters.received ?? 0) > before && gw.fleet?.lastVersion === version,
+  );
+  await gw.fleet?.idle();
+  const want = gw.fleet?.wireState();
+  if (gw.fleet?.lastOutcome?.startsWith('ignored') || gw.fleet?.lastOutcome === 'busy') return;
+  await waitFor('the hub sees the config state', () => {
+    const s = lastState();
+    return s && s.ts === want?.ts && s.status === want?.status;
+  });
+}
+
+function seqGaps(): number[] {
+  const seqs = [...new Set(batches.map((b) => b.seq))].sort((a, b) => a - b);
+  const gaps: number[] = [];
+  for (let i = 1; i < seqs.length; i++)
+    if (seqs[i] !== (seqs[i - 1] as number) + 1) gaps.push(seqs[i] as number);
+  return gaps;
+}
+
+beforeAll(async () => {
+  const cfg = emptyConfig();
+  cfg.listeners.tcp = { port: 0, host: '127.0.0.1' };
+  broker = await startBroker(cfg, {
+    logger: pino({ level: 'silent' }),
+    credentials: new FileCredentialStore({
+      users: {
+        'gw-1': {
+          role: 'gateway',
+          district: 'north',
+          gateway: 'gw-1',
+          hash: await hashPassword('gw-1-password', CHEAP),
+        },
+        root: { role: 'admin', hash: await hashPassword('root-password', CHEAP) },
+      },
+    }),
+  });
+  url = `mqtt://127.0.0.1:${broker.addresses.tcp?.port}`;
+  const { loaded, problems } = parseScenario(
+    'seed: 5\ndevices:\n  - { id: em-1, profile: eastron-sdm120, endpoint: { protocol: modbus-tcp, port: 0 }, unit: 5 }\n  - { id: em-2, profile: eastron-sdm120, endpoint: { protocol: modbus-tcp, port: 0 }, unit: 6 }\n',
+    join(dir, 'scenario.yaml'),
+  );
+  if (!loaded) throw new Error(JSON.stringify(problems));
+  sim = await Simulation.start({ loaded, anyPort: true });
+
+  hub = await mqtt.connectAsync(url, { clientId: 'root.hub', username: 'root', password: 'root-password' });
+  hub.on('message', (topic, payload) => {
+    if (topic.endsWith('/config-state')) {
+      const s = decodeConfigState(payload);
+      if (s.ok) states.push(s.value);
+      return;
+    }
+    const d = decodeDataBatch(payload);
+    if (d.ok) batches.push(d.value);
+  });
+  await hub.subscribeAsync(['gz/v1/north/gw-1/+/data', 'gz/v1/north/gw-1/config-state'], { qos: 1 });
+
+  process.env.GZ_TEST_FLEET_PASSWORD = 'gw-1-password';
+  process.env.GZ_TEST_FLEET_WRONG = 'not-the-password';
+  base = {
+    gateway: 'gw-1',
+    district: 'north',
+    stateDir: './state',
+    devices: [
+      {
+        id: 'meter-1',
+        profile: 'eastron-sdm120',
+        endpoint: `modbus-tcp://${sim.describe('em-1')?.address}`,
+        unitId: 5,
+        pollIntervalMs: 200,
+      },
+    ],
+    delivery: {
+      mqtt: {
+        url,
+        username: 'gw-1',
+        password: '${ENV:GZ_TEST_FLEET_PASSWORD}',
+        reconnect: { initialMs: 50, maxMs: 300 },
+      },
+      buffer: { fsync: never() },
+    },
+    http: { port: 0 },
+  };
+  writeFileSync(configFile, JSON.stringify(base, null, 2));
+  const loadedCfg = loadConfigFile(configFile);
+  expect(loadedCfg.problems).toEqual([]);
+  gw = await runGateway(loadedCfg, { logger, fleet: { trialMs: TRIAL_MS } });
+  await waitFor('the gateway connected', () => gw.uplink?.counters.connected);
+  await waitFor('its first config state', () => lastState());
+});
+
+function never(): 'never' {
+  return 'never';
+}
+
+afterAll(async () => {
+  await gw?.stop(1000);
+  await hub?.endAsync();
+  await sim?.stop();
+  await broker?.close();
+});
+
+const withDevices = (over: Partial<Record<string, unknown>>[], poll = 200): Record<string, unknown> => ({
+  ...base,
+  devices: [
+    { ...(base.devices as Record<string, unknown>[])[0], pollIntervalMs: poll },
+    ...over.map((o) => ({
+      id: 'meter-2',
+      profile: 'eastron-sdm120',
+      endpoint: `modbus-tcp://${sim.describe('em-2')?.address}`,
+      unitId: 6,
+      pollIntervalMs: poll,
+      ...o,
+    })),
+  ],
+});
+
+describe('fleet config push', () => {
+  it('reports the local config at start: version 0, applied', () => {
+    expect(lastState()).toMatchObject({ appliedVersion: 0, status: 'applied' });
+  });
+
+  it('applies a device and polling change in place: same uplink, no reconnect, no sequence gap', async () => {
+    await waitFor('some batches', () => batches.length >= 3);
+    const uplink = gw.uplink;
+    const reconnects = uplink?.counters.reconnects;
+    const before = gw.fleet?.counters.received ?? 0;
+    const v1 = withDevices([{}], 100);
+    await push(1, v1);
+    await handled(before, 1);
+    expect(gw.fleet?.lastOutcome).toBe('applied');
+    expect(lastState()).toMatchObject({ appliedVersion: 1, appliedHash: configHash(v1), status: 'applied' });
+    expect(gw.agent.devices.map((d) => d.spec.id)).toEqual(['meter-1', 'meter-2']);
+    expect(gw.agent.devices[0]?.spec.pollIntervalMs).toBe(100);
+    expect(gw.uplink).toBe(uplink);
+    expect(gw.uplink?.counters.reconnects).toBe(reconnects);
+    // the new device delivers, and the stream of batches has no hole
+    await waitFor('meter-2 delivers', () => batches.some((b) => b.device === 'meter-2'));
+    const upTo = Math.max(...batches.map((b) => b.seq));
+    await waitFor('everything acknowledged', () => (gw.uplink?.backlog() ?? 1) === 0);
+    await waitFor('the hub has it all', () => batches.some((b) => b.seq >= upTo));
+    expect(seqGaps()).toEqual([]);
+    // the file on disk is the pushed document, the previous one kept beside it
+    expect(configHash(JSON.parse(readFileSync(configFile, 'utf8')))).toBe(configHash(v1));
+    expect(configHash(JSON.parse(readFileSync(`${configFile}.last-good`, 'utf8')))).toBe(configHash(base));
+    const status = (await (await fetch(`${gw.statusUrl}api/devices`)).json()) as { fleet: unknown };
+    expect(status.fleet).toMatchObject({ appliedVersion: 1, status: 'applied', lastOutcome: 'applied' });
+    const metrics = await (await fetch(`${gw.statusUrl}metrics`)).text();
+    expect(metrics).toContain('ganzhi_agent_config_applied_version 1');
+    expect(metrics).toContain('ganzhi_agent_config_last_outcome{outcome="applied"} 1');
+  });
+
+  it('rejects a config with errors, reporting every problem with its path, and applies nothing', async () => {
+    const before = gw.fleet?.counters.received ?? 0;
+    const agent = gw.agent;
+    const bad = withDevices([
+      { profile: 'no-such-profile' },
+      { id: 'meter-3', endpoint: 'modbus-tpc://x:1' },
+    ]);
+    await push(2, bad);
+    await handled(before, 2);
+    const s = lastState();
+    expect(s).toMatchObject({ appliedVersion: 1, desiredVersion: 2, status: 'rejected' });
+    const paths = (s?.problems ?? []).map((p) => p.path);
+    expect(paths.some((p) => p.startsWith('devices[1].profile'))).toBe(true);
+    expect(paths.some((p) => p.startsWith('devices[2].endpoint'))).toBe(true);
+    expect(s?.problems?.find((p) => p.path.startsWith('devices[1].profile'))?.message).toMatch(
+      /no-such-profile/,
+    );
+    expect(gw.agent).toBe(agent);
+    expect(configHash(JSON.parse(readFileSync(configFile, 'utf8')))).toBe(lastState()?.appliedHash);
+  });
+
+  it('refuses a document for another gateway, and a forged hash', async () => {
+    let before = gw.fleet?.counters.received ?? 0;
+    await push(3, { ...withDevices([{}]), gateway: 'gw-2' });
+    await handled(before, 3);
+    expect(lastState()).toMatchObject({ status: 'rejected', appliedVersion: 1 });
+    expect(lastState()?.problems?.[0]?.path).toBe('gateway');
+    before = gw.fleet?.counters.received ?? 0;
+    const text = JSON.stringify({ v: 1, version: 4, hash: 'b'.repeat(64), config: withDevices([{}]) });
+    await hub.publishAsync('gz/v1/north/gw-1/config', text, { qos: 1, retain: true });
+    await handled(before, 4);
+    expect(lastState()).toMatchObject({ status: 'rejected', appliedVersion: 1 });
+    expect(lastState()?.reason).toMatch(/hash/);
+  });
+
+  it('restarts nothing for an identical re-push, and ignores an older version', async () => {
+    const agent = gw.agent;
+    const v1 = withDevices([{}], 100);
+    let before = gw.fleet?.counters.received ?? 0;
+    await push(5, v1); // the same document under a newer version
+    await handled(before, 5);
+    expect(gw.fleet?.lastOutcome).toBe('unchanged');
+    expect(lastState()).toMatchObject({ appliedVersion: 5, status: 'applied' });
+    before = gw.fleet?.counters.received ?? 0;
+    await push(5, v1); // the same version again (a retained redelivery)
+    await handled(before, 5);
+    expect(gw.fleet?.lastOutcome).toBe('unchanged');
+    expect(gw.agent).toBe(agent);
+    before = gw.fleet?.counters.received ?? 0;
+    await push(4, withDevices([], 1000)); // older
+    await handled(before, 4);
+    expect(gw.fleet?.lastOutcome).toBe('ignored-old');
+    expect(gw.agent).toBe(agent);
+    expect(gw.agent.devices).toHaveLength(2);
+  });
+
+  it('rolls a wrong broker credential back by itself within the trial bound, and reports why', async () => {
+    const before = gw.fleet?.counters.received ?? 0;
+    const cfg = withDevices([{}], 100);
+    const wrong = {
+      ...cfg,
+      delivery: {
+        ...(cfg.delivery as Record<string, unknown>),
+        mqtt: {
+          ...((cfg.delivery as Record<string, unknown>).mqtt as Record<string, unknown>),
+          password: '${ENV:GZ_TEST_FLEET_WRONG}',
+        },
+      },
+    };
+    const t0 = Date.now();
+    await push(6, wrong);
+    await handled(before, 6);
+    const took = Date.now() - t0;
+    expect(gw.fleet?.lastOutcome).toBe('rolled-back');
+    await waitFor('reconnected with the last good config', () => gw.uplink?.counters.connected);
+    await waitFor('the rolled-back state reaches the hub', () => lastState()?.status === 'rolled-back');
+    expect(lastState()).toMatchObject({ appliedVersion: 5, desiredVersion: 6, status: 'rolled-back' });
+    expect(lastState()?.reason).toMatch(/birth acknowledged within 3 s/);
+    expect(lastState()?.reason).not.toContain('not-the-password');
+    // bounded by the trial, plus stopping and starting an uplink (not a timing assertion on speed)
+    expect(took).toBeLessThan(TRIAL_MS + 10_000);
+    expect(configHash(JSON.parse(readFileSync(configFile, 'utf8')))).toBe(configHash(cfg));
+    // data keeps flowing, nothing lost across the trial
+    const n = batches.length;
+    await waitFor('data after the rollback', () => batches.length > n + 2);
+    await waitFor('everything acknowledged', () => (gw.uplink?.backlog() ?? 1) === 0);
+    const upTo = gw.uplink ? Math.max(...batches.map((b) => b.seq)) : 0;
+    await waitFor('the hub has it all', () => batches.some((b) => b.seq >= upTo));
+    expect(seqGaps()).toEqual([]);
+  });
+
+  it('keeps an uplink change that connects (a new keepalive), after its trial', async () => {
+    const before = gw.fleet?.counters.received ?? 0;
+    const cfg = withDevices([{}], 100);
+    const next = {
+      ...cfg,
+      delivery: {
+        ...(cfg.delivery as Record<string, unknown>),
+        mqtt: {
+          ...((cfg.delivery as Record<string, unknown>).mqtt as Record<string, unknown>),
+          keepaliveS: 20,
+        },
+      },
+    };
+    await push(7, next);
+    await handled(before, 7);
+    expect(gw.fleet?.lastOutcome).toBe('applied');
+    expect(lastState()).toMatchObject({ appliedVersion: 7, status: 'applied' });
+    expect(configHash(JSON.parse(readFileSync(configFile, 'utf8')))).toBe(configHash(next));
+  });
+});
