@@ -75,6 +75,7 @@ export class Uplink {
   private refillTimer: unknown;
   private stopping = false;
   private pumping = false;
+  private pumpQueued: ReturnType<typeof setImmediate> | undefined;
   private readonly statuses = new Map<string, DeviceStatus>();
   private readonly devices: Map<string, UplinkDevice>;
   private readonly limits: BatchLimits;
@@ -142,7 +143,7 @@ export class Uplink {
     }
     this.counters.batchesAccepted += records.length;
     this.counters.readingsAccepted += readings.length;
-    this.pump();
+    this.pumpSoon();
     return readings.length;
   }
 
@@ -238,6 +239,19 @@ export class Uplink {
     }
   }
 
+  /**
+   * Pumps once every I/O callback of this event-loop turn has run: devices whose answers
+   * arrive together (aligned poll slots) are published in one burst, which MQTT.js writes to
+   * the socket as one writev, instead of one write per device.
+   */
+  private pumpSoon(): void {
+    if (this.pumpQueued !== undefined || this.stopping) return;
+    this.pumpQueued = setImmediate(() => {
+      this.pumpQueued = undefined;
+      this.pump();
+    });
+  }
+
   /** Publishes from the log while connected, within the in-flight window and the rate. */
   private pump(): void {
     if (this.pumping || this.stopping) return;
@@ -283,7 +297,7 @@ export class Uplink {
       this.deps.log.ack(offset);
       this.counters.batchesAcked++;
     }
-    this.pump();
+    this.pumpSoon();
   }
 
   /** Batches accepted and not yet acknowledged by the broker. */
@@ -303,6 +317,8 @@ export class Uplink {
     }
     this.stopping = true;
     if (this.refillTimer !== undefined) this.deps.clock.clearTimeout(this.refillTimer);
+    if (this.pumpQueued !== undefined) clearImmediate(this.pumpQueued);
+    this.pumpQueued = undefined;
     const c = this.client;
     if (!c) return;
     if (c.connected) {
