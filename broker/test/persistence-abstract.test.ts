@@ -15,9 +15,18 @@ describe("aedes-persistence's abstract suite", () => {
     ['DiskPersistence', './disk-persistence-abstract.node.mjs'],
   ])('%s passes it', async (_name, file) => {
     const r = await new Promise<{ code: number; out: string }>((resolve) => {
-      execFile(process.execPath, ['--test', suite(file)], { timeout: 60_000 }, (err, stdout, stderr) => {
-        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, out: `${stdout}${stderr}` });
-      });
+      // the TAP reporter explicitly: Node 23+ defaults to the spec reporter, which has no '# pass N' lines
+      execFile(
+        process.execPath,
+        ['--test', '--test-reporter=tap', suite(file)],
+        { timeout: 60_000 },
+        (err, stdout, stderr) => {
+          resolve({
+            code: err ? (typeof err.code === 'number' ? err.code : 1) : 0,
+            out: `${stdout}${stderr}`,
+          });
+        },
+      );
     });
     expect(r.out).toMatch(/# fail 0/);
     expect(r.out).toMatch(/# pass [1-9]\d*/);

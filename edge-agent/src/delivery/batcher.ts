@@ -47,8 +47,28 @@ export function toWire(r: Reading): WireReading {
   return w;
 }
 
+/**
+ * An upper bound of a reading's JSON length, without encoding it: every character of its
+ * strings as a 6-byte escape, plus the keys, quotes, a number, a timestamp and a quality.
+ */
+function jsonUpperBound(r: WireReading): number {
+  // keys, quotes and commas ~60, a number ≤ 24, a timestamp ≤ 16, 'uncertain': 160 is ample
+  let n = 160 + 6 * r.point.length;
+  if (typeof r.value === 'string') n += 6 * r.value.length;
+  else if (typeof r.value !== 'number' && typeof r.value !== 'boolean' && r.value !== null) return Infinity;
+  if (r.reason !== undefined) n += 6 * r.reason.length;
+  if (r.unit !== undefined) n += 6 * r.unit.length;
+  return n;
+}
+
 /** Splits readings into chunks within the limits (bytes estimated from the JSON of each reading). */
 export function chunkReadings(readings: readonly WireReading[], limits: BatchLimits): WireReading[][] {
+  // the usual case, a device's cycle that fits one batch by far: no JSON encoding to find out
+  if (readings.length <= limits.maxReadings) {
+    let bound = 0;
+    for (const r of readings) bound += jsonUpperBound(r) + 1;
+    if (bound <= limits.maxBytes) return readings.length > 0 ? [readings.slice()] : [];
+  }
   const chunks: WireReading[][] = [];
   let current: WireReading[] = [];
   let bytes = 0;

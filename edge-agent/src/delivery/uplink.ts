@@ -94,6 +94,7 @@ export class Uplink {
   private refillTimer: unknown;
   private stopping = false;
   private pumping = false;
+  private pumpQueued: ReturnType<typeof setImmediate> | undefined;
   private readonly statuses = new Map<string, DeviceStatus>();
   private devices: Map<string, UplinkDevice>;
   /** other retained messages of this gateway (its config state): re-published on every connect */
@@ -168,7 +169,7 @@ export class Uplink {
     }
     this.counters.batchesAccepted += records.length;
     this.counters.readingsAccepted += readings.length;
-    this.pump();
+    this.pumpSoon();
     return readings.length;
   }
 
@@ -362,6 +363,19 @@ export class Uplink {
     }
   }
 
+  /**
+   * Pumps once every I/O callback of this event-loop turn has run: devices whose answers
+   * arrive together (aligned poll slots) are published in one burst, which MQTT.js writes to
+   * the socket as one writev, instead of one write per device.
+   */
+  private pumpSoon(): void {
+    if (this.pumpQueued !== undefined || this.stopping) return;
+    this.pumpQueued = setImmediate(() => {
+      this.pumpQueued = undefined;
+      this.pump();
+    });
+  }
+
   /** Publishes from the log while connected, within the in-flight window and the rate. */
   private pump(): void {
     if (this.pumping || this.stopping) return;
@@ -407,7 +421,7 @@ export class Uplink {
       this.deps.log.ack(offset);
       this.counters.batchesAcked++;
     }
-    this.pump();
+    this.pumpSoon();
   }
 
   /** Batches accepted and not yet acknowledged by the broker. */
@@ -427,6 +441,8 @@ export class Uplink {
     }
     this.stopping = true;
     if (this.refillTimer !== undefined) this.deps.clock.clearTimeout(this.refillTimer);
+    if (this.pumpQueued !== undefined) clearImmediate(this.pumpQueued);
+    this.pumpQueued = undefined;
     const c = this.client;
     if (!c) return;
     if (c.connected) {
