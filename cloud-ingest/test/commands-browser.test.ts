@@ -105,8 +105,8 @@ describe.skipIf(!browserPeer.ok)('commands from the hub page in Chromium (gatewa
   beforeAll(async () => {
     broker = await startRealBroker({
       ingest: { role: 'ingest' },
-      // the broker's `operator` role with delegate: true is built on another branch; admin here
-      hub: { role: 'admin' },
+      // the hub's MQTT user as deployed: an operator that may act for the persons it authenticated
+      hub: { role: 'operator', districts: ['north', 'south'], delegate: true },
       watch: { role: 'admin' },
       'gw-n': { role: 'gateway', district: 'north', gateway: 'gw-n' },
     } as never);
