@@ -31,7 +31,7 @@ describe.skipIf(!p.ok)('command_audit in InfluxDB 1.x (real influxd)', () => {
     await influx.createDatabase('audit');
     broker = await startRealBroker({
       ingest: { role: 'ingest' },
-      hub: { role: 'admin' },
+      hub: { role: 'operator', districts: ['north', 'south'], delegate: true },
       'gw-n': { role: 'gateway', district: 'north', gateway: 'gw-n' },
     } as never);
     const dir = tempDir('ganzhi-cmd-influx-');

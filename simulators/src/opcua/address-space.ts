@@ -30,6 +30,11 @@ export interface PointBinding {
   point: OpcuaPoint;
   dataType: OpcuaDataType;
   variable: UAVariable;
+  /**
+   * wall-clock time of the last accepted write (writes.ts): a feed tick sampled before it (a
+   * late tick, on a loaded machine) must not put the value from before the write back
+   */
+  writtenAt?: number;
 }
 
 function euInformation(unit: string): EUInformation {

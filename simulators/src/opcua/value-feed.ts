@@ -61,6 +61,9 @@ export function createValueFeed(bindings: readonly PointBinding[], tickMs: numbe
     const t0 = performance.now();
     for (let i = 0; i < bindings.length; i++) {
       const b = bindings[i] as PointBinding;
+      // a tick that runs late samples its slot's time: for a point written since, that sample is
+      // from before the write and would undo it until the next tick
+      if (b.writtenAt !== undefined && b.writtenAt > now) continue;
       try {
         const s = b.device.sample(b.point.name, now);
         if (!s) continue;

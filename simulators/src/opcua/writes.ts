@@ -71,6 +71,7 @@ export function acceptWrites(bindings: readonly PointBinding[], log?: Logger): v
         );
         return;
       }
+      b.writtenAt = Date.now();
       return original(context, dataValue, ...rest);
     };
     (v as unknown as { writeValue: WriteValueFn }).writeValue = wrapped;
