@@ -244,6 +244,13 @@ export const ModbusDevice = Type.Object(
       ),
     ),
     defaultOrder: Type.Optional(Type.Union(BYTE_ORDERS.map((o) => Type.Literal(o)))),
+    writeMultiple: Type.Optional(
+      Type.Boolean({
+        description:
+          'write single coils and registers with function 15/16 too (devices that refuse 5/6); ' +
+          'default false: one coil by 5, one register by 6, anything longer always by 16',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -23,6 +23,7 @@ const USAGE = `usage:
   ganzhi-agent run --config FILE [--stdout] [--log-level info]
   ganzhi-agent schema
   ganzhi-agent probe modbus URL [--unit U] [--table holding|input|coil|discrete] [--range FROM:TO] [--profile ID] [--timeout MS]
+  ganzhi-agent probe modbus|opcua URL --profile ID --write POINT=VALUE [--confirm] [--readback]   (guarded commissioning write)
   ganzhi-agent probe opcua opc.tcp://HOST:PORT [--browse NODE]
   ganzhi-agent probe serial PATH|serial-tcp://HOST:PORT [--baud B] [--profile ID] [--seconds S]
   ganzhi-agent probe dlt645|cjt188 URL [--address A] [--di ID,…] [--profile ID]   (DL/T 645, CJ/T 188 meters)

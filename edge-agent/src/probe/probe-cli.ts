@@ -15,7 +15,12 @@ const USAGE = `usage:
   ganzhi-agent probe serial /dev/ttyS0|serial-tcp://HOST:PORT [--baud 9600] [--seconds 10] [--frames 50]
         [--profile ID [--profile-dir DIR]]
 ${NATIONAL_USAGE}
---range FROM:TO reads addresses FROM to TO-1 (0:20 = twenty registers from 0).`;
+  ganzhi-agent probe modbus|opcua URL --profile ID --write POINT=VALUE [--write …] [--confirm]
+        [--readback] [--unit 1] [--namespace-uri URI (OPC UA: the server's URI for the profile's)]
+--range FROM:TO reads addresses FROM to TO-1 (0:20 = twenty registers from 0).
+--write changes the device (commissioning): only read-write points of the profile, inside their
+range; it prints what it would write (Modbus function and registers, OPC UA node and type) and
+writes only with --confirm.`;
 
 function profileOf(id: string | undefined, dir: string | undefined): Profile | undefined {
   if (!id) return undefined;
@@ -69,10 +74,46 @@ export async function probe(args: string[]): Promise<number> {
       seconds: { type: 'string', default: '10' },
       frames: { type: 'string', default: '50' },
       verbose: { type: 'boolean', default: false },
+      write: { type: 'string', multiple: true },
+      confirm: { type: 'boolean', default: false },
+      readback: { type: 'boolean', default: false },
+      'namespace-uri': { type: 'string' },
     },
     strict: true,
   });
   const logger = pino({ level: 'silent' });
+  if (v.write?.length) {
+    if (kind !== 'modbus' && kind !== 'opcua')
+      throw new Error(`--write: only for modbus and opcua, not ${kind}`);
+    const profile = profileOf(v.profile, v['profile-dir']);
+    if (!profile) throw new Error('--write needs --profile ID (the point says where and how to write)');
+    if (kind === 'opcua' && !v.verbose) muteLibraryConsole();
+    const unit = Number(v.unit);
+    if (!Number.isInteger(unit) || unit < 0 || unit > 255) {
+      throw new Error(`--unit: a Modbus unit id 0..255 (RS-485 devices use 1..247), not "${v.unit}"`);
+    }
+    const { probeWrite } = await import('./write-probe.js');
+    const password = v['password-env'] ? process.env[v['password-env']] : undefined;
+    return probeWrite({
+      kind,
+      url: target,
+      profile,
+      assignments: v.write,
+      confirm: v.confirm === true,
+      readback: v.readback === true,
+      timeoutMs: Number(v.timeout),
+      logger,
+      out,
+      unit,
+      opcua: {
+        pkiDir: join(tmpdir(), 'ganzhi-agent-probe-pki'),
+        securityMode: v.security as 'None' | 'Sign' | 'SignAndEncrypt',
+        ...(v.user ? { username: v.user } : {}),
+        ...(password !== undefined ? { password } : {}),
+        ...(v['namespace-uri'] ? { namespaceUri: v['namespace-uri'] } : {}),
+      },
+    });
+  }
   switch (kind) {
     case 'modbus': {
       const m = /^(\d+):(\d+)$/.exec(v.range ?? '');

@@ -11,6 +11,7 @@
  *   growing period, then probed again with one cycle.
  */
 import {
+  decodePoint,
   decodeResponse,
   isModbusPoint,
   type ModbusPoint,
@@ -27,9 +28,13 @@ import {
   type DriverContext,
   type DriverReading,
   type DriverStatus,
+  type PointWrite,
+  type WriteOptions,
+  type WriteOutcome,
 } from '../driver.js';
 import { classifyModbusError, type ModbusFault } from './fault.js';
 import type { ModbusLine } from './modbus-line.js';
+import { planWrite, readbackMatches, type WritePlan } from './modbus-write.js';
 import type { ModbusDeviceSpec } from './options.js';
 
 export class ModbusDriver implements Driver {
@@ -199,6 +204,99 @@ export class ModbusDriver implements Driver {
     return this.plan.flatMap((req) => this.badRequest(req, reason, ts));
   }
 
+  /**
+   * Writes points one after another (see modbus-write.ts for the function per point). Each
+   * write is one transaction queued ahead of polls on the line, bounded by `opts.deadline`
+   * (and the device's timeout), sent once: a write that timed out may or may not have been
+   * applied, so it is reported `timeout`, never retried behind the executor's back.
+   */
+  async write(writes: readonly PointWrite[], opts: WriteOptions): Promise<WriteOutcome[]> {
+    if (this.closed) throw new Error('driver closed');
+    const out: WriteOutcome[] = [];
+    const m = this.spec.profile.modbus ?? {};
+    for (const w of writes) {
+      const plan = planWrite(w.point, w.value, {
+        writeMultiple: m.writeMultiple,
+        defaultOrder: m.defaultOrder,
+      });
+      if (!plan.ok) {
+        out.push({ point: w.point.name, outcome: 'rejected', reason: plan.reason });
+        continue;
+      }
+      out.push(await this.writeOne(w, plan, opts));
+    }
+    return out;
+  }
+
+  private async writeOne(
+    w: PointWrite,
+    plan: Extract<WritePlan, { ok: true }>,
+    opts: WriteOptions,
+  ): Promise<WriteOutcome> {
+    const point = w.point as ModbusPoint;
+    const raw = plan.table === 'coil' ? plan.words[0] === 1 : plan.words;
+    const base = { point: point.name, raw };
+    const tx = { priority: true, deadline: opts.deadline };
+    this.tracker.counters.requests++;
+    try {
+      await this.line.transaction(this.spec.unitId, this.spec.timeoutMs, (c) => sendWrite(c, plan), tx);
+    } catch (err) {
+      return { ...base, ...this.writeFault(err) };
+    }
+    this.ctx.logger.info({ point: point.name, fc: plan.fc, address: plan.address, raw }, 'modbus write');
+    if (!opts.readback) return { ...base, outcome: 'ok' };
+    let read: ArrayLike<number | boolean>;
+    try {
+      this.tracker.counters.requests++;
+      read = await this.line.transaction(
+        this.spec.unitId,
+        this.spec.timeoutMs,
+        (c) =>
+          plan.table === 'coil'
+            ? c.readCoils(plan.address, 1).then((r) => r.data.slice(0, 1))
+            : c.readHoldingRegisters(plan.address, plan.words.length).then((r) => r.data),
+        tx,
+      );
+    } catch (err) {
+      const f = this.writeFault(err);
+      return {
+        ...base,
+        outcome: 'readback-mismatch',
+        readback: null,
+        reason: `written; readback failed: ${f.reason}`,
+      };
+    }
+    const words = Array.from(read, (v) => (typeof v === 'boolean' ? (v ? 1 : 0) : v));
+    let value: ReturnType<typeof decodePoint>;
+    try {
+      value = decodePoint(point, words, this.spec.profile.modbus?.defaultOrder);
+    } catch (err) {
+      const reason = `written; readback not decodable: ${err instanceof Error ? err.message : String(err)}`;
+      return { ...base, outcome: 'readback-mismatch', readback: null, reason };
+    }
+    if (readbackMatches(point, w.value, value)) return { ...base, outcome: 'ok', readback: value };
+    return {
+      ...base,
+      outcome: 'readback-mismatch',
+      readback: value,
+      reason: `wrote ${String(w.value)}, read back ${String(value)}`,
+    };
+  }
+
+  /** A failed write transaction as an outcome: exceptions carry their code, anything else is a timeout. */
+  private writeFault(err: unknown): Pick<WriteOutcome, 'outcome' | 'reason' | 'code'> & { reason: string } {
+    const f = classifyModbusError(err);
+    this.tracker.counters.errors++;
+    if (f.kind === 'exception') {
+      const code = f.code.toString(16).toUpperCase().padStart(2, '0');
+      return { outcome: 'device-exception', code, reason: f.reason };
+    }
+    if (f.kind === 'timeout') this.tracker.counters.timeouts++;
+    if (err instanceof EchoMismatch) return { outcome: 'device-exception', reason: err.message };
+    // no answer, a corrupt answer or a line down: whether the write was applied is unknown
+    return { outcome: 'timeout', reason: f.reason };
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -260,4 +358,43 @@ function checked<T>(req: ReadRequest, res: { data: T[]; buffer?: Buffer }): T[] 
     throw new Error(`Data length error: the response's byte count is ${given}, expected ${bytes}`);
   }
   return res.data;
+}
+
+/** The device answered a write with an echo of another address or value. */
+class EchoMismatch extends Error {
+  constructor(detail: string) {
+    super(`write reply does not echo the request: ${detail}`);
+    this.name = 'EchoMismatch';
+  }
+}
+
+/** Sends the write and checks the reply's echo (address, and value or quantity). */
+async function sendWrite(c: ModbusRTU, plan: Extract<WritePlan, { ok: true }>): Promise<void> {
+  const { address, words } = plan;
+  let echo: { address: number; what: string; want: string };
+  switch (plan.fc) {
+    case 5: {
+      const r = await c.writeCoil(address, words[0] === 1);
+      echo = { address: r.address, what: String(r.state), want: String(words[0] === 1) };
+      break;
+    }
+    case 15: {
+      const r = await c.writeCoils(address, [words[0] === 1]);
+      echo = { address: r.address, what: String(r.length), want: '1' };
+      break;
+    }
+    case 6: {
+      const r = await c.writeRegister(address, words[0]!);
+      echo = { address: r.address, what: String(r.value), want: String(words[0]) };
+      break;
+    }
+    case 16: {
+      const r = await c.writeRegisters(address, words);
+      echo = { address: r.address, what: String(r.length), want: String(words.length) };
+      break;
+    }
+  }
+  if (echo.address !== address || echo.what !== echo.want) {
+    throw new EchoMismatch(`address ${echo.address}/${echo.what}, sent ${address}/${echo.want}`);
+  }
 }

@@ -15,6 +15,12 @@
  *   count (rtu-port.ts): a late reply of a timed-out unit is discarded; a reply from a unit not
  *   asked is `bad frame`; a short reply with a valid CRC is `bad frame`, not `crc`.
  *
+ * Writes (commands) are queued AHEAD of polls: a transaction with `priority` goes before every
+ * queued non-priority transaction (after earlier priority ones), so a write waits at most for
+ * the transaction on the line, never for a poll cycle. Its `deadline` bounds both the wait (a
+ * write still queued at its deadline is failed `timeout` without being sent) and its own
+ * reply timeout.
+ *
  * When a Modbus TCP connection is presumed half-open and reopened: timeouts in a row with
  * nothing at all received on the socket meanwhile (late replies count as something), from two
  * different units at least one of which had answered on this connection — or two from the
@@ -57,6 +63,21 @@ export interface ModbusLineOptions {
   connectTimeoutMs?: number;
 }
 
+export interface TransactionOptions {
+  /** goes ahead of every queued non-priority transaction (writes ahead of polls) */
+  priority?: boolean;
+  /**
+   * clock time (ms): not sent after it (fails `timeout` while still queued), and its reply
+   * timeout is cut to what is left of it
+   */
+  deadline?: number;
+}
+
+interface QueuedJob {
+  priority: boolean;
+  start: () => Promise<void>;
+}
+
 export interface LineCounters {
   transactions: number;
   connects: number;
@@ -95,7 +116,10 @@ export class ModbusLine {
   private readonly units = new Set<number>();
   /** units that answered in time on the current connection: their silence says something about it */
   private answered = new Set<number>();
-  private tail: Promise<unknown> = Promise.resolve();
+  /** transactions waiting for the line, priority ones first */
+  private readonly queue: QueuedJob[] = [];
+  private busy = false;
+  private readonly running = new Set<Promise<void>>();
   private failures = 0;
   private retryAt = 0;
   private lastError = '';
@@ -120,12 +144,23 @@ export class ModbusLine {
    * Runs `fn` with the line to itself, for unit `unit` with `timeoutMs`. Rejects with the
    * modbus-serial error (classify with classifyModbusError) or a LineDownError.
    */
-  transaction<T>(unit: number, timeoutMs: number, fn: (client: ModbusRTU) => Promise<T>): Promise<T> {
+  transaction<T>(
+    unit: number,
+    timeoutMs: number,
+    fn: (client: ModbusRTU) => Promise<T>,
+    opts: TransactionOptions = {},
+  ): Promise<T> {
     const run = async (): Promise<T> => {
       if (this.closed) throw new LineDownError('closed');
+      let timeout = timeoutMs;
+      if (opts.deadline !== undefined) {
+        const left = opts.deadline - this.opts.clock.now();
+        if (left <= 0) throw timedOut();
+        timeout = Math.max(1, Math.min(timeoutMs, left));
+      }
       const client = await this.ensureOpen();
       client.setID(unit);
-      client.setTimeout(timeoutMs);
+      client.setTimeout(timeout);
       this.counters.transactions++;
       this.units.add(unit);
       const tcp = this.tcpPort(client);
@@ -149,9 +184,30 @@ export class ModbusLine {
         this.tid = undefined;
       }
     };
-    const p = this.tail.then(run, run);
-    this.tail = p.catch(() => undefined);
-    return p;
+    return new Promise<T>((resolve, reject) => {
+      const job: QueuedJob = {
+        priority: opts.priority === true,
+        start: () => run().then(resolve, reject),
+      };
+      const at = job.priority ? this.queue.findIndex((j) => !j.priority) : -1;
+      if (at < 0) this.queue.push(job);
+      else this.queue.splice(at, 0, job);
+      this.pump();
+    });
+  }
+
+  /** Starts the next queued transaction when the line is free. */
+  private pump(): void {
+    if (this.busy) return;
+    const job = this.queue.shift();
+    if (!job) return;
+    this.busy = true;
+    const p = job.start().finally(() => {
+      this.running.delete(p);
+      this.busy = false;
+      this.pump();
+    });
+    this.running.add(p);
   }
 
   private remember(tid: number): void {
@@ -303,18 +359,25 @@ export class ModbusLine {
       opening = Promise.reject(new Error(`no transport for ${e.scheme}`));
     }
     // modbus-serial's own timeout error, so that classifyModbusError names it `timeout`
-    return withTimeout(this.opts.clock, opening, connectTimeout, () =>
-      Object.assign(new Error('Timed out'), { errno: 'ETIMEDOUT' }),
-    );
+    return withTimeout(this.opts.clock, opening, connectTimeout, timedOut);
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    await this.tail;
+    // queued transactions fail at once (closed); wait for the one on the line
+    while (this.running.size > 0 || this.queue.length > 0) {
+      if (this.running.size === 0) this.pump();
+      await Promise.all([...this.running]);
+    }
     const c = this.client;
     this.client = undefined;
     if (c) await closeAndWait(c, this.opts.clock);
   }
+}
+
+/** modbus-serial's own timeout error, so that classifyModbusError names it `timeout`. */
+function timedOut(): Error {
+  return Object.assign(new Error('Timed out'), { errno: 'ETIMEDOUT' });
 }
 
 function closeQuietly(c: ModbusRTU): void {

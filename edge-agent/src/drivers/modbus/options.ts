@@ -18,6 +18,11 @@ export const ModbusOverride = Type.Object(
     maxBitsPerRead: Type.Optional(Type.Integer({ minimum: 1, maximum: 2000 })),
     maxGap: Type.Optional(Type.Integer({ minimum: 0 })),
     defaultOrder: Type.Optional(ByteOrder()),
+    writeMultiple: Type.Optional(
+      Type.Boolean({
+        description: 'write single coils/registers with function 15/16 (devices that refuse 5/6)',
+      }),
+    ),
   },
   { additionalProperties: false, description: 'overrides of the profile’s Modbus read-plan settings' },
 );

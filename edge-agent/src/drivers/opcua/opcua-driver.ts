@@ -18,6 +18,8 @@ import {
   AttributeIds,
   type ClientSession,
   type ClientSubscription,
+  DataType,
+  type DataValue,
   MessageSecurityMode,
   OPCUAClient,
   SecurityPolicy,
@@ -31,6 +33,9 @@ import {
   type DriverReading,
   type DriverStatus,
   type PointAddress,
+  type PointWrite,
+  type WriteOptions,
+  type WriteOutcome,
 } from '../driver.js';
 import { withTimeout } from '../timeout.js';
 import { clientApplicationUri } from './application-uri.js';
@@ -38,6 +43,13 @@ import { readingOf } from './data-value.js';
 import { IdentityError, loadIdentity, sessionFailure } from './identity.js';
 import { monitorPoint } from './monitored-point.js';
 import { resolveNodeId } from './node-id.js';
+import {
+  builtinTypeOf,
+  readbackMatches,
+  variantFor,
+  WRITABLE_TYPES,
+  type WritableTypeId,
+} from './opcua-write.js';
 import type { OpcuaDeviceSpec, OpcuaSettings } from './options.js';
 import { ServerTrustManager } from './server-trust.js';
 
@@ -53,8 +65,12 @@ interface Session {
   broken: Map<string, string>;
   /** the server refused the subscription: this session polls instead */
   polling: boolean;
+  /** the server's namespace array (resolves `nsu=` node ids) */
+  namespaces: string[];
   /** torn down or replaced: its late notifications are dropped */
   retired?: boolean;
+  /** point name → the node's DataType (built-in type id), read once per session for writes */
+  dataTypes?: Map<string, WritableTypeId>;
 }
 
 export class OpcuaDriver implements Driver {
@@ -276,6 +292,7 @@ export class OpcuaDriver implements Driver {
       session,
       nodes,
       broken,
+      namespaces,
       polling: (this.opts.mode ?? 'subscribe') === 'poll',
     };
     if (!s.polling) {
@@ -397,6 +414,165 @@ export class OpcuaDriver implements Driver {
     }
   }
 
+  /**
+   * Writes points one after another with the Write service (see opcua-write.ts for the
+   * Variant). Not connected → `timeout` at once with the outage; a Bad/Uncertain status →
+   * `device-exception` with the status name (BadNotWritable, BadTypeMismatch,
+   * BadUserAccessDenied, BadOutOfRange…); no answer by the deadline (or the device's timeout)
+   * → `timeout`. Each write is sent once.
+   */
+  async write(writes: readonly PointWrite[], opts: WriteOptions): Promise<WriteOutcome[]> {
+    if (this.closed) throw new Error('driver closed');
+    const out: WriteOutcome[] = [];
+    for (const w of writes) out.push(await this.writeOne(w, opts));
+    return out;
+  }
+
+  private async writeOne(w: PointWrite, opts: WriteOptions): Promise<WriteOutcome> {
+    const name = w.point.name;
+    const point = this.points.find((p) => p.name === name) ?? (isOpcuaPoint(w.point) ? w.point : undefined);
+    if (!point) return { point: name, outcome: 'rejected', reason: `point ${name} has no OPC UA binding` };
+    const s = this.current;
+    if (this.outage || !s) return { point: name, outcome: 'timeout', reason: this.outage ?? 'not connected' };
+    const nodeId = this.nodeFor(s, point);
+    if (!nodeId.ok) return { point: name, outcome: 'rejected', reason: nodeId.reason };
+    const call = <T>(p: Promise<T>): Promise<T> => {
+      const left = Math.min(this.spec.timeoutMs, opts.deadline - this.ctx.clock.now());
+      if (left <= 0) return Promise.reject(new Error('timeout'));
+      return withTimeout(this.ctx.clock, p, left, failure('timeout'));
+    };
+    const fault = (err: unknown): WriteOutcome => {
+      this.tracker.counters.errors++;
+      const m = (err as Error).message?.split('\n')[0] ?? String(err);
+      if (m === 'timeout') this.tracker.counters.timeouts++;
+      return { point: name, outcome: 'timeout', reason: m === 'timeout' ? 'timeout' : `write: ${m}` };
+    };
+    let t: Awaited<ReturnType<OpcuaDriver['nodeType']>>;
+    try {
+      t = await this.nodeType(s, point, nodeId.nodeId, call);
+    } catch (err) {
+      return fault(err);
+    }
+    if (!t.ok) return { point: name, ...t.outcome };
+    const typeId = t.typeId;
+    const plan = variantFor(point, typeId, w.value);
+    if (!plan.ok) return { point: name, outcome: 'rejected', reason: plan.reason };
+    const raw = plan.shown as number | boolean | string;
+    let status: { value: number; name: string };
+    try {
+      this.tracker.counters.requests++;
+      status = await call(
+        s.session.write({
+          nodeId: nodeId.nodeId,
+          attributeId: AttributeIds.Value,
+          value: { value: { dataType: DataType[plan.type], value: plan.value } },
+        }),
+      );
+    } catch (err) {
+      return { ...fault(err), raw };
+    }
+    const bad = statusFault(status);
+    if (bad) return { point: name, outcome: 'device-exception', raw, code: bad, reason: `write: ${bad}` };
+    this.ctx.logger.info({ point: name, nodeId: nodeId.nodeId, type: plan.type, raw }, 'opcua write');
+    if (!opts.readback) return { point: name, outcome: 'ok', raw };
+    let dv: DataValue;
+    try {
+      this.tracker.counters.requests++;
+      dv = await call(s.session.read({ nodeId: nodeId.nodeId, attributeId: AttributeIds.Value }, 0));
+    } catch (err) {
+      const f = fault(err);
+      return {
+        point: name,
+        outcome: 'readback-mismatch',
+        raw,
+        readback: null,
+        reason: `written; readback failed: ${f.reason}`,
+      };
+    }
+    const r = readingOf(this.device, point, dv, this.ctx.clock.now());
+    if (r.quality === 'bad' || r.value === null) {
+      return {
+        point: name,
+        outcome: 'readback-mismatch',
+        raw,
+        readback: null,
+        reason: `written; readback: ${r.reason}`,
+      };
+    }
+    if (readbackMatches(point, WRITABLE_TYPES[typeId], w.value, r.value)) {
+      return { point: name, outcome: 'ok', raw, readback: r.value };
+    }
+    return {
+      point: name,
+      outcome: 'readback-mismatch',
+      raw,
+      readback: r.value,
+      reason: `wrote ${String(w.value)}, read back ${String(r.value)}`,
+    };
+  }
+
+  /**
+   * What a write of `point` would be sent as: the node id in this session and the built-in type
+   * of its DataType attribute (the probe prints it before a guarded write).
+   */
+  async writeTarget(
+    point: OpcuaPoint,
+  ): Promise<{ ok: true; nodeId: string; type: string } | { ok: false; reason: string }> {
+    const s = this.current;
+    if (this.outage || !s) return { ok: false, reason: this.outage ?? 'not connected' };
+    const nodeId = this.nodeFor(s, point);
+    if (!nodeId.ok) return nodeId;
+    const call = <T>(p: Promise<T>) =>
+      withTimeout(this.ctx.clock, p, this.spec.timeoutMs, failure('timeout'));
+    let t: Awaited<ReturnType<OpcuaDriver['nodeType']>>;
+    try {
+      t = await this.nodeType(s, point, nodeId.nodeId, call);
+    } catch (err) {
+      return { ok: false, reason: `DataType: ${(err as Error).message}` };
+    }
+    if (!t.ok) return { ok: false, reason: `${t.outcome.code ?? t.outcome.outcome}: ${t.outcome.reason}` };
+    return { ok: true, nodeId: nodeId.nodeId, type: WRITABLE_TYPES[t.typeId] };
+  }
+
+  /** The node's DataType as a built-in type id, read once per session (rejects on no answer). */
+  private async nodeType(
+    s: Session,
+    point: OpcuaPoint,
+    nodeId: string,
+    call: <T>(p: Promise<T>) => Promise<T>,
+  ): Promise<{ ok: true; typeId: WritableTypeId } | { ok: false; outcome: Omit<WriteOutcome, 'point'> }> {
+    s.dataTypes ??= new Map();
+    const known = s.dataTypes.get(point.name);
+    if (known !== undefined) return { ok: true, typeId: known };
+    this.tracker.counters.requests++;
+    const dv: DataValue = await call(s.session.read({ nodeId, attributeId: AttributeIds.DataType }));
+    const bad = statusFault(dv.statusCode);
+    if (bad)
+      return { ok: false, outcome: { outcome: 'device-exception', code: bad, reason: `DataType: ${bad}` } };
+    const t = dv.value?.value as { namespace?: number; value?: unknown } | undefined;
+    const typeId = builtinTypeOf(t?.namespace ?? -1, t?.value);
+    if (typeId === undefined) {
+      return {
+        ok: false,
+        outcome: {
+          outcome: 'rejected',
+          reason: `point ${point.name}: node DataType ${String(t)} is not a writable built-in type`,
+        },
+      };
+    }
+    s.dataTypes.set(point.name, typeId);
+    return { ok: true, typeId };
+  }
+
+  /** The point's node id in this session (resolved now for a point the device does not read). */
+  private nodeFor(s: Session, p: OpcuaPoint): { ok: true; nodeId: string } | { ok: false; reason: string } {
+    const nodeId = s.nodes.get(p.name);
+    if (nodeId) return { ok: true, nodeId };
+    const broken = s.broken.get(p.name);
+    if (broken && !broken.startsWith('monitored item')) return { ok: false, reason: broken };
+    return resolveNodeId(this.nodeIdOf(p), s.namespaces);
+  }
+
   private updateState(out: DriverReading[], now: number): void {
     const badCount = out.filter((r) => r.quality === 'bad').length;
     const s: DeviceState = this.outage ? 'down' : badCount > 0 ? 'degraded' : 'up';
@@ -437,3 +613,9 @@ export class OpcuaDriver implements Driver {
 }
 
 const failure = (message: string) => () => new Error(message);
+
+/** The status name when a status code is not Good (severity Uncertain or Bad), else undefined. */
+function statusFault(code: { value: number; name: string } | undefined): string | undefined {
+  if (!code || code.value >>> 30 === 0) return undefined;
+  return code.name || `0x${code.value.toString(16)}`;
+}
