@@ -343,6 +343,56 @@ describe('commands from the hub API to the device and back, through the real bro
     }
   });
 
+  it('refuses a read-only and an unknown point (sent straight on MQTT), answers timeout for an unplugged lamp and device-exception for a failing one: no write, each stored with its outcome', async () => {
+    const url = `mqtt://127.0.0.1:${broker.addresses.tcp!.port}`;
+    const hub = await mqtt.connectAsync(url, {
+      clientId: 'hub.refusals',
+      username: 'hub',
+      password: 'hub-password',
+    });
+    const before = writesOf(LIGHT).length;
+    const send = async (id: string, point: string, value: unknown) => {
+      await hub.publishAsync(
+        `gz/v1/north/${GW}/${LIGHT}/cmd`,
+        JSON.stringify({ v: 1, id, writes: [{ point, value }], expires: Date.now() + 30_000 }),
+        { qos: 1 },
+      );
+      return done(id);
+    };
+    try {
+      const ro = await send(`ro-${Date.now()}`, 'lamp_power', 5);
+      expect(ro.outcomes[0]).toMatchObject({ point: 'lamp_power', outcome: 'rejected' });
+      expect(ro.outcomes[0]!.reason).toBeTruthy();
+      const unknown = await send(`unk-${Date.now()}`, 'no_such_point', 1);
+      expect(unknown.outcomes[0]).toMatchObject({ point: 'no_such_point', outcome: 'rejected' });
+      expect(unknown.outcomes[0]!.reason).toBeTruthy();
+    } finally {
+      await hub.endAsync();
+    }
+    expect(writesOf(LIGHT).length).toBe(before);
+    const faults = sim.devices.get(LIGHT)!.faults;
+    faults.add({ id: 'unplugged', kind: 'timeout' });
+    try {
+      const { id } = (await post({ device: LIGHT, writes: [{ point: 'dim_level', value: 42 }] })).json() as {
+        id: string;
+      };
+      const v = await done(id);
+      expect(v.outcomes.map((o) => [o.point, o.outcome])).toEqual([['dim_level', 'timeout']]);
+    } finally {
+      faults.remove('unplugged');
+    }
+    faults.add({ id: 'failing', kind: 'exception', code: 4 });
+    try {
+      const { id } = (await post({ device: LIGHT, writes: [{ point: 'dim_level', value: 43 }] })).json() as {
+        id: string;
+      };
+      const v = await done(id);
+      expect(v.outcomes.map((o) => [o.point, o.outcome])).toEqual([['dim_level', 'device-exception']]);
+    } finally {
+      faults.remove('failing');
+    }
+  });
+
   it('refuses an operator of another district (403) and nothing reaches the gateway; the broker refuses its MQTT operator too', async () => {
     const writes = writesOf(LIGHT).length;
     const seen = cmdsSeenByWatcher.length;
