@@ -7,6 +7,7 @@
  * what reached the device; the SQLite audit says what the hub stored, with the issuer the
  * broker stamped.
  */
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -34,6 +35,7 @@ const CHEAP = { N: 1024, r: 8, p: 1 };
 const GW = 'gw-n1';
 const LIGHT = 'light-1';
 const PUMP = 'pump-1';
+const agentBin = new URL('../edge-agent/bin/ganzhi-agent.js', import.meta.url).pathname;
 
 async function until<T>(what: string, f: () => Promise<T | undefined> | T | undefined, ms = 30_000) {
   const end = Date.now() + ms;
@@ -473,5 +475,33 @@ describe('commands from the hub API to the device and back, through the real bro
     const v = await done(id);
     expect(v.outcomes.map((o) => [o.point, o.outcome])).toEqual([['lamp_on', 'expired']]);
     expect(writesOf(LIGHT).slice(before)).toEqual([]);
+  });
+  it('kill -9 of the agent (the real CLI) after the write, before the result: interrupted after the restart, written once', async () => {
+    await gw!.stop(500);
+    gw = undefined;
+    const before = writesOf(LIGHT).length;
+    // the gateway's persistent session queues the command until the child has connected
+    const child = spawn(process.execPath, [agentBin, 'run', '--config', gwConfigFile], {
+      stdio: ['ignore', 'ignore', 'ignore'],
+      env: { ...process.env, GW_PW: `${GW}-password`, GZ_TEST_FAULT_COMMAND: 'after-write' },
+    });
+    const exited = new Promise<NodeJS.Signals | number | null>((r) =>
+      child.once('exit', (code, sig) => r(sig ?? code)),
+    );
+    let id = '';
+    try {
+      const r = await post({ device: LIGHT, writes: [{ point: 'dim_level', value: 77 }] });
+      expect(r.statusCode).toBe(202);
+      id = (r.json() as { id: string }).id;
+      expect(await exited).toBe('SIGKILL');
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+    gw = await startAgent();
+    const v = await done(id);
+    expect(v.outcomes.map((o) => [o.point, o.outcome])).toEqual([['dim_level', 'interrupted']]);
+    const w = writesOf(LIGHT).slice(before);
+    expect(w).toHaveLength(1);
+    expect(w[0]!.words).toEqual([77]);
   });
 });
