@@ -264,6 +264,18 @@ describe('commands from the hub API to the device and back, through the real bro
     }
   });
 
+  it('switches the lamp off again: one FC 5 write of a 0 coil, read back off', async () => {
+    const before = writesOf(LIGHT).length;
+    const { id } = (await post({ device: LIGHT, writes: [{ point: 'lamp_on', value: false }] })).json() as {
+      id: string;
+    };
+    const v = await done(id);
+    expect(v.outcomes.map((o) => [o.point, o.outcome, o.readback])).toEqual([['lamp_on', 'ok', false]]);
+    const writes = writesOf(LIGHT).slice(before);
+    expect(writes).toHaveLength(1);
+    expect(writes[0]).toMatchObject({ function: 5, bits: [false], outcome: 'ok' });
+  });
+
   it('sets the dim level: one FC 6 write of the raw value', async () => {
     const before = writesOf(LIGHT).length;
     const { id } = (await post({ device: LIGHT, writes: [{ point: 'dim_level', value: 40 }] })).json() as {
