@@ -5,10 +5,12 @@
 // Each component is its real command in a child process; their logs go to ./data/logs/
 // (or to this terminal with --verbose). One Ctrl-C stops everything cleanly.
 import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { hashPassword } from '@ganzhi/runtime';
 import { agentDeviceOf, loadScenarioFile } from '@ganzhi/simulators';
 
 const root = resolve(import.meta.dirname, '..');
@@ -171,6 +173,23 @@ function agentConfigs(scenarioFile) {
   });
 }
 
+// ---------------------------------------------------------------- the hub's demo operator
+// One operator `demo` for every district of the scenario, its password generated at the first
+// start into data/hub-operator.password (mode 0600). Only the file's path is ever printed.
+const operatorFile = join(dataDir, 'hub-operator.password');
+async function hubSection(agents) {
+  if (!existsSync(operatorFile))
+    writeFileSync(operatorFile, `${randomBytes(18).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+  const password = readFileSync(operatorFile, 'utf8').trim();
+  const districts = [...new Set(agents.map((a) => a.district))];
+  return {
+    operators: [{ name: 'demo', hash: await hashPassword(password), districts }],
+    // the hub publishes commands on the demo broker; anonymous there, so the broker stamps
+    // `issuer: anonymous` (a real hub logs in as an operator user with --delegate: broker/README.md)
+    mqtt: { clientId: 'ganzhi-hub-demo' },
+  };
+}
+
 // ---------------------------------------------------------------- summary line
 let last = { readings: 0, at: Date.now() };
 async function summary(agents) {
@@ -289,6 +308,7 @@ async function main() {
     INGEST_HTTP_PORT: String(ports.ingestHttp),
     MQTT_URL: brokerUrl,
     MQTT_CLIENT_ID: 'ganzhi-ingest-demo',
+    INGEST_HUB: JSON.stringify(await hubSection(agents)),
     ...(spbAgent
       ? {
           INGEST_SPARKPLUG: JSON.stringify({
@@ -311,6 +331,7 @@ async function main() {
   broker          ${brokerUrl}   (metrics http://127.0.0.1:${ports.brokerHttp}/metrics)
                   sessions ${rel(join(dataDir, 'broker', 'broker.db'))}
   hub page        http://127.0.0.1:${ports.ingestHttp}/hub
+  hub operator    demo, password in ${rel(operatorFile)}   (commands: README "Commands")
   ingest          http://127.0.0.1:${ports.ingestHttp}/api/completeness   /metrics
   simulators      http://127.0.0.1:${loadScenarioFile(resolve(args.scenario)).scenario.control?.port ?? 17000}/api/devices   (scenario ${relative(root, resolve(args.scenario))})
   gateways        ${agents.map((a) => `${a.district}/${a.gateway} http://127.0.0.1:${a.httpPort}/`).join('\n                  ')}

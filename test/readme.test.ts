@@ -74,8 +74,27 @@ const CHECKS: [RegExp, Check][] = [
     },
   ],
   [
+    /^sqlite3 data\/ingest\/ingest\.db "SELECT c\.id, c\.issuer, /,
+    {
+      output: [
+        /^[0-9a-f-]{36}\|anonymous\|dim_level\|60\|\[60\]\|ok\|60$/m,
+        /\|anonymous\|lamp_on\|true\|true\|ok\|true$/m,
+      ],
+    },
+  ],
+  [
     /^sqlite3 data\/ingest\/ingest\.db /,
     { output: [/^\d{4}-\d\d-\d\dT[\d:.]+Z\|dc-em-00\d\|[a-z0-9_]+\|-?[\d.]+(e[+-]?\d+)?\|good$/m] },
+  ],
+  [
+    /^GANZHI_HUB_PASSWORD=\$\(cat data\/hub-operator\.password\) npx ganzhi-command send .* --device xc-light-001 lamp_on=true dim_level=60 --wait 30s$/,
+    {
+      output: [
+        /^command [0-9a-f-]{36} sent, expires /m,
+        /^lamp_on\s+ok\s+requested=true readback=true$/m,
+        /^dim_level\s+ok\s+requested=60 readback=60$/m,
+      ],
+    },
   ],
   [/api\/series\?measurement=energy_meter/, { output: [/"device":"dc-em-001"/, /"values":\[\[\d{13},\d/] }],
   [/api\/completeness\?district=dongcheng/, { output: [/"gateway":"dc-gw-01"/, /"missing":0/] }],

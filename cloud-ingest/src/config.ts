@@ -381,13 +381,14 @@ export function loadConfigFile(file: string, env: Env = process.env): IngestConf
  * No config file: INFLUX_URL + INFLUX_ORG + INFLUX_BUCKET (+ INFLUX_TOKEN) → v2;
  * INFLUX_V1_URL + INFLUX_DB (+ INFLUX_USER, INFLUX_PASSWORD, INFLUX_RP) → v1;
  * otherwise SQLite under ./data/. MQTT_URL, MQTT_CLIENT_ID, MQTT_USERNAME, MQTT_PASSWORD,
- * INGEST_HTTP_PORT, INGEST_DATA_DIR override the defaults.
+ * INGEST_HTTP_PORT, INGEST_DATA_DIR override the defaults; INGEST_SPARKPLUG and INGEST_HUB give the
+ * `sparkplug` and `hub` sections as JSON.
  */
-function sparkplugFromEnv(text: string): unknown {
+function jsonFromEnv(name: string, text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (cause) {
-    throw new IngestError('GZ_CONFIG_INVALID', 'INGEST_SPARKPLUG is not JSON', { cause });
+    throw new IngestError('GZ_CONFIG_INVALID', `${name} is not JSON`, { cause });
   }
 }
 
@@ -424,7 +425,9 @@ export function configFromEnv(env: Env = process.env, cwd = process.cwd()): Inge
     completeness: { file: `${data}/completeness.json` },
     http: { port: env.INGEST_HTTP_PORT ? Number(env.INGEST_HTTP_PORT) : 9464 },
     // the Sparkplug B host section as JSON (issue 18; the demo's --sparkplug uses it)
-    ...(env.INGEST_SPARKPLUG ? { sparkplug: sparkplugFromEnv(env.INGEST_SPARKPLUG) } : {}),
+    ...(env.INGEST_SPARKPLUG ? { sparkplug: jsonFromEnv('INGEST_SPARKPLUG', env.INGEST_SPARKPLUG) } : {}),
+    // the hub's command section as JSON (issue 15; `npm start` gives the demo operator with it)
+    ...(env.INGEST_HUB ? { hub: jsonFromEnv('INGEST_HUB', env.INGEST_HUB) } : {}),
   };
   const value = Value.Default(IngestConfigSchema, raw);
   const problems = validateAgainst(IngestConfigSchema, value, '(environment)', () => undefined);
