@@ -33,6 +33,7 @@ const REASONS: [RegExp, RegExp][] = [
   [/^random-bytes$/, /not valid UTF-8|not JSON|\(root\)|Expected/],
   [/^ids-differ-/, /differ from the topic/],
   [/^bad-topic$/, /topic is not in contract v1/],
+  [/^bad-command$/, /^command: /],
 ];
 
 const SIZE = MALFORMED > 0 ? `until ${MALFORMED} malformed messages` : `${N} messages`;

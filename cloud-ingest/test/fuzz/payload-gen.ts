@@ -415,11 +415,14 @@ export class PayloadGenerator {
     const outside = [
       `gz/v2/${g.district}/${g.gateway}/${g.device}/data`,
       `gz/v1/${g.district}/${g.gateway}/${g.device}/data/extra`,
-      `gz/v1/${g.district}/${g.gateway}/${g.device}/cmd`,
       `gz/v1/${g.district}/${g.gateway}/cmd`,
       `other/${g.district}/${g.gateway}/${g.device}/data`,
       `gz/v1/${g.district}/${g.device}/data`,
     ];
+    // a device's command topic: the ingest audits commands (issue 15), so a data batch there is
+    // delivered (this broker has no command check; ours drops it) and dead-lettered as a command
+    if (rng.chance(0.1))
+      return item('message', 'bad-command', `gz/v1/${g.district}/${g.gateway}/${g.device}/cmd`);
     return rng.chance(0.6)
       ? item('message', 'bad-topic', rng.pick(subscribed))
       : item('not-delivered', 'topic-outside-contract', rng.pick(outside));
