@@ -277,7 +277,7 @@ export const PAGE_SCRIPT = `
 
   function controlRow(t, p) {
     var c = C.controlFor(p), id = 'ctl-' + Object.keys(ctl.rows).length;
-    var row = { t: t, p: p, current: null, busy: false, dirty: false };
+    var row = { t: t, p: p, current: null, confirmed: null, busy: false, dirty: false };
     var status = el('span', { class: 'outcome', role: 'status', 'aria-live': 'polite', 'data-outcome': '' });
     var cur = el('span', { class: 'current', id: id + '-now', text: 'now: unknown' });
     var parts;
@@ -337,8 +337,15 @@ export const PAGE_SCRIPT = `
       var s = await getJson('/api/hub/series?' + qs({ district: t.district, gateway: t.gateway, device: t.device,
         point: row.p.name, from: now - 3600000 }));
       var vals = s.samples.filter(function (x) { return x.value !== null; });
-      var v = vals.length ? vals[vals.length - 1].value : null;
-      row.current = v === null ? null : row.p.type === 'boolean' ? v >= 0.5 : v;
+      var last = vals.length ? vals[vals.length - 1] : null;
+      // a value the device confirmed (outcome ok) stands until a reading taken after it arrives
+      if (row.confirmed && (!last || last.ts <= row.confirmed.at)) {
+        row.current = row.confirmed.value;
+      } else {
+        row.confirmed = null;
+        var v = last ? last.value : null;
+        row.current = v === null ? null : row.p.type === 'boolean' ? v >= 0.5 : v;
+      }
       row.cur.textContent = 'now: ' + C.show(row.p, row.current);
       row.cur.setAttribute('data-value', row.current === null ? '' : String(row.current));
       if (row.busy) continue;
@@ -459,6 +466,8 @@ export const PAGE_SCRIPT = `
       say(row, o.state, o.text);
       if (o.state === 'pending') continue;
       if (o.state === 'ok') {
+        var mine = (view.outcomes || []).filter(function (x) { return x.point === row.p.name && typeof x.done === 'number'; });
+        row.confirmed = { value: value, at: mine.length ? mine[mine.length - 1].done : hubNow };
         row.current = value;
         row.cur.textContent = 'now: ' + C.show(row.p, value);
         if (row.p.type === 'boolean') row.input.checked = value === true;
