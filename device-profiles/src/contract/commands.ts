@@ -19,6 +19,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { ENVELOPE_VERSION, ID_PATTERN, LIMITS, POINT_NAME_PATTERN } from './constants.js';
+import { firstError, parseJson } from './json-check.js';
 
 /** a command id: chosen by the issuer (a UUID is fine), unique per gateway */
 export const COMMAND_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{7,63}$/;
@@ -146,34 +147,13 @@ const resultCheck = TypeCompiler.Compile(CommandResult);
 
 export type DecodedCommand = { ok: true; value: CommandRequest } | { ok: false; error: string; id?: string };
 
-function firstError(check: ReturnType<typeof TypeCompiler.Compile>, value: unknown): string {
-  const e = check.Errors(value).First();
-  if (!e) return 'invalid';
-  const path = e.path === '' ? '(root)' : e.path.slice(1).replaceAll('/', '.');
-  return `${path}: ${e.message}`;
-}
-
-function parse(input: Uint8Array | string): { ok: true; value: unknown } | { ok: false; error: string } {
-  let text: string;
-  try {
-    text = typeof input === 'string' ? input : new TextDecoder('utf-8', { fatal: true }).decode(input);
-  } catch {
-    return { ok: false, error: 'payload is not valid UTF-8' };
-  }
-  try {
-    return { ok: true, value: JSON.parse(text) };
-  } catch (err) {
-    return { ok: false, error: `payload is not JSON: ${(err as Error).message.slice(0, 120)}` };
-  }
-}
-
 /**
  * Decodes a command. Beyond the schema: the same point twice is refused (which value would
  * win?), and `expires` may not lie more than maxTtlMs after `issued`. When the envelope is
  * invalid but carries a usable id, the id is returned so the refusal can be answered.
  */
 export function decodeCommandRequest(input: Uint8Array | string): DecodedCommand {
-  const parsed = parse(input);
+  const parsed = parseJson(input);
   if (!parsed.ok) return parsed;
   const v = parsed.value as { id?: unknown } | null;
   const id = typeof v?.id === 'string' && COMMAND_ID_PATTERN.test(v.id) ? v.id : undefined;
@@ -194,7 +174,7 @@ export function decodeCommandRequest(input: Uint8Array | string): DecodedCommand
 export function decodeCommandResult(
   input: Uint8Array | string,
 ): { ok: true; value: CommandResult } | { ok: false; error: string } {
-  const parsed = parse(input);
+  const parsed = parseJson(input);
   if (!parsed.ok) return parsed;
   if (!resultCheck.Check(parsed.value)) return { ok: false, error: firstError(resultCheck, parsed.value) };
   return { ok: true, value: parsed.value as CommandResult };

@@ -21,6 +21,7 @@ import {
   STREAM_PATTERN,
 } from './constants.js';
 import { ConfigState, DesiredConfig } from './fleet.js';
+import { firstError, parseJson } from './json-check.js';
 
 const Id = Type.String({ pattern: ID_PATTERN.source });
 const PointName = Type.String({ pattern: POINT_NAME_PATTERN.source });
@@ -175,30 +176,6 @@ const readingCheck = TypeCompiler.Compile(WireReading);
 const stateCheck = TypeCompiler.Compile(GatewayState);
 const metaCheck = TypeCompiler.Compile(DeviceMeta);
 const statusCheck = TypeCompiler.Compile(DeviceStatus);
-
-function parseJson(input: Uint8Array | string): Decoded<unknown> {
-  let text: string;
-  if (typeof input === 'string') text = input;
-  else {
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(input);
-    } catch {
-      return { ok: false, error: 'payload is not valid UTF-8' };
-    }
-  }
-  try {
-    return { ok: true, value: JSON.parse(text) };
-  } catch (err) {
-    return { ok: false, error: `payload is not JSON: ${(err as Error).message.slice(0, 120)}` };
-  }
-}
-
-function firstError(check: ReturnType<typeof TypeCompiler.Compile>, value: unknown): string {
-  const e = check.Errors(value).First();
-  if (!e) return 'invalid';
-  const path = e.path === '' ? '(root)' : e.path.slice(1).replaceAll('/', '.');
-  return `${path}: ${e.message}`;
-}
 
 function readingProblem(r: unknown, now: number): string | undefined {
   const value = (r as { value?: unknown } | null)?.value;

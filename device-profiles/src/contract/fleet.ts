@@ -24,6 +24,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { ISSUER_PATTERN } from './commands.js';
 import { ENVELOPE_VERSION, LIMITS } from './constants.js';
+import { firstError, type Parsed, parseJson } from './json-check.js';
 
 const Ms = Type.Integer({ minimum: 0, description: 'ms since the Unix epoch' });
 const Version = Type.Integer({
@@ -134,28 +135,11 @@ export function inlineSecretPaths(value: unknown): string[] {
   return found;
 }
 
-function firstError(check: ReturnType<typeof TypeCompiler.Compile>, value: unknown): string {
-  const e = check.Errors(value).First();
-  if (!e) return 'invalid';
-  const path = e.path === '' ? '(root)' : e.path.slice(1).replaceAll('/', '.');
-  return `${path}: ${e.message}`;
-}
-
-function parse(input: Uint8Array | string): { ok: true; value: unknown } | { ok: false; error: string } {
+function parse(input: Uint8Array | string): Parsed {
   const size = typeof input === 'string' ? Buffer.byteLength(input) : input.byteLength;
   if (size > FLEET_LIMITS.maxConfigBytes)
     return { ok: false, error: `payload is ${size} bytes, more than ${FLEET_LIMITS.maxConfigBytes}` };
-  let text: string;
-  try {
-    text = typeof input === 'string' ? input : new TextDecoder('utf-8', { fatal: true }).decode(input);
-  } catch {
-    return { ok: false, error: 'payload is not valid UTF-8' };
-  }
-  try {
-    return { ok: true, value: JSON.parse(text) };
-  } catch (err) {
-    return { ok: false, error: `payload is not JSON: ${(err as Error).message.slice(0, 120)}` };
-  }
+  return parseJson(input);
 }
 
 export type DecodedDesiredConfig =
