@@ -62,6 +62,12 @@ export const DesiredConfig = Type.Object(
         description: 'stamped by the broker, never trusted from the sender',
       }),
     ),
+    onBehalfOf: Type.Optional(
+      Type.String({
+        pattern: ISSUER_PATTERN.source,
+        description: 'the person a delegating hub user pushed for; kept by the broker only from such a user',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -140,6 +140,14 @@ export const AgentConfig = Type.Object(
     $schema: Type.Optional(Type.String()),
     gateway: Id('gateway id; becomes the MQTT topic level and the "gateway" tag'),
     district: Id('district id (区/县)'),
+    labels: Type.Optional(
+      Type.Array(Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' }), {
+        maxItems: 16,
+        uniqueItems: true,
+        description:
+          'fleet labels (e.g. "streetlights", "pilot"): the hub can push a configuration to every gateway with a label',
+      }),
+    ),
     profileDirs: Type.Optional(
       Type.Array(Type.String(), {
         description:
