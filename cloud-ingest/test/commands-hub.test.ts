@@ -293,11 +293,11 @@ describe('hub commands through the real broker and ingest (gateway stand-in answ
     ]);
     expect(await bad({ ...lamp(), writes: [{ point: 'dim_level', value: 101 }] })).toEqual([
       400,
-      "body.writes.0.value: 101 is outside dim_level's range 0..100",
+      'body.writes.0.value: dim_level: 101 is outside its range 0..100',
     ]);
     expect(await bad({ ...lamp(), writes: [{ point: 'lamp_on', value: 1 }] })).toEqual([
       400,
-      'body.writes.0.value: lamp_on takes true or false',
+      'body.writes.0.value: lamp_on takes a boolean, got number',
     ]);
     const huge = await api('POST', '/api/commands', basic('alice'), { ...lamp(), pad: 'x'.repeat(100_000) });
     expect(huge.statusCode).toBe(413);

@@ -179,3 +179,4 @@ export * from './protocols/index.js';
 export { bad, good, type Quality, type Reading, type Value } from './reading.js';
 /** Sparkplug B (spBv1.0): payload codec, topics, host STATE — as one namespace, names like Payload stay local. */
 export * as sparkplug from './sparkplug/index.js';
+export { writeValueProblem } from './write-value.js';

@@ -21,7 +21,7 @@
  * GET /api/commands/:id.
  */
 import { randomUUID } from 'node:crypto';
-import type { ProfileRegistry } from '@ganzhi/device-profiles';
+import { type ProfileRegistry, writeValueProblem } from '@ganzhi/device-profiles';
 import {
   COMMAND_LIMITS,
   type CommandRequest,
@@ -130,15 +130,8 @@ function profileProblem(o: CommandsApiOptions, b: CommandBody): string | undefin
     const at = `writes.${i}`;
     if (!p) return `${at}.point: ${w.point} is not a point of ${profile.id}`;
     if (p.access !== 'read-write') return `${at}.point: ${w.point} of ${profile.id} is read-only`;
-    const v = w.value;
-    if (p.type === 'boolean' && typeof v !== 'boolean') return `${at}.value: ${w.point} takes true or false`;
-    if ((p.type === 'float' || p.type === 'integer') && typeof v !== 'number')
-      return `${at}.value: ${w.point} takes a number`;
-    if (p.type === 'integer' && typeof v === 'number' && !Number.isInteger(v))
-      return `${at}.value: ${w.point} takes an integer`;
-    if (p.type === 'string' && typeof v !== 'string') return `${at}.value: ${w.point} takes a string`;
-    if (p.range && typeof v === 'number' && (v < p.range.min || v > p.range.max))
-      return `${at}.value: ${v} is outside ${w.point}'s range ${p.range.min}..${p.range.max}`;
+    const problem = writeValueProblem(p, w.value);
+    if (problem) return `${at}.value: ${problem}`;
   }
   return undefined;
 }

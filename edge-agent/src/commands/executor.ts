@@ -19,7 +19,7 @@
  * Results go through the journal's outbox: published QoS 1 and marked sent at PUBACK, published
  * again after every reconnect until then.
  */
-import type { Point } from '@ganzhi/device-profiles';
+import { type Point, writeValueProblem } from '@ganzhi/device-profiles';
 import {
   COMMAND_LIMITS,
   type CommandRequest,
@@ -275,27 +275,8 @@ export class CommandExecutor {
     const p = dev.points.find((x) => x.name === point) ?? dev.profilePoints.find((x) => x.name === point);
     if (!p) return `unknown point ${point}`;
     if (p.access !== 'read-write') return `point ${point} is not writable (access: ${p.access ?? 'read'})`;
-    switch (p.type) {
-      case 'boolean':
-        if (typeof value !== 'boolean') return `point ${point} takes a boolean, got ${typeof value}`;
-        break;
-      case 'integer':
-        if (typeof value !== 'number' || !Number.isInteger(value))
-          return `point ${point} takes an integer, got ${JSON.stringify(value)}`;
-        break;
-      case 'float':
-        if (typeof value !== 'number') return `point ${point} takes a number, got ${typeof value}`;
-        break;
-      case 'string': {
-        if (typeof value !== 'string') return `point ${point} takes a string, got ${typeof value}`;
-        const labels = p.enum ? Object.values(p.enum) : undefined;
-        if (labels && !labels.includes(value)) return `point ${point} takes one of ${labels.join(', ')}`;
-        break;
-      }
-    }
-    if (typeof value === 'number' && p.range && (value < p.range.min || value > p.range.max))
-      return `point ${point}: ${value} is outside its range ${p.range.min}..${p.range.max}`;
-    return undefined;
+    const problem = writeValueProblem(p, value);
+    return problem === undefined ? undefined : `point ${problem}`;
   }
 
   private async execute(dev: CommandDevice, cmd: CommandRequest, received: number): Promise<JournalResult> {
