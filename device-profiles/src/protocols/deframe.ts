@@ -81,3 +81,88 @@ export class ByteQueue {
     this.start = this.end = 0;
   }
 }
+
+/**
+ * What differs between the `68 … CS 16` framings (DL/T 645, CJ/T 188): where the length sits
+ * and what a header must look like. The frame's own decoder checks checksum and address.
+ */
+export interface StartEndFormat<F> {
+  start: number;
+  end: number;
+  /** wake-up preamble byte (FE), skipped without counting as garbage */
+  wake: number;
+  /** bytes from the start byte on that `frameLength` reads */
+  headerBytes: number;
+  /** the whole frame's length from its header; `garbage`: the start byte was noise; `refuse`: a bad header */
+  frameLength(q: ByteQueue): number | { garbage: true } | { refuse: string };
+  decode(raw: Uint8Array): { ok: true; frame: F } | { ok: false; reason: string };
+}
+
+/**
+ * The streaming deframer of the `68 … CS 16` framings: skips wake-ups, counts stray bytes as
+ * garbage, refuses a candidate with a wrong header, terminator, checksum or address with the
+ * reason and resumes the search one byte after its start byte, so a corrupted length cannot
+ * swallow the next frame.
+ */
+export class StartEndDeframer<F> implements Deframer<F> {
+  readonly stats: DeframerStats = newStats();
+  private readonly q = new ByteQueue();
+
+  constructor(private readonly format: StartEndFormat<F>) {}
+
+  get pending(): number {
+    return this.q.length;
+  }
+
+  push(chunk: Uint8Array): Deframed<F>[] {
+    const { q, format: f } = this;
+    q.push(chunk);
+    const out: Deframed<F>[] = [];
+    for (;;) {
+      let skip = 0;
+      while (skip < q.length && q.at(skip) !== f.start) {
+        if (q.at(skip) !== f.wake) this.stats.garbageBytes++;
+        skip++;
+      }
+      q.drop(skip);
+      if (q.length < f.headerBytes) return out;
+      const total = f.frameLength(q);
+      if (typeof total !== 'number') {
+        if ('garbage' in total) this.stats.garbageBytes++;
+        else out.push(this.refuse(q.slice(0, f.headerBytes), total.refuse));
+        q.drop(1);
+        continue;
+      }
+      if (q.length < total) return out;
+      const raw = q.slice(0, total);
+      const r =
+        raw[total - 1] !== f.end
+          ? { ok: false as const, reason: `terminator: byte after the checksum is not ${hex(f.end)}` }
+          : f.decode(raw);
+      if (!r.ok) {
+        out.push(this.refuse(raw, r.reason));
+        q.drop(1);
+        continue;
+      }
+      this.stats.frames++;
+      out.push({ ok: true, frame: r.frame, raw });
+      q.drop(total);
+    }
+  }
+
+  flush(): Deframed<F>[] {
+    if (this.q.length === 0) return [];
+    const raw = this.q.slice(0, this.q.length);
+    this.q.clear();
+    return raw.some((b) => b !== this.format.wake)
+      ? [this.refuse(raw, `truncated: ${raw.length} bytes of an unfinished frame`)]
+      : [];
+  }
+
+  private refuse(raw: Uint8Array, reason: string): Deframed<F> {
+    countRefusal(this.stats, reason);
+    return { ok: false, reason, raw };
+  }
+}
+
+const hex = (b: number): string => b.toString(16).toUpperCase().padStart(2, '0');
