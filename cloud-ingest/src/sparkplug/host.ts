@@ -30,12 +30,13 @@ import {
   sparkplug,
   type WireReading,
 } from '@ganzhi/device-profiles';
-import type { Clock, TimerHandle } from '@ganzhi/runtime';
+import type { Clock } from '@ganzhi/runtime';
 import type { Logger } from 'pino';
 import type { SparkplugGroupConfig, SparkplugHostConfig } from './config.js';
 import { SPARKPLUG_DEFAULTS } from './config.js';
 import { deviceNameMap, type NameMap, pointNameMap, toContractId } from './naming.js';
 import { isControlMetric, type MetricDef, pointType, toReading, unitOf } from './readings.js';
+import { SeqWindow } from './seq-window.js';
 
 const { decodePayload, decodeHostState, propertyMap, typedValue } = sparkplug;
 
@@ -88,10 +89,7 @@ interface NodeSession {
   devices: Map<string, DeviceSession>;
   deviceIds: NameMap;
   nodePoints: NameMap;
-  lastSeq: number;
-  lastUnwrapped: number;
-  missing: Set<number>;
-  reorderTimer: TimerHandle | undefined;
+  seq: SeqWindow;
   lastRebirthAt: number;
 }
 
@@ -198,18 +196,18 @@ export class SparkplugHost {
   }
 
   close(): void {
-    for (const n of this.nodes.values()) this.clearReorder(n);
+    for (const n of this.nodes.values()) n.seq.stop();
   }
 
   // ------------------------------------------------------------------ sessions
 
   private session(g: SparkplugGroupConfig, node: string): NodeSession | undefined {
     const key = `${g.group}\u0000${node}`;
-    let n = this.nodes.get(key);
+    const n = this.nodes.get(key);
     if (n) return n;
     const gateway = g.nodes?.[node] ?? toContractId(node);
     if (gateway === undefined) return undefined;
-    n = {
+    const session: NodeSession = {
       group: g.group,
       node,
       district: g.district,
@@ -222,14 +220,11 @@ export class SparkplugHost {
       devices: new Map(),
       deviceIds: deviceNameMap(this.nodeDevice),
       nodePoints: pointNameMap(),
-      lastSeq: -1,
-      lastUnwrapped: -1,
-      missing: new Set(),
-      reorderTimer: undefined,
+      seq: new SeqWindow(this.deps.clock, this.reorderMs, () => this.rebirth(session, 'seq gap')),
       lastRebirthAt: Number.NEGATIVE_INFINITY,
     };
-    this.nodes.set(key, n);
-    return n;
+    this.nodes.set(key, session);
+    return session;
   }
 
   private onNodeBirth(n: NodeSession, p: sparkplug.Payload, topic: string): void {
@@ -241,14 +236,12 @@ export class SparkplugHost {
       this.rebirth(n, 'invalid NBIRTH');
       return;
     }
-    this.clearReorder(n);
+    const unwrapped = n.seq.birth(p.seq);
     n.online = true;
     n.bdSeq = bdSeq;
     n.defs.clear();
     n.byName.clear();
     for (const d of n.devices.values()) d.alive = false;
-    n.lastSeq = p.seq;
-    n.lastUnwrapped += 1; // a new session continues the node's counter: no gap across births
     this.counters.births++;
     const now = this.deps.clock.now();
     this.deps.emit(
@@ -274,7 +267,7 @@ export class SparkplugHost {
       this.nodeDevice,
       defs.filter((x) => !isControlMetric(x.def.name)),
       p,
-      n.lastUnwrapped,
+      unwrapped,
       topic,
     );
   }
@@ -399,7 +392,7 @@ export class SparkplugHost {
 
   private goOffline(n: NodeSession, why: string): void {
     n.online = false;
-    this.clearReorder(n);
+    n.seq.stop();
     const now = this.deps.clock.now();
     this.deps.emit(
       gatewayTopic(n.district, n.gateway, 'state'),
@@ -428,51 +421,15 @@ export class SparkplugHost {
       this.rebirth(n, 'bad seq');
       return undefined;
     }
-    const diff = (p.seq - n.lastSeq + 256) % 256;
-    if (diff === 0) return n.lastUnwrapped; // the same message again
-    if (diff < 128) {
-      const unwrapped = n.lastUnwrapped + diff;
-      if (diff > 1) {
-        this.counters.seqGaps++;
-        for (let u = n.lastUnwrapped + 1; u < unwrapped; u++) n.missing.add(u);
-        this.deps.logger.info(
-          { group: n.group, node: n.node, expected: (n.lastSeq + 1) % 256, got: p.seq },
-          'Sparkplug seq gap: reorder window opened',
-        );
-        this.openReorder(n);
-      }
-      n.lastSeq = p.seq;
-      n.lastUnwrapped = unwrapped;
-      return unwrapped;
+    const step = n.seq.next(p.seq);
+    if (step.gap) {
+      this.counters.seqGaps++;
+      this.deps.logger.info(
+        { group: n.group, node: n.node, expected: step.gap.expected, got: p.seq },
+        'Sparkplug seq gap: reorder window opened',
+      );
     }
-    // behind the newest: a late message filling a gap (or an old duplicate)
-    const unwrapped = n.lastUnwrapped - (256 - diff);
-    if (n.missing.delete(unwrapped) && n.missing.size === 0) this.clearReorder(n); // reordering-success
-    return unwrapped;
-  }
-
-  private openReorder(n: NodeSession): void {
-    if (this.reorderMs === 0) {
-      this.gapTimeout(n);
-      return;
-    }
-    if (n.reorderTimer !== undefined) return;
-    n.reorderTimer = this.deps.clock.setTimeout(() => {
-      n.reorderTimer = undefined;
-      this.gapTimeout(n);
-    }, this.reorderMs);
-  }
-
-  private gapTimeout(n: NodeSession): void {
-    if (n.missing.size === 0) return;
-    n.missing.clear();
-    this.rebirth(n, 'seq gap');
-  }
-
-  private clearReorder(n: NodeSession): void {
-    if (n.reorderTimer !== undefined) this.deps.clock.clearTimeout(n.reorderTimer);
-    n.reorderTimer = undefined;
-    n.missing.clear();
+    return step.unwrapped;
   }
 
   private rebirth(n: NodeSession, why: string): void {
