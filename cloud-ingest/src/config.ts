@@ -143,6 +143,11 @@ export const IngestConfigSchema = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     deadLetterFile: Type.String({ default: './data/dead-letters.jsonl' }),
+    deadLetterMaxBytes: Type.Integer({
+      minimum: 65_536,
+      default: 256 * 1024 * 1024,
+      description: 'the dead-letter file becomes <file>.1 (replacing it) when it would grow past this',
+    }),
     completeness: Type.Object(
       {
         file: Type.String({ default: './data/completeness.json' }),

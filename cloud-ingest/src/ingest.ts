@@ -101,7 +101,7 @@ export async function startIngest(cfg: IngestConfig, deps: IngestDeps): Promise<
     maxSeqJump: cfg.completeness.maxSeqJump,
     maxStreamsPerGateway: cfg.limits.streamsPerGateway,
   });
-  const deadLetters = createDeadLetters(cfg.deadLetterFile, () => clock.now());
+  const deadLetters = createDeadLetters(cfg.deadLetterFile, () => clock.now(), cfg.deadLetterMaxBytes);
   const profiles = deps.profiles ?? profilesOf(cfg);
   const events = new EventLog({
     logger: logger.child({ component: 'guard' }),
@@ -163,6 +163,16 @@ export async function startIngest(cfg: IngestConfig, deps: IngestDeps): Promise<
     'ganzhi_ingest_log_dropped',
     'records the log dropped to stay within its bounds',
     () => log.stats().dropped,
+  );
+  reg.gauge(
+    'ganzhi_ingest_dead_letter_rotations',
+    'times the dead-letter file reached deadLetterMaxBytes and became <file>.1 (since the start)',
+    () => deadLetters.rotation.rotations,
+  );
+  reg.gauge(
+    'ganzhi_ingest_dead_letters_dropped',
+    'dead letters deleted with the <file>.1 a rotation replaced (since the start)',
+    () => deadLetters.rotation.dropped,
   );
   reg.gauge('ganzhi_ingest_store_up', '1 while the store accepts writes', () => (writer.healthy ? 1 : 0));
   reg.gauge(
