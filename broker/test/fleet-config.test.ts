@@ -10,7 +10,7 @@ import { configHash } from '@ganzhi/device-profiles';
 import { ManualClock } from '@ganzhi/runtime';
 import type { MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { tempDir } from '../../test-support/process.js';
+import { tempDir, waitFor } from '../../test-support/process.js';
 import {
   type BrokerConfig,
   emptyConfig,
@@ -151,6 +151,27 @@ describe('who may push a desired config', () => {
     expect(late.inbox.got[0]?.retain).toBe(true);
     expect(b.metrics.configsStamped).toBe(1);
   });
+
+  it.each([0, 2] as const)(
+    'QoS %i: a push is checked and stamped the same, a stale one dropped',
+    async (qos) => {
+      const { b } = await fleetBroker();
+      const north = await gatewayInbox(b, 'gw-north');
+      const op = await as(b, 'op-north');
+      await op.publishAsync(NORTH, desired(2, agentConfig(), { issuer: 'root' }), { qos, retain: true });
+      await op.publishAsync(NORTH, desired(1, agentConfig('gw-north', 'north', { labels: ['old'] })), {
+        qos,
+        retain: true,
+      });
+      await north.inbox.until(1);
+      await waitFor('the stale push handled', () => b.metrics.configsRefused === 1);
+      await north.settle();
+      expect(north.docs()).toHaveLength(1);
+      expect(north.docs()[0]).toMatchObject({ version: 2, issuer: 'op-north' });
+      expect(await retained(b, NORTH)).toEqual(north.docs()[0]);
+      expect(b.metrics.configsRefused).toBe(1);
+    },
+  );
 
   it('keeps onBehalfOf only from the hub (delegate); admin and anonymous are stamped as themselves', async () => {
     const { b } = await fleetBroker();
@@ -400,6 +421,8 @@ describe('a flood of invalid pushes from an operator', () => {
       if (i % 10 === 0) sends.push(gwS.publishAsync('gz/v1/south/gw-south/pm1/data', `d${i}`, { qos: 1 }));
     }
     await Promise.all(sends);
+    // QoS 0 pushes are not acknowledged: wait until the broker has handled every one
+    await waitFor('every invalid push handled', () => b.metrics.configsRefused === rounds * bad.length);
     expect(op.connected).toBe(true);
     await data.until(rounds / 10);
     expect(data.got.map((m) => m.payload)).toEqual(
