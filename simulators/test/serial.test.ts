@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import { ProfileRegistry } from '@ganzhi/device-profiles';
 import { ManualClock, systemClock } from '@ganzhi/runtime';
 import { SerialPort } from 'serialport';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -44,6 +45,21 @@ describe('NMEA GPS frames', () => {
     expect(t.satellites!.served).toBe(1);
     const rmc = lines[1]!.split(',');
     expect(rmc[3]).toBe(gga[2]);
+  });
+
+  it('an enum point goes out as its code, as a receiver sends it (GGA field 6 of the builtin gps-nmea: 1, not its label)', () => {
+    const profile = ProfileRegistry.builtin().get('gps-nmea')!;
+    const d = new SimDevice({ id: 'gps', profile, clock: new ManualClock(T0) });
+    const gga = serialFrames(d)
+      .emit(T0, noise)
+      .toString('latin1')
+      .split('\r\n')[0]!
+      .split('*')[0]!
+      .split(',');
+    const label = d.truth(T0).fix_quality!.last!.value;
+    const enumOf = profile.points.find((p) => p.name === 'fix_quality')!.enum!;
+    expect(Object.keys(enumOf)).toContain(gga[6]);
+    expect(enumOf[gga[6]!]).toBe(label);
   });
 
   it('faults: bad checksum, partial line and garbage; corrupted frames are not counted', () => {

@@ -88,6 +88,12 @@ export function serialText(point: SerialPoint, v: Value): string | [string, stri
     return formatNmeaAngle(typeof v === 'number' ? v : 0, sel.decode);
   }
   if (typeof v === 'boolean') return v ? '1' : '0';
+  // an enum is printed as its code (NMEA GGA quality `1`), never its label: that is what the
+  // device sends and what a reader maps back to the label
+  if (point.enum && typeof v === 'string') {
+    const code = Object.keys(point.enum).find((k) => point.enum?.[k] === v);
+    if (code !== undefined) return code;
+  }
   if (typeof v !== 'number' && !point.enum) return String(v);
   const raw = toRaw(point, v);
   return typeof raw === 'number' ? raw.toFixed(serialDecimals(point)) : String(raw);
@@ -103,6 +109,10 @@ export function quantise(point: Point, v: Value): Value {
   const text = serialText(point, v);
   if (Array.isArray(text)) return parseNmeaAngle(text[0], text[1]);
   const n = Number(text);
-  const numeric = point.type !== 'string' && point.type !== 'boolean' && text !== '' && Number.isFinite(n);
+  // an enum's code decodes to its label, whatever the point's type (the agent's frame parser does so)
+  const numeric =
+    (point.enum !== undefined || (point.type !== 'string' && point.type !== 'boolean')) &&
+    text !== '' &&
+    Number.isFinite(n);
   return toEngineering(point, numeric ? n : text);
 }
