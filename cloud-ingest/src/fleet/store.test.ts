@@ -6,7 +6,7 @@ import { decodeMessage } from '../pipeline/decode-record.js';
 import { createFleetAudit, pushAuditLine, stateAuditLine } from './audit.js';
 import { parseSetPath, setAt } from './set-path.js';
 import { openFleetStore } from './store.js';
-import { fleetGateway, fleetHistory, syncOf } from './view.js';
+import { fleetGateway, fleetGatewayDetail, fleetHistory, syncOf } from './view.js';
 
 const ids = { district: 'north', gateway: 'gw-n' };
 const config = {
@@ -89,7 +89,8 @@ describe('fleet store (SQLite config_pushes / config_states)', () => {
     store.recordPush(ids, desired(1, config, 'hub'), 30); // an older one seen later
     store.recordState(ids, state({ ts: 7000, desiredVersion: 2, appliedVersion: 1, status: 'applying' }), 40);
     store.recordState(ids, state({ ts: 6000, desiredVersion: 1, appliedVersion: 1, status: 'applied' }), 50);
-    const g = fleetGateway(store, ids, 'online');
+    const g = fleetGatewayDetail(store, ids, 'online');
+    expect(fleetGateway(store, ids, 'online')).not.toHaveProperty('config');
     expect(g.desired?.version).toBe(2);
     expect(g.config).toEqual(v2);
     expect(g.state?.status).toBe('applying');
