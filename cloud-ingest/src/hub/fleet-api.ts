@@ -152,6 +152,9 @@ export const fleetApi: FastifyPluginAsync<FleetApiOptions> = async (app, o) => {
       if (e instanceof Refusal) return send(reply, e.status, e.code, e.message);
       if (e.validation)
         return send(reply, 400, 'GZ_FLEET_INVALID', e.message.replace(/^(body|querystring|params)\//, '$1.'));
+      // a body fastify could not parse (not JSON, empty): named like any other invalid body
+      if (e.statusCode === 400 && e.code?.startsWith('FST_ERR_CTP_'))
+        return send(reply, 400, 'GZ_FLEET_INVALID', `body: ${e.message}`);
       if (e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500)
         return send(reply, e.statusCode, e.code ?? 'GZ_BAD_REQUEST', e.message);
       req.log.error({ err: { message: e.message, code: e.code } }, 'fleet request failed');
