@@ -126,6 +126,23 @@ describe('fleet store: pushes the broker never confirmed', () => {
   });
 });
 
+describe('fleet store: a flood of states from one gateway', () => {
+  it('keeps the newest states per gateway only, and leaves other gateways alone', () => {
+    const store = openFleetStore(join(tempDir('ganzhi-fleet-store-'), 'ingest.db'), {
+      maxStatesPerGateway: 50,
+    });
+    const other = { district: 'north', gateway: 'gw-quiet' };
+    store.recordState(other, state({ ts: 1 }), 1);
+    for (let i = 0; i < 500; i++) store.recordState(ids, state({ ts: 10_000 + i, appliedVersion: i }), i);
+    const h = store.history(ids, 1000);
+    expect(h.states).toHaveLength(50);
+    expect(h.states[0]?.appliedVersion).toBe(499);
+    expect(h.states[49]?.appliedVersion).toBe(450);
+    expect(store.history(other, 10).states).toHaveLength(1);
+    store.close();
+  });
+});
+
 describe('fleet sync', () => {
   const d = { version: 3, hash: 'a'.repeat(64) };
   const s = (x: Partial<Parameters<typeof syncOf>[1] & object>) =>

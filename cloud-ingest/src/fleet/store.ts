@@ -7,7 +7,8 @@
  *   config_pushes  one row per desired config: (district, gateway, version, hash) is the key;
  *                  the document itself is kept (secrets are references: the decoder refuses
  *                  an inline one), so the hub knows each gateway's current desired document
- *   config_states  one row per reported state: (district, gateway, ts, status) is the key
+ *   config_states  one row per reported state: (district, gateway, ts, status) is the key; the
+ *                  newest 1000 per gateway are kept (a gateway's flood is bounded)
  *
  * Both are idempotent on their key: the retained copies the broker sends again on every
  * subscribe, a QoS 1 redelivery and a replay of the ingest's log after a crash store once.
@@ -158,7 +159,14 @@ const stateOf = (r: StateRow): StoredState => ({
   problems: JSON.parse(r.problems) as ConfigProblem[],
 });
 
-export function openFleetStore(file: string, opts: { busyTimeoutMs?: number } = {}): FleetStore {
+/** reported states kept per gateway (oldest dropped): a gateway's flood cannot grow the file without bound */
+export const MAX_STATES_PER_GATEWAY = 1000;
+
+export function openFleetStore(
+  file: string,
+  opts: { busyTimeoutMs?: number; maxStatesPerGateway?: number } = {},
+): FleetStore {
+  const keepStates = opts.maxStatesPerGateway ?? MAX_STATES_PER_GATEWAY;
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
@@ -177,6 +185,10 @@ export function openFleetStore(file: string, opts: { busyTimeoutMs?: number } = 
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   // the document is read only when asked for: rows are large, listings need the rest
+  const pruneStates = db.prepare(
+    `DELETE FROM config_states WHERE district = ? AND gateway = ? AND ts < (
+       SELECT ts FROM config_states WHERE district = ? AND gateway = ? ORDER BY ts DESC LIMIT 1 OFFSET ?)`,
+  );
   const desiredOf = db.prepare(
     `SELECT district, gateway, version, hash, issuer, on_behalf_of, issued, seen_at, labels FROM config_pushes WHERE district = ? AND gateway = ? AND (issuer IS NOT NULL OR seen_at >= ?)
      ORDER BY version DESC, seen_at DESC LIMIT 1`,
@@ -229,7 +241,9 @@ export function openFleetStore(file: string, opts: { busyTimeoutMs?: number } = 
         JSON.stringify(s.problems ?? []),
         seen,
       );
-      return info.changes > 0;
+      if (info.changes === 0) return false;
+      pruneStates.run(ids.district, ids.gateway, ids.district, ids.gateway, keepStates - 1);
+      return true;
     },
     desired(ids, opts = {}) {
       const since = opts.unconfirmedSince ?? Number.MIN_SAFE_INTEGER;
