@@ -38,6 +38,7 @@ const agentConfig = (district: string, gateway: string, extra: Record<string, un
   gateway,
   district,
   labels: ['pilot'],
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a secret reference the gateway resolves, not a template
   delivery: { mqtt: { url: 'mqtt://hub:1883', username: gateway, password: '${ENV:GZ_MQTT_PASSWORD}' } },
   defaults: { pollIntervalMs: 5000 },
   devices: [],
@@ -550,6 +551,7 @@ describe('hub fleet API through the real broker and ingest (gateway stand-ins re
           'district: north',
           'labels: [pilot, east-side]',
           'delivery:',
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: a secret reference the gateway resolves, not a template
           '  mqtt: { url: "mqtt://hub:1883", username: gw-n, password: "${ENV:GZ_MQTT_PASSWORD}" }',
           'defaults: { pollIntervalMs: 4000 }',
           'devices: []',

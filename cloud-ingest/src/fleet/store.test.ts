@@ -13,6 +13,7 @@ const config = {
   gateway: 'gw-n',
   district: 'north',
   labels: ['pilot'],
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a secret reference the gateway resolves, not a template
   delivery: { mqtt: { url: 'mqtt://hub:1883', password: '${ENV:GZ_MQTT_PASSWORD}' } },
   defaults: { pollIntervalMs: 5000 },
 };
