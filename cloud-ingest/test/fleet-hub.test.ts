@@ -48,6 +48,7 @@ const agentConfig = (district: string, gateway: string, extra: Record<string, un
 describe('hub fleet API through the real broker and ingest (gateway stand-ins report)', () => {
   let broker: RealBroker;
   let ingest: Ingest;
+  let cfg: ReturnType<typeof testConfig>;
   let gwN: MqttClient;
   let gwS: MqttClient;
   /** desired configs each gateway's session received */
@@ -137,7 +138,7 @@ describe('hub fleet API through the real broker and ingest (gateway stand-ins re
       'gw-s3': { role: 'gateway', district: 'south', gateway: 'gw-s3' },
     } as never);
     const dir = tempDir('ganzhi-fleet-hub-');
-    const cfg = testConfig(
+    cfg = testConfig(
       dir,
       broker.url,
       { type: 'sqlite', file: join(dir, 'ingest.db') },
@@ -632,5 +633,34 @@ describe('hub fleet API through the real broker and ingest (gateway stand-ins re
       expect(secret.err + secret.out).not.toContain('hunter2');
       expect(await retained()).toEqual(before);
     });
+  });
+
+  it('an ingest restart shows the same fleet: the audit persisted, the retained copies the broker sends again stored once', async () => {
+    autoAnswer = false;
+    const before = await fleet(basic('carol'));
+    const rows = (g: string) =>
+      ingest.fleet.history({ district: g === 'gw-n' ? 'north' : 'south', gateway: g }, 1000);
+    const counts = { n: rows('gw-n'), s: rows('gw-s') };
+    await ingest.close();
+    ingest = await startIngest(cfg, { logger: log.logger });
+    await waitFor('ingest and hub connected again', () =>
+      ingest.receiver.connected && ingest.commandClient?.connected ? true : undefined,
+    );
+    // a barrier through the broker: a new report comes after the redelivered retained copies
+    await report(gwN, 'north', 'gw-n', {
+      ts: Date.now() + 5,
+      appliedVersion: 6,
+      status: 'applied',
+      desiredVersion: 6,
+    });
+    await waitFor('the new report seen', () =>
+      rows('gw-n').states.length > counts.n.states.length ? true : undefined,
+    );
+    expect(rows('gw-n').pushes).toEqual(counts.n.pushes);
+    expect(rows('gw-n').states.length).toBe(counts.n.states.length + 1);
+    expect(rows('gw-s')).toEqual(counts.s);
+    const after = await fleet(basic('carol'));
+    const strip = (gs: FleetGateway[]) => gs.map(({ online: _o, state: _s, ...g }) => g);
+    expect(strip(after)).toEqual(strip(before));
   });
 });
