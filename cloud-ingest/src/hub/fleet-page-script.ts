@@ -32,7 +32,7 @@ export const FLEET_PAGE_SCRIPT = `
   }
   function sleep(ms) { return new Promise(function (r) { setTimeout(r, ms); }); }
   function path(g) { return '/api/fleet/' + encodeURIComponent(g.district) + '/' + encodeURIComponent(g.gateway); }
-  var last = null, editing = null, confirmWait = null;
+  var last = null, editing = null, confirmWait = null, shownKey = '';
 
   function say(state, text) {
     var o = $('fleet-outcome');
@@ -55,14 +55,19 @@ export const FLEET_PAGE_SCRIPT = `
     var signed = OP.name();
     $('fleet-signin').hidden = !!signed;
     if (!signed) {
+      shownKey = '';
       root.replaceChildren(el('p', { class: 'empty', text: 'The fleet view needs an operator: sign in to see the gateways of your districts.' }));
       $('fleet-summary').textContent = '';
       return;
     }
     if (!last) return;
     var c = G.counts(last.gateways);
-    $('fleet-summary').textContent = c.total + ' gateways · ' + c.lagging + ' lagging · ' + c.failed + ' failed';
+    $('fleet-summary').textContent = c.total + (c.total === 1 ? ' gateway · ' : ' gateways · ') + c.lagging + ' lagging · ' + c.failed + ' failed';
     var rows = G.filter(last.gateways, $('fleet-filter').value);
+    // rebuilt only when something shown changed, so a refresh never takes the focus from a button
+    var key = JSON.stringify([signed, rows]);
+    if (key === shownKey) return;
+    shownKey = key;
     if (rows.length === 0) {
       root.replaceChildren(el('p', { class: 'empty', text: c.total === 0
         ? 'No gateway of your districts is known yet (signed in as ' + signed + ').'
