@@ -175,6 +175,7 @@ export const FLEET_PAGE_SCRIPT = `
     if (!editing || editing.busy || confirmWait) return;
     $('fleet-confirm-text').textContent = G.confirmText(editing.g, change);
     confirmWait = { ed: editing, change: change };
+    say('confirming', 'waiting for your confirmation');
     $('dlg-fleet').showModal();
   }
   $('fleet-confirm-push').addEventListener('click', function () { $('dlg-fleet').close('push'); });

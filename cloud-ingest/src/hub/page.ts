@@ -87,7 +87,7 @@ table.fleet td.why { white-space:normal; max-width:28rem; } table.fleet ul.probl
 #fleet-editor textarea { width:100%; font:13px/1.35 ui-monospace, "Noto Sans Mono CJK SC", monospace; padding:.4rem; }
 #fleet-editor .buttons { display:flex; gap:.6rem; margin:.4rem 0; }
 #fleet-editor input:focus-visible, #fleet-editor textarea:focus-visible, #fleet button:focus-visible { outline:3px solid var(--accent); outline-offset:2px; }
-.o-applied { color:var(--ok); font-weight:600; } .o-applying { color:var(--mute); }
+.o-applied { color:var(--ok); font-weight:600; } .o-applying, .o-confirming, .o-cancelled { color:var(--mute); }
 .o-refused, .o-rolled-back, .o-superseded { color:var(--bad); font-weight:600; }
 svg.trend .okbar { fill:var(--ok); } svg.trend .lowbar { fill:var(--bad); } svg.trend text { fill:var(--mute); font-size:10px; }
 `;
