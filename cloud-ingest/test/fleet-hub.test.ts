@@ -99,7 +99,7 @@ describe('hub fleet API through the real broker and ingest (gateway stand-ins re
   beforeAll(async () => {
     broker = await startRealBroker({
       ingest: { role: 'ingest' },
-      hub: { role: 'admin' },
+      hub: { role: 'operator', districts: ['north', 'south'], delegate: true },
       'gw-n': { role: 'gateway', district: 'north', gateway: 'gw-n' },
       'gw-s': { role: 'gateway', district: 'south', gateway: 'gw-s' },
     } as never);
