@@ -308,6 +308,17 @@ describe.skipIf(!browserPeer.ok)(
       expect(await page.locator('#fleet-editor .meta').textContent()).toBe(
         'desired v2 by hub for alice · applied',
       );
+      // the editor's history, newest first: the gateway's report after the push
+      const history = (await page.locator('#fleet-history li').allTextContents()).map((t) =>
+        t.replace(/^\d\d:\d\d:\d\d /, ''),
+      );
+      expect(history[0]).toBe('v2 applied');
+      expect(history).toContain('v2 pushed by hub for alice');
+      expect(history).toContain('v1 pushed by hub for alice');
+      // the label filter keeps it
+      await page.selectOption('#fleet-label', 'streetlights');
+      await row(page).waitFor();
+      await page.selectOption('#fleet-label', '');
 
       // what went out: one document, version 2, stamped by the broker for alice
       expect(desired.map((d) => [d.version, d.issuer, d.onBehalfOf])).toEqual([
@@ -359,6 +370,10 @@ describe.skipIf(!browserPeer.ok)(
       expect(text).toContain('devices[0].id: ');
       expect(text).toContain('the gateway still runs version 2');
       expect(await outcomes(page)).toEqual(['sending', 'pending', 'rejected']);
+      await page.locator('#fleet-history li.h-rejected').first().waitFor();
+      expect(await page.locator('#fleet-history li').first().textContent()).toMatch(
+        / v3 rejected: config has \d+ problems/,
+      );
       // the operator's document stays as edited, Chinese and all, to be corrected
       expect(JSON.parse(await doc.inputValue()).devices[0].id).toBe('路灯一号');
 

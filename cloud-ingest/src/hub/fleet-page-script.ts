@@ -6,12 +6,14 @@
  * - One table of every gateway of the operator's districts (GET /api/fleet): district,
  *   gateway, online, labels, desired vs applied version, the sync status coloured, and for a
  *   rejected or rolled-back push its reason and the validator's problems (path: message). A
- *   filter keeps all, the lagging or failed ones, the lagging (pending) or the failed ones.
+ *   filter keeps all, the lagging or failed ones, the lagging (pending) or the failed ones; a
+ *   second one the gateways carrying a label.
  * - Per gateway, "Push…" opens an editor (GET /api/fleet/{d}/{g}): a quick poll-interval
  *   field that becomes `set: {"defaults.pollIntervalMs": n}`, and the desired document as
  *   editable JSON. A push is confirmed first (gateway, district, what changes, the version it
  *   becomes), then POST /api/fleet/push; the outcome is followed from the gateway's reported
  *   state until it is final (applied, rejected with its problems, rolled back with its reason).
+ *   The editor lists the gateway's last pushes and reports (the detail's history, newest first).
  * - The view loads once an operator signed in (its button, or a command's sign-in), refreshes
  *   every `refreshMs`, and never asks for a password in the background.
  * Everything from the API is put in the DOM with textContent, never as HTML.
@@ -63,7 +65,8 @@ export const FLEET_PAGE_SCRIPT = `
     if (!last) return;
     var c = G.counts(last.gateways);
     $('fleet-summary').textContent = c.total + (c.total === 1 ? ' gateway · ' : ' gateways · ') + c.lagging + ' lagging · ' + c.failed + ' failed';
-    var rows = G.filter(last.gateways, $('fleet-filter').value);
+    fillLabels(G.labels(last.gateways));
+    var rows = G.filter(last.gateways, $('fleet-filter').value, $('fleet-label').value);
     // rebuilt only when something shown changed, so a refresh never takes the focus from a button
     var key = JSON.stringify([signed, rows]);
     if (key === shownKey) return;
@@ -96,6 +99,23 @@ export const FLEET_PAGE_SCRIPT = `
     root.replaceChildren(el('table', { class: 'fleet' }, [el('thead', {}, [head]), el('tbody', {}, body)]));
   }
 
+  /** the label choices, keeping the chosen one while some gateway still has it */
+  function fillLabels(labels) {
+    var s = $('fleet-label'), prev = s.value;
+    var have = Array.prototype.slice.call(s.options, 1).map(function (o) { return o.value; });
+    if (JSON.stringify(have) === JSON.stringify(labels)) return;
+    s.replaceChildren.apply(s, [el('option', { value: '', text: 'any label' })].concat(labels.map(function (l) {
+      return el('option', { value: l, text: l });
+    })));
+    s.value = labels.indexOf(prev) >= 0 ? prev : '';
+  }
+
+  function renderHistory(ol, history) {
+    ol.replaceChildren.apply(ol, G.historyLines(history, 10).map(function (h) {
+      return el('li', { class: 'h-' + h.kind, text: (h.ts ? gzFormat.clock(h.ts) + ' ' : '') + h.text });
+    }));
+  }
+
   async function refresh() {
     var r = await OP.callSignedIn('GET', '/api/fleet');
     if (!r) { last = null; render(); return; }
@@ -119,6 +139,7 @@ export const FLEET_PAGE_SCRIPT = `
     render();
   });
   $('fleet-filter').addEventListener('change', render);
+  $('fleet-label').addEventListener('change', render);
 
   // ---- the editor of one gateway ----
   async function openEditor(g) {
@@ -148,7 +169,9 @@ export const FLEET_PAGE_SCRIPT = `
     });
     close.addEventListener('click', function () { editing = null; box.hidden = true; box.replaceChildren(); });
     var meta = el('p', { class: 'meta', text: metaText(d) });
-    editing = { g: d, busy: false, num: num, area: area, meta: meta };
+    var history = el('ol', { id: 'fleet-history', 'aria-label': 'Last pushes and reports, newest first' });
+    renderHistory(history, d.history);
+    editing = { g: d, busy: false, num: num, area: area, meta: meta, history: history };
     box.replaceChildren(
       el('h3', { id: 'fleet-editor-title', text: 'Push a configuration to ' + d.gateway + ' (district ' + d.district + ')' }),
       meta,
@@ -156,7 +179,9 @@ export const FLEET_PAGE_SCRIPT = `
       el('label', { for: 'fleet-doc', class: 'doclabel', text: 'Desired document (JSON; secrets as \${ENV:…} or \${FILE:…} references)' }),
       area,
       el('div', { class: 'buttons' }, [goDoc, close]),
-      el('p', { id: 'fleet-outcome', class: 'outcome', role: 'status', 'aria-live': 'polite', 'data-outcome': '' })
+      el('p', { id: 'fleet-outcome', class: 'outcome', role: 'status', 'aria-live': 'polite', 'data-outcome': '' }),
+      el('h4', { text: 'History' }),
+      history
     );
     box.setAttribute('data-gateway', d.gateway);
     box.setAttribute('data-district', d.district);
@@ -222,6 +247,7 @@ export const FLEET_PAGE_SCRIPT = `
       if (!f.final) continue;
       ed.g = r.body;
       ed.meta.textContent = metaText(r.body);
+      renderHistory(ed.history, r.body.history);
       // what runs now; a refused document stays as edited so it can be corrected
       if (f.state === 'applied' || f.state === 'superseded') {
         var iv = G.pollIntervalOf(r.body.config);

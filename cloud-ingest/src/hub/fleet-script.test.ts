@@ -33,7 +33,9 @@ interface Gw {
 }
 type Res<T> = { ok: true; value: T } | { ok: false; error: string };
 interface Gz {
-  filter(g: Gw[], which: string): Gw[];
+  filter(g: Gw[], which: string, label?: string): Gw[];
+  labels(g: Gw[]): string[];
+  historyLines(h: unknown[], max?: number): { ts: number; kind: string; text: string }[];
   counts(g: Gw[]): { total: number; lagging: number; failed: number };
   versions(g: Gw): { desired: string; applied: string };
   syncText(s: string): string;
@@ -129,6 +131,53 @@ describe('hub page fleet helpers', () => {
     expect(names('no-such-filter')).toHaveLength(5);
     expect(gz.counts(all)).toEqual({ total: 5, lagging: 1, failed: 2 });
     expect(gz.counts([])).toEqual({ total: 0, lagging: 0, failed: 0 });
+    // by label too
+    const labelled = [...all, gw({ gateway: 'gw-l', labels: ['pilot', 'streetlights'] })];
+    expect(gz.labels(labelled)).toEqual(['pilot', 'streetlights']);
+    expect(gz.labels([])).toEqual([]);
+    expect(gz.filter(labelled, 'all', 'streetlights').map((g) => g.gateway)).toEqual(['gw-l', 'gw-r']);
+    expect(gz.filter(labelled, 'failed', 'streetlights').map((g) => g.gateway)).toEqual(['gw-r']);
+    expect(gz.filter(labelled, 'all', 'pilot').map((g) => g.gateway)).toEqual(['gw-l']);
+    expect(gz.filter(labelled, 'all', '')).toHaveLength(6);
+  });
+
+  it("lists the detail's history, newest first, at most 10 by default", () => {
+    const h = [
+      {
+        kind: 'state',
+        status: 'rejected',
+        desiredVersion: 3,
+        appliedVersion: 2,
+        reason: 'config has 2 problems',
+        problems: [
+          { path: 'a', message: 'x' },
+          { path: 'b', message: 'y' },
+        ],
+        ts: 30,
+      },
+      { kind: 'push', version: 3, hash: H, issuer: 'hub', onBehalfOf: 'alice', issued: 20, seen: 21 },
+      { kind: 'state', status: 'applied', desiredVersion: 2, appliedVersion: 2, problems: [], ts: 15 },
+      {
+        kind: 'state',
+        status: 'rolled-back',
+        desiredVersion: 2,
+        appliedVersion: 1,
+        reason: 'no birth ack',
+        problems: [],
+        ts: 12,
+      },
+      { kind: 'push', version: 1, hash: H, issuer: null, onBehalfOf: null, issued: null, seen: 5 },
+    ];
+    expect(gz.historyLines(h)).toEqual([
+      { ts: 30, kind: 'rejected', text: 'v3 rejected: config has 2 problems (2 problems)' },
+      { ts: 20, kind: 'push', text: 'v3 pushed by hub for alice' },
+      { ts: 15, kind: 'applied', text: 'v2 applied' },
+      { ts: 12, kind: 'rolled-back', text: 'v2 rolled back: no birth ack' },
+      { ts: 5, kind: 'push', text: 'v1 pushed' },
+    ]);
+    expect(gz.historyLines(h, 2)).toHaveLength(2);
+    expect(gz.historyLines(Array.from({ length: 50 }, () => h[1]))).toHaveLength(10);
+    expect(gz.historyLines(undefined as never)).toEqual([]);
   });
 
   it('reads desired vs applied version and the sync status', () => {
@@ -304,6 +353,10 @@ describe('hub page fleet helpers', () => {
       state: 'pending',
       final: false,
     });
+    // an offline gateway gets the retained push when it reconnects
+    expect(gz.followState({ ...pending, online: 'offline' }, 3).text).toBe(
+      'pending: version 3 pushed, waiting for gw-p (it runs version 2); it is offline and gets the push when it reconnects',
+    );
     // someone pushed again meanwhile
     expect(gz.followState({ ...pending, desired: desired(6) }, 3)).toMatchObject({
       state: 'superseded',

@@ -2,11 +2,11 @@
  * The hub page's fleet helpers (issue 16), plain browser JavaScript kept as a string like
  * COMMAND_SCRIPT. It defines one global, `gzFleet`, of PURE functions (no DOM, no fetch) so the
  * unit tests evaluate the same text in Node (`new Function(FLEET_SCRIPT + '; return gzFleet')()`):
- * which gateways a filter keeps, how a gateway's desired vs applied version and sync read, the
+ * which gateways a filter (and a label) keeps, how a gateway's desired vs applied version and sync read, the
  * reason and problems of a refused push, reading the quick poll-interval field and the edited
  * JSON document, the push body for POST /api/fleet/push, the confirmation's wording, what the
  * API's answer means, and — while the page follows a push — whether the gateway's reported
- * state is final for the pushed version. Everything returned is text: the page puts it in the
+ * state is final for the pushed version, and the gateway's history as lines. Everything returned is text: the page puts it in the
  * DOM with textContent only.
  *
  * Shapes: FleetGateway of GET /api/fleet (cloud-ingest/src/fleet, DESIGN of issue 16).
@@ -22,10 +22,12 @@ var gzFleet = (function () {
     failed: function (g) { return !!FAILED[g.sync]; },
     attention: function (g) { return g.sync === 'pending' || !!FAILED[g.sync]; }
   };
-  /** the gateways a filter keeps (all, lagging, failed, attention), by district then gateway */
-  function filter(gateways, which) {
+  /** the gateways a filter keeps (all, lagging, failed, attention) — with \`label\`, only those carrying it — by district then gateway */
+  function filter(gateways, which, label) {
     var f = FILTERS[which] || FILTERS.all;
-    return (gateways || []).filter(f).sort(function (a, b) {
+    return (gateways || []).filter(function (g) {
+      return f(g) && (!label || (g.labels || []).indexOf(label) >= 0);
+    }).sort(function (a, b) {
       return a.district < b.district ? -1 : a.district > b.district ? 1 : a.gateway < b.gateway ? -1 : a.gateway > b.gateway ? 1 : 0;
     });
   }
@@ -38,6 +40,12 @@ var gzFleet = (function () {
       if (FAILED[g.sync]) c.failed++;
     });
     return c;
+  }
+  /** every label of the listed gateways, sorted, once */
+  function labels(gateways) {
+    var seen = {};
+    (gateways || []).forEach(function (g) { (g.labels || []).forEach(function (l) { seen[l] = 1; }); });
+    return Object.keys(seen).sort();
   }
   function v(n) { return typeof n === 'number' && n > 0 ? 'v' + n : '—'; }
   function running(n) { return typeof n === 'number' && n > 0 ? 'version ' + n : 'its local configuration'; }
@@ -174,9 +182,27 @@ var gzFleet = (function () {
       if (s.status === 'applying') return { state: 'applying', final: false, text: 'applying version ' + version + '…' };
     }
     return { state: 'pending', final: false, text: 'pending: version ' + version + ' pushed, waiting for ' +
-      (g ? g.gateway : 'the gateway') + (s ? ' (it runs ' + running(s.appliedVersion) + ')' : '') };
+      (g ? g.gateway : 'the gateway') + (s ? ' (it runs ' + running(s.appliedVersion) + ')' : '') +
+      (g && g.online === 'offline' ? '; it is offline and gets the push when it reconnects' : '') };
   }
-  return { filter: filter, counts: counts, versions: versions, syncText: syncText, why: why,
+  /**
+   * The detail's history (newest first) as lines: "v3 pushed by hub for alice" / "v3 rejected:
+   * reason (n problems)" / "v2 applied", each with its time (the caller formats ms).
+   */
+  function historyLines(history, max) {
+    return (history || []).slice(0, max || 10).map(function (h) {
+      if (h.kind === 'push') {
+        return { ts: h.issued || h.seen, kind: 'push', text: v(h.version) + ' pushed' + (h.issuer ? ' by ' + h.issuer : '') +
+          (h.onBehalfOf ? ' for ' + h.onBehalfOf : '') };
+      }
+      var n = (h.problems || []).length;
+      var what = h.status === 'applied' ? v(h.appliedVersion) + ' applied'
+        : v(h.desiredVersion) + ' ' + syncText(h.status) + (h.reason ? ': ' + h.reason : '') +
+          (n ? ' (' + n + (n === 1 ? ' problem)' : ' problems)') : '');
+      return { ts: h.ts, kind: h.status, text: what };
+    });
+  }
+  return { filter: filter, labels: labels, historyLines: historyLines, counts: counts, versions: versions, syncText: syncText, why: why,
     problemLines: problemLines, pollIntervalOf: pollIntervalOf, parseInterval: parseInterval,
     parseDocument: parseDocument, changedPaths: changedPaths, pushBody: pushBody, nextVersion: nextVersion,
     confirmText: confirmText, pushAnswer: pushAnswer, followState: followState };

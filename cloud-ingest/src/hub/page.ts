@@ -86,6 +86,7 @@ table.fleet td.why { white-space:normal; max-width:28rem; } table.fleet ul.probl
 #fleet-editor .doclabel { display:block; font-weight:600; margin:.4rem 0 .2rem; }
 #fleet-editor textarea { width:100%; font:13px/1.35 ui-monospace, "Noto Sans Mono CJK SC", monospace; padding:.4rem; }
 #fleet-editor .buttons { display:flex; gap:.6rem; margin:.4rem 0; }
+#fleet-history { margin:.2rem 0; padding-left:1.2rem; color:var(--mute); font-size:.85rem; } #fleet-history .h-rejected, #fleet-history .h-rolled-back { color:var(--bad); }
 #fleet-editor input:focus-visible, #fleet-editor textarea:focus-visible, #fleet button:focus-visible { outline:3px solid var(--accent); outline-offset:2px; }
 .o-applied { color:var(--ok); font-weight:600; } .o-applying, .o-confirming, .o-cancelled { color:var(--mute); }
 .o-refused, .o-rolled-back, .o-superseded { color:var(--bad); font-weight:600; }
@@ -137,6 +138,7 @@ export function renderHubPage(cfg: { refreshMs: number; windowMs: number }): str
         <option value="all">all gateways</option><option value="attention">lagging or failed</option>
         <option value="lagging">lagging (push pending)</option><option value="failed">failed (rejected, rolled back)</option>
       </select></label>
+      <label>Label <select id="fleet-label"><option value="">any label</option></select></label>
       <button type="button" id="fleet-signin">Sign in to see the fleet</button>
       <span id="fleet-summary"></span> <span id="fleet-note" role="status"></span>
     </div>
