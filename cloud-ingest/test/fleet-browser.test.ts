@@ -10,7 +10,8 @@
  * is confirmed, pushed, goes pending → applied with version 2, and the agent runs it (its file
  * says so, data keeps coming); a document with errors (a Chinese device id, retries above the
  * schema's maximum) goes rejected with the validator's problem paths, in the editor, in the table
- * and under the "failed" filter, and the gateway keeps version 2; bob (south) does not see the
+ * (the Chinese id drawn with real CJK glyphs, not tofu boxes), in the history and under the
+ * "failed" filter, and the gateway keeps version 2; bob (south) does not see the
  * gateway, and his push from the page's signed-in session is refused with nothing published.
  * Credentials stay in the page's memory. With GZ_SCREENSHOT_DIR set, the view and the
  * confirmation are saved there (docs/screenshots/hub-fleet-*.png).
@@ -46,6 +47,53 @@ interface FleetGatewayView {
   desired: { version: number; issuer: string | null; onBehalfOf: string | null } | null;
   state: { status: string; appliedVersion: number } | null;
   sync: string;
+}
+
+/**
+ * The characters of `text` that the computed font of `selector` does NOT draw as glyphs of their
+ * own: each is drawn on a canvas and must leave ink, differ from the others and from U+10FFFD (a
+ * code point no font has: the fallback's "tofu" box). Without a CJK font every Han character is
+ * that box (Debian: fonts-noto-cjk). The same check as test/pages-browser.test.ts makes.
+ */
+async function undrawn(page: Page, selector: string, text: string): Promise<{ font: string; bad: string[] }> {
+  return page.evaluate(
+    ({ selector, text }) => {
+      interface Ctx {
+        font: string;
+        fillText(t: string, x: number, y: number): void;
+        getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> };
+      }
+      const w = globalThis as unknown as {
+        document: {
+          querySelector(s: string): unknown;
+          createElement(t: 'canvas'): { width: number; height: number; getContext(k: '2d'): Ctx | null };
+        };
+        getComputedStyle(e: unknown): { font: string };
+      };
+      const font = w.getComputedStyle(w.document.querySelector(selector)).font;
+      const sig = (ch: string) => {
+        const c = w.document.createElement('canvas');
+        c.width = 64;
+        c.height = 64;
+        const g = c.getContext('2d')!;
+        g.font = font.replace(/\d+(\.\d+)?px/, '40px');
+        g.fillText(ch, 4, 48);
+        const px = g.getImageData(0, 0, 64, 64).data;
+        let bits = '';
+        for (let i = 3; i < px.length; i += 4) bits += px[i]! > 127 ? '1' : '0';
+        return bits;
+      };
+      const tofu = sig('\u{10FFFD}');
+      const chars = [...text];
+      const sigs = chars.map(sig);
+      const bad = chars.filter(
+        (_ch, i) =>
+          !sigs[i]!.includes('1') || sigs[i] === tofu || sigs.some((o, j) => j !== i && o === sigs[i]),
+      );
+      return { font, bad };
+    },
+    { selector, text },
+  );
 }
 
 describe.skipIf(!browserPeer.ok)(
@@ -383,6 +431,11 @@ describe.skipIf(!browserPeer.ok)(
       const problems = await why.locator('li').allTextContents();
       expect(problems.some((p) => p.startsWith('defaults.retries: '))).toBe(true);
       expect(problems.some((p) => p.startsWith('devices[0].id: '))).toBe(true);
+      // the Chinese device id (quoted by the validator) is drawn with real glyphs, in the table and the editor
+      for (const sel of [`#fleet-list tr[data-gateway="${GW}"] td.why li`, '#fleet-doc']) {
+        const r = await undrawn(page, sel, '路灯一号');
+        expect(r.bad, `not drawn as glyphs in ${r.font} (install fonts-noto-cjk)`).toEqual([]);
+      }
       await page.selectOption('#fleet-filter', 'failed');
       await row(page).waitFor();
       await page.selectOption('#fleet-filter', 'lagging');
