@@ -11,7 +11,9 @@
  * says so, data keeps coming); a document with errors (a Chinese device id, retries above the
  * schema's maximum) goes rejected with the validator's problem paths, in the editor, in the table
  * (the Chinese id drawn with real CJK glyphs, not tofu boxes), in the history and under the
- * "failed" filter, and the gateway keeps version 2; bob (south) does not see the
+ * "failed" filter, and the gateway keeps version 2; an uplink change the broker refuses (a user
+ * that does not exist) is rolled back by the gateway after its trial (5 s here) and the page shows
+ * rolled back with the reason, the gateway still on version 2 with its data flowing; bob (south) does not see the
  * gateway, and his push from the page's signed-in session is refused with nothing published.
  * Credentials stay in the page's memory. With GZ_SCREENSHOT_DIR set, the view and the
  * confirmation are saved there (docs/screenshots/hub-fleet-*.png).
@@ -452,6 +454,40 @@ describe.skipIf(!browserPeer.ok)(
       await page.close();
     }, 120_000);
 
+    it('an uplink change the broker refuses is rolled back by the gateway within its trial, and the page says why', async () => {
+      const page = await openHub();
+      await page.click('#fleet-signin');
+      await signIn(page, 'alice');
+      await row(page).waitFor();
+      await page.getByRole('button', { name: `Push a configuration to ${GW}` }).click();
+      const doc = page.locator('#fleet-doc');
+      await doc.waitFor();
+      // the editor starts from the desired document — the refused v3 — to be corrected
+      const edited = JSON.parse(await doc.inputValue());
+      expect(edited.devices[0].id).toBe('路灯一号');
+      edited.devices[0].id = LIGHT;
+      edited.defaults.retries = 1;
+      // a broker user that does not exist: the new uplink never gets its birth acknowledged
+      edited.delivery.mqtt.username = 'gw-n1-typo';
+      await doc.fill(JSON.stringify(edited, null, 2));
+      await page.getByRole('button', { name: 'Push document…' }).click();
+      expect(await page.locator('#fleet-confirm-text').textContent()).toBe(
+        `Push to gateway ${GW} (district north): the edited document (changes defaults.retries, delivery.mqtt.username, devices[0].id) as version 4?`,
+      );
+      await page.getByRole('button', { name: 'Push configuration' }).click();
+      const text = await until(page, 'rolled-back');
+      expect(text).toMatch(/^rolled back: version 4 — .+; the gateway still runs version 2$/);
+      await page
+        .locator(`#fleet-list tr[data-gateway="${GW}"][data-sync="rolled-back"] td.why .reason`)
+        .waitFor();
+      // the gateway is back on its own uplink, still on version 2, and its data flows
+      expect(agent?.fleet?.state.appliedVersion).toBe(2);
+      expect(JSON.parse(readFileSync(gwConfigFile, 'utf8')).delivery.mqtt.username).toBe(GW);
+      const before = batches;
+      await waitFor('data after the rollback', () => (batches > before + 1 ? true : undefined), 30_000);
+      await page.close();
+    }, 120_000);
+
     it('an operator of another district does not see the gateway, and his push is refused with nothing published', async () => {
       const before = desired.length;
       const page = await openHub();
@@ -495,7 +531,7 @@ describe.skipIf(!browserPeer.ok)(
       await watcher.unsubscribeAsync(CONFIG_TOPIC);
       await watcher.subscribeAsync(CONFIG_TOPIC, { qos: 1 });
       await waitFor('the retained desired config', () => (retained.length > 0 ? true : undefined));
-      expect(retained.map((d) => d.version)).toEqual([3]);
+      expect(retained.map((d) => d.version)).toEqual([4]);
       expect(desired.length).toBe(before);
       expect(agent?.fleet?.state.appliedVersion).toBe(2);
       expect(pageErrors).toEqual([]);
