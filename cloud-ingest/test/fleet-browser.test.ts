@@ -15,7 +15,8 @@
  * that does not exist) is rolled back by the gateway after its trial (5 s here) and the page shows
  * rolled back with the reason, the gateway still on version 2 with its data flowing; bob (south) does not see the
  * gateway, and his push from the page's signed-in session is refused with nothing published.
- * Credentials stay in the page's memory. With GZ_SCREENSHOT_DIR set, the view and the
+ * Markup in a pushed label (listed in the table, quoted back by the validator) stays text: no
+ * element, no script. Credentials stay in the page's memory. With GZ_SCREENSHOT_DIR set, the view and the
  * confirmation are saved there (docs/screenshots/hub-fleet-*.png).
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -42,6 +43,7 @@ const shots = process.env.GZ_SCREENSHOT_DIR
 const GW = 'gw-n1';
 const LIGHT = 'light-1';
 const CONFIG_TOPIC = `gz/v1/north/${GW}/config`;
+const MARKUP = '<img src=x onerror=alert(1)>';
 
 interface FleetGatewayView {
   district: string;
@@ -116,6 +118,8 @@ describe.skipIf(!browserPeer.ok)(
     const retained: { version: number }[] = [];
     let batches = 0;
     const pageErrors: string[] = [];
+    /** alert() and friends: a script from the data would open one */
+    const jsDialogs: string[] = [];
 
     const basic = (name: string) => `Basic ${Buffer.from(`${name}:${name}-secret`).toString('base64')}`;
     const fleetOf = async (who: string) => {
@@ -129,7 +133,10 @@ describe.skipIf(!browserPeer.ok)(
     async function openHub(): Promise<Page> {
       const page = await context.newPage();
       page.on('pageerror', (e) => pageErrors.push(e.message));
-      page.on('dialog', (d) => void d.dismiss());
+      page.on('dialog', (d) => {
+        jsDialogs.push(d.message());
+        void d.dismiss();
+      });
       await page.goto(`${ingest.httpUrl}/hub`);
       await page.locator('#fleet-signin').waitFor();
       return page;
@@ -407,10 +414,12 @@ describe.skipIf(!browserPeer.ok)(
       const edited = JSON.parse(await doc.inputValue());
       edited.devices[0].id = '路灯一号';
       edited.defaults.retries = 99;
+      // markup where the gateway's validator quotes it back and the table lists labels: stays text
+      edited.labels = [MARKUP];
       await doc.fill(JSON.stringify(edited, null, 2));
       await page.getByRole('button', { name: 'Push document…' }).click();
       expect(await page.locator('#fleet-confirm-text').textContent()).toBe(
-        `Push to gateway ${GW} (district north): the edited document (changes defaults.retries, devices[0].id) as version 3?`,
+        `Push to gateway ${GW} (district north): the edited document (changes defaults.retries, devices[0].id, labels[0]) as version 3?`,
       );
       await watchOutcome(page);
       await page.getByRole('button', { name: 'Push configuration' }).click();
@@ -433,6 +442,8 @@ describe.skipIf(!browserPeer.ok)(
       const problems = await why.locator('li').allTextContents();
       expect(problems.some((p) => p.startsWith('defaults.retries: '))).toBe(true);
       expect(problems.some((p) => p.startsWith('devices[0].id: '))).toBe(true);
+      expect(problems.some((p) => p.startsWith('labels[0]: ') && p.includes(MARKUP))).toBe(true);
+      expect(await row(page).locator('td.labels').textContent()).toBe(MARKUP);
       // the Chinese device id (quoted by the validator) is drawn with real glyphs, in the table and the editor
       for (const sel of [`#fleet-list tr[data-gateway="${GW}"] td.why li`, '#fleet-doc']) {
         const r = await undrawn(page, sel, '路灯一号');
@@ -450,7 +461,8 @@ describe.skipIf(!browserPeer.ok)(
       expect(JSON.parse(readFileSync(gwConfigFile, 'utf8')).devices[0].id).toBe(LIGHT);
       const g = await fleetOf('alice');
       expect(g).toMatchObject({ sync: 'rejected', desired: { version: 3 }, state: { appliedVersion: 2 } });
-      expect(await page.locator('#fleet img, #fleet script').count()).toBe(0);
+      expect(await page.locator('img').count()).toBe(0);
+      expect(jsDialogs).toEqual([]);
       await page.close();
     }, 120_000);
 
@@ -467,12 +479,13 @@ describe.skipIf(!browserPeer.ok)(
       expect(edited.devices[0].id).toBe('路灯一号');
       edited.devices[0].id = LIGHT;
       edited.defaults.retries = 1;
+      edited.labels = ['streetlights'];
       // a broker user that does not exist: the new uplink never gets its birth acknowledged
       edited.delivery.mqtt.username = 'gw-n1-typo';
       await doc.fill(JSON.stringify(edited, null, 2));
       await page.getByRole('button', { name: 'Push document…' }).click();
       expect(await page.locator('#fleet-confirm-text').textContent()).toBe(
-        `Push to gateway ${GW} (district north): the edited document (changes defaults.retries, delivery.mqtt.username, devices[0].id) as version 4?`,
+        `Push to gateway ${GW} (district north): the edited document (changes defaults.retries, delivery.mqtt.username, devices[0].id, labels[0]) as version 4?`,
       );
       await page.getByRole('button', { name: 'Push configuration' }).click();
       const text = await until(page, 'rolled-back');
