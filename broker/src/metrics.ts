@@ -31,6 +31,10 @@ export class BrokerMetrics {
   commandsStamped = 0;
   /** device commands refused for an invalid payload (acknowledged, dropped) */
   commandsRefused = 0;
+  /** desired configs decoded and stamped with their issuer (issue 16) */
+  configsStamped = 0;
+  /** desired configs refused: invalid, stale or for another gateway (acknowledged, dropped) */
+  configsRefused = 0;
 }
 
 export interface Gauges {
@@ -134,6 +138,15 @@ export function renderPrometheus(m: BrokerMetrics, g: Gauges): string {
     [
       ['{result="stamped"}', m.commandsStamped],
       ['{result="refused"}', m.commandsRefused],
+    ],
+  );
+  metric(
+    'gz_broker_configs_total',
+    'counter',
+    'Desired configs by what the broker did: stamped with their issuer and retained, or refused as invalid, stale or for another gateway (acknowledged, dropped)',
+    [
+      ['{result="stamped"}', m.configsStamped],
+      ['{result="refused"}', m.configsRefused],
     ],
   );
   if (g.gatewayLimits) {

@@ -4,6 +4,7 @@
  * (the ACL hooks, the per-gateway limits, the subscription guard on the session store), and the
  * security log every refusal goes to.
  */
+import type { Readable } from 'node:stream';
 import type { Clock } from '@ganzhi/runtime';
 import type { Logger } from 'pino';
 import { subscribeAllowed } from './auth/acl.js';
@@ -36,6 +37,19 @@ export interface PolicyDeps {
   metrics: BrokerMetrics;
   clock: Clock;
   logger: Logger;
+}
+
+/** The payload retained on one topic (a topic name is a filter matching only itself). */
+async function retainedPayload(store: PersistenceChoice, topic: string): Promise<Buffer | undefined> {
+  const persistence = store.persistence as { createRetainedStream(pattern: string): Readable };
+  let found: Buffer | undefined;
+  for await (const packet of persistence.createRetainedStream(topic) as AsyncIterable<{
+    topic?: string;
+    payload?: Buffer | string;
+  }>) {
+    if (packet.topic === topic && packet.payload !== undefined) found = Buffer.from(packet.payload);
+  }
+  return found;
 }
 
 export function createPolicy(deps: PolicyDeps): Policy {
@@ -80,6 +94,7 @@ export function createPolicy(deps: PolicyDeps): Policy {
       forgetSubscription: (client, filter) => {
         sessions.removeSubscriptions(client, [filter]).catch(() => {});
       },
+      retainedPayload: (topic) => retainedPayload(store, topic),
       now: () => clock.now(),
     },
     states,

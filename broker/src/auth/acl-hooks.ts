@@ -16,7 +16,16 @@
  * message beyond its gateway's limit), so a bad payload from the hub does not cost it its
  * session; a retained command is refused; a retained command an older broker kept is never
  * delivered (authorizeForward).
+ *
+ * Fleet configs (issue 16): a desired config (`gz/v1/{d}/{g}/config`) that passes the ACL must be
+ * retained; it is decoded, checked against the topic and the retained version, and stamped with
+ * its issuer (config-stamp.ts) before Aedes stores and routes it. Reading the retained version is
+ * asynchronous (the session store), so the last version accepted per topic is also remembered
+ * here: two pushes racing to the store cannot both pass against the same retained version. An
+ * invalid or stale config is acknowledged and routed nowhere (logged `config_refused`), so the
+ * retained document stays as it was and no session receives anything.
  */
+import { parseTopic } from '@ganzhi/device-profiles';
 import type { AedesOptions, AedesPublishPacket, PublishPacket, Subscription } from 'aedes';
 import type { ClientStates } from '../client-state.js';
 import type { BrokerMetrics } from '../metrics.js';
@@ -24,13 +33,17 @@ import type { GatewayLimits } from '../security/gateway-limits.js';
 import type { SecurityLog } from '../security/security-log.js';
 import {
   commandPublishRefusal,
+  configPublishRefusal,
   isCommandTopic,
+  isConfigTopic,
   isDeviceCommandTopic,
   publishAllowed,
   publishDenialReason,
   subscribeAllowed,
 } from './acl.js';
 import { stampCommand } from './command-stamp.js';
+import { retainedConfigVersion, stampConfig } from './config-stamp.js';
+import type { Identity } from './identity.js';
 import { isValidFilter, isValidTopicName } from './topic-filter.js';
 
 export interface AclHookDeps {
@@ -40,7 +53,11 @@ export interface AclHookDeps {
   gatewayLimits: GatewayLimits;
   /** removes a stored subscription the client's identity may no longer hold */
   forgetSubscription(client: unknown, filter: string): void;
+  /** the payload retained on a topic (the session store), undefined when none */
+  retainedPayload(topic: string): Promise<Buffer | undefined>;
   maxCachedTopicsPerClient?: number;
+  /** config topics whose last accepted version is remembered (issue 16) */
+  maxRememberedConfigs?: number;
 }
 
 export type AclHooks = Required<
@@ -54,6 +71,8 @@ const ALLOW = 1;
 const DROP = 2;
 /** allowed by the ACL, a device command: decoded and stamped per message */
 const COMMAND = 3;
+/** allowed by the ACL, a desired config (issue 16): retained only, decoded and stamped per message */
+const CONFIG = 4;
 
 /**
  * Where a dropped message goes instead of its topic: a `$` topic no filter with a wildcard matches
@@ -74,12 +93,103 @@ const PROTOCOL_VIOLATION = Object.assign(new Error('MQTT protocol violation'), {
 export function createAclHooks(deps: AclHookDeps, states: ClientStates): AclHooks {
   const { metrics, security, gatewayLimits: limits } = deps;
   const maxCached = deps.maxCachedTopicsPerClient ?? 1024;
+  const maxConfigs = deps.maxRememberedConfigs ?? 65_536;
+  /** config topic → the last version accepted here (it may not be in the session store yet) */
+  const acceptedConfig = new Map<string, number>();
+
+  type Who = { user: string | null; clientId: string; ip: string };
+  const dropConfig = (packet: PublishPacket, who: Who, topic: string, why: string, version?: number) => {
+    metrics.configsRefused++;
+    security.event('config_refused', {
+      ...who,
+      what: topic,
+      ...(version !== undefined ? { version } : {}),
+      why: `${why}: acknowledged, dropped`,
+    });
+    packet.topic = DROPPED_TOPIC;
+    packet.retain = false;
+    packet.payload = EMPTY;
+  };
+
+  /** A desired config the ACL allows by topic: flags, then decoded, checked and stamped. */
+  const authorizeConfig = (
+    identity: Identity,
+    who: Who,
+    packet: PublishPacket,
+    cb: (err: Error | null) => void,
+  ): void => {
+    const topic = packet.topic;
+    const empty = packet.payload.length === 0;
+    const refusal = configPublishRefusal(identity, topic, packet.retain, empty);
+    if (refusal !== undefined) {
+      metrics.aclDeniedPublish++;
+      security.event('acl_denied', { ...who, what: topic, why: refusal });
+      cb(PUBLISH_DENIED);
+      return;
+    }
+    if (empty) {
+      // admin clears the desired config: the next push starts from no version
+      acceptedConfig.delete(topic);
+      limits.retainAllowed(topic, true);
+      metrics.messagesIn[packet.qos]++;
+      cb(null);
+      return;
+    }
+    const t = parseTopic(topic);
+    if (!t) {
+      cb(PUBLISH_DENIED); // isConfigTopic parsed it: unreachable
+      return;
+    }
+    deps.retainedPayload(topic).then(
+      (retained) => {
+        const kept = retainedConfigVersion(retained);
+        const seen = acceptedConfig.get(topic);
+        const retainedVersion = kept === undefined ? seen : seen === undefined ? kept : Math.max(kept, seen);
+        const stamped = stampConfig(
+          identity,
+          { district: t.district, gateway: t.gateway, retainedVersion },
+          packet.payload,
+        );
+        if (!stamped.ok) {
+          dropConfig(packet, who, topic, stamped.why, stamped.version);
+          cb(null);
+          return;
+        }
+        if (!limits.retainAllowed(topic, false)) {
+          dropConfig(
+            packet,
+            who,
+            topic,
+            `retained topics per gateway at limits.maxRetainedPerGateway (${limits.maxRetained})`,
+            stamped.version,
+          );
+          cb(null);
+          return;
+        }
+        if (acceptedConfig.size >= maxConfigs && !acceptedConfig.has(topic)) acceptedConfig.clear();
+        acceptedConfig.set(topic, stamped.version);
+        metrics.configsStamped++;
+        metrics.messagesIn[packet.qos]++;
+        packet.payload = stamped.payload;
+        cb(null);
+      },
+      () => {
+        dropConfig(
+          packet,
+          who,
+          topic,
+          'the retained desired config could not be read from the session store',
+        );
+        cb(null);
+      },
+    );
+  };
 
   const authorizePublish: AclHooks['authorizePublish'] = (client, packet: PublishPacket, cb) => {
     // client is null for the will of a client that died on another broker: checked at its CONNECT
     // (where a will on a command topic is refused; one stored by an older broker is refused here).
     if (client === null) {
-      cb(isCommandTopic(packet.topic) ? PUBLISH_DENIED : null);
+      cb(isCommandTopic(packet.topic) || isConfigTopic(packet.topic) ? PUBLISH_DENIED : null);
       return;
     }
     const state = states.get(client);
@@ -116,9 +226,19 @@ export function createAclHooks(deps: AclHookDeps, states: ClientStates): AclHook
       // refused by) that gateway's device limit, or commands to made-up device ids would fill it
       // and the gateway's own new devices would be dropped
       if (decision === ALLOW && isDeviceCommandTopic(topic)) decision = COMMAND;
+      if (decision === ALLOW && isConfigTopic(topic)) decision = CONFIG;
       if (decision === ALLOW && !limits.deviceAllowed(topic)) decision = DROP;
       if (cache.size >= maxCached) cache.clear();
       cache.set(topic, decision);
+    }
+    if (decision === CONFIG) {
+      authorizeConfig(
+        identity,
+        { user: identity.user || null, clientId: client.id, ip: state.ip },
+        packet,
+        cb,
+      );
+      return;
     }
     if (decision === COMMAND || (decision === ALLOW && packet.retain)) {
       const refusal = commandPublishRefusal(identity, topic, packet.retain, packet.payload.length === 0);

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   commandPublishRefusal,
+  configPublishRefusal,
   grantedFilters,
+  isConfigTopic,
   publishAllowed,
   publishDenialReason,
   subscribeAllowed,
@@ -151,5 +153,37 @@ describe('fleet config topics (issue 16)', () => {
   it('a gateway reports only its own config state', () => {
     expect(publishAllowed(gw, 'gz/v1/north/gw1/config-state')).toBe(true);
     expect(publishAllowed(other, 'gz/v1/north/gw1/config-state')).toBe(false);
+  });
+
+  it('an operator pushes desired configs for its districts only; admin and anonymous anywhere', () => {
+    const op: Identity = { role: 'operator', user: 'op', districts: ['north'], delegate: false };
+    const ingest: Identity = { role: 'ingest', user: 'ing' };
+    expect(publishAllowed(op, 'gz/v1/north/gw1/config')).toBe(true);
+    expect(publishAllowed(op, 'gz/v1/south/gw1/config')).toBe(false);
+    expect(publishAllowed(op, 'gz/v1/north/gw1/config-state')).toBe(false);
+    expect(publishAllowed(op, 'gz/v1/north/gw1/state')).toBe(false);
+    expect(publishAllowed(op, 'gz/v1/north/gw1/pm1/config')).toBe(false);
+    expect(publishAllowed(ingest, 'gz/v1/north/gw1/config')).toBe(false);
+    expect(publishAllowed(admin, 'gz/v1/south/gw1/config')).toBe(true);
+    expect(publishAllowed(anon, 'gz/v1/south/gw1/config')).toBe(true);
+    expect(isConfigTopic('gz/v1/north/gw1/config')).toBe(true);
+    expect(isConfigTopic('gz/v1/north/gw1/config-state')).toBe(false);
+    expect(isConfigTopic('gz/v1/north/gw1/x/config')).toBe(false);
+    expect(publishDenialReason(op, 'gz/v1/south/gw1/config')).toMatch(/district south/);
+    expect(publishDenialReason(gw, 'gz/v1/north/gw1/config')).toMatch(/gateways never publish/);
+    expect(publishDenialReason(viewer, 'gz/v1/north/gw1/config')).toMatch(/viewer role/);
+  });
+
+  it('a desired config is retained only, cleared by admin only, and never a will', () => {
+    const op: Identity = { role: 'operator', user: 'op', districts: ['north'], delegate: true };
+    const t = 'gz/v1/north/gw1/config';
+    for (const id of [op, admin, anon]) {
+      expect(configPublishRefusal(id, t, false, false)).toMatch(/must be published retained/);
+      expect(configPublishRefusal(id, t, true, false)).toBeUndefined();
+      expect(willAllowed(id, t)).toBe(false);
+    }
+    expect(configPublishRefusal(op, t, true, true)).toMatch(/only admin clears/);
+    expect(configPublishRefusal(admin, t, true, true)).toBeUndefined();
+    expect(configPublishRefusal(op, 'gz/v1/north/gw1/pm1/cmd', false, false)).toBeUndefined();
   });
 });

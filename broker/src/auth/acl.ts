@@ -6,7 +6,8 @@
  * | gateway   | gz/v1/{d}/{g}/{state,config-state}, …/{dev}/{meta,data,status,result} | gz/v1/{d}/{g}/{cmd,config}, gz/v1/{d}/{g}/+/cmd (or narrower)  |
  * | ingest    | nothing                                                              | gz/v1/+/+/{state,config,config-state}, gz/v1/+/+/+/{meta,data,status,cmd,result} |
  * | viewer    | nothing                                                              | gz/v1/{d}/# for each of its districts (or narrower)            |
- * | operator  | gz/v1/{d}/+/+/cmd for each of its districts (device commands)        | gz/v1/{d}/# for each of its districts (or narrower)            |
+ * | operator  | gz/v1/{d}/+/+/cmd (device commands), gz/v1/{d}/+/config (desired     | gz/v1/{d}/# for each of its districts (or narrower)            |
+ * |           | configs, retained only) for each of its districts                    |                                                                |
  * | admin     | anything except $SYS                                                 | anything, including $SYS/#                                     |
  * | anonymous | anything except $SYS (only with --allow-anonymous)                   | anything except $SYS                                           |
  *
@@ -26,6 +27,18 @@
  * - Every device command that passes the ACL is decoded and stamped by the broker
  *   (command-stamp.ts): `issuer` = the publisher's user name, `onBehalfOf` kept only from an
  *   operator with `delegate: true`; an invalid one is dropped.
+ *
+ * Fleet configs (issue 16; contract: device-profiles/src/contract/fleet.ts):
+ * - `gz/v1/{d}/{g}/config` is published by an operator of district {d} (and admin, anonymous);
+ *   never by a gateway, a viewer or the ingest.
+ * - Retained only (configPublishRefusal): the desired state must outlive the session that pushed
+ *   it. An empty retained message (clearing the desired config) is admin's (and anonymous') only.
+ *   No will may name a config topic (willAllowed): it could not be checked or stamped then.
+ * - Every config that passes the ACL is decoded and stamped by the broker (config-stamp.ts):
+ *   `issuer` = the publisher's user, `onBehalfOf` kept only from a delegate operator; invalid
+ *   (schema, hash, inline secret, size, another gateway or district in the document) or stale
+ *   (version not above the retained one) → acknowledged, dropped, logged `config_refused`; the
+ *   retained document stays as it was.
  */
 import { DEVICE_KINDS, parseTopic, TOPIC_PREFIX } from '@ganzhi/device-profiles';
 import type { Identity } from './identity.js';
@@ -51,7 +64,8 @@ export function publishAllowed(id: Identity, topic: string): boolean {
     }
     case 'operator': {
       const t = parseTopic(topic);
-      return t?.scope === 'device' && t.kind === 'cmd' && id.districts.includes(t.district);
+      if (!t || !id.districts.includes(t.district)) return false;
+      return t.scope === 'device' ? t.kind === 'cmd' : t.kind === 'config';
     }
     default:
       return false;
@@ -109,9 +123,37 @@ export function isDeviceCommandTopic(topic: string): boolean {
   return t?.scope === 'device' && t.kind === 'cmd';
 }
 
-/** A will is published when its owner is gone: allowed where its owner may publish, never a command. */
+/** A gateway's desired config (`gz/v1/{d}/{g}/config`): the broker decodes and stamps these. */
+export function isConfigTopic(topic: string): boolean {
+  if (!topic.startsWith(COMMAND_SPACE) || !topic.endsWith('/config')) return false;
+  const t = parseTopic(topic);
+  return t?.scope === 'gateway' && t.kind === 'config';
+}
+
+/**
+ * A will is published when its owner is gone: allowed where its owner may publish, never a
+ * command or a desired config (neither could be checked and stamped then).
+ */
 export function willAllowed(id: Identity, topic: string): boolean {
-  return publishAllowed(id, topic) && !isCommandTopic(topic);
+  return publishAllowed(id, topic) && !isCommandTopic(topic) && !isConfigTopic(topic);
+}
+
+/**
+ * Why a desired-config publish the ACL allows by topic is still refused for its flags, or
+ * undefined: a non-retained one would be lost with the session (a gateway connecting later
+ * would never get it); clearing one (empty retained payload) is for admin (and anonymous) only.
+ */
+export function configPublishRefusal(
+  id: Identity,
+  topic: string,
+  retain: boolean,
+  empty: boolean,
+): string | undefined {
+  if (!isConfigTopic(topic)) return undefined;
+  if (!retain) return 'config refused: a desired config must be published retained';
+  if (empty && id.role !== 'admin' && id.role !== 'anonymous')
+    return 'config refused: only admin clears a desired config';
+  return undefined;
 }
 
 /**
@@ -132,6 +174,16 @@ export function commandPublishRefusal(
 
 /** Why a publish was refused, for the security log (never the payload). */
 export function publishDenialReason(id: Identity, topic: string): string {
+  if (isConfigTopic(topic)) {
+    switch (id.role) {
+      case 'operator':
+        return `config refused: district ${parseTopic(topic)?.district} is not among the operator's districts`;
+      case 'gateway':
+        return 'config refused: gateways never publish a desired config';
+      default:
+        return `config refused: the ${id.role} role may not publish a desired config`;
+    }
+  }
   if (!isCommandTopic(topic)) return 'publish not allowed';
   switch (id.role) {
     case 'operator': {

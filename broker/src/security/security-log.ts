@@ -30,6 +30,8 @@ export const SECURITY_EVENTS = [
   'http_host_refused',
   /** an invalid command payload (issue 15): acknowledged, dropped */
   'command_refused',
+  /** a desired config refused (issue 16): invalid, stale, another gateway's; acknowledged, dropped */
+  'config_refused',
 ] as const;
 export type SecurityEvent = (typeof SECURITY_EVENTS)[number];
 
