@@ -8,6 +8,8 @@
  *                 [--data-dir /var/lib/ganzhi/broker [--sync full]]
  *   ganzhi-broker user add NAME --role gateway --district D [--gateway G] --users users.yaml < password.txt
  *   ganzhi-broker user add NAME --role operator --districts north,east [--delegate] --users users.yaml < password.txt
+ *                 (an operator commands the devices and pushes the desired configs of its districts' gateways;
+ *                 --delegate: the hub's own user, whose onBehalfOf is kept)
  *   ganzhi-broker user remove NAME --users users.yaml
  *   ganzhi-broker user list --users users.yaml
  */

@@ -18,6 +18,8 @@ import { completenessLines } from './completeness/points.js';
 import { loadTrackerState, saveTrackerState } from './completeness/state-file.js';
 import { CompletenessTracker } from './completeness/tracker.js';
 import type { IngestConfig } from './config.js';
+import { createFleetAudit } from './fleet/audit.js';
+import { type FleetStore, openFleetStore } from './fleet/store.js';
 import { EventLog } from './guard/event-log.js';
 import { GatewayLimits } from './guard/gateway-limits.js';
 import { hostPolicy } from './guard/host-check.js';
@@ -51,6 +53,8 @@ export interface Ingest {
   sparkplug?: RunningSparkplugHost;
   /** the command audit (SQLite tables commands and command_outcomes) */
   commands: CommandAuditStore;
+  /** the fleet audit (SQLite tables config_pushes and config_states, same file as the command audit) */
+  fleet: FleetStore;
   /** the hub's connection commands are published on, when `hub.mqtt` is configured */
   commandClient?: MqttClient;
   close(opts?: { flushTimeoutMs?: number }): Promise<void>;
@@ -130,8 +134,10 @@ export async function startIngest(cfg: IngestConfig, deps: IngestDeps): Promise<
   mkdirSync(dirname(auditFile), { recursive: true });
   const commands = openCommandAudit(auditFile);
   const audit = createCommandAudit(commands, sink.kind.startsWith('influxdb'));
+  const fleetStore = openFleetStore(auditFile);
   const writer = new Writer({
     audit,
+    fleet: createFleetAudit(fleetStore, sink.kind.startsWith('influxdb')),
     onMessage: (m) => feedHub(hub, m),
     log,
     sink,
@@ -276,6 +282,13 @@ export async function startIngest(cfg: IngestConfig, deps: IngestDeps): Promise<
         await commandClient.publishAsync(topic, payload, { qos: 1 });
       }
     : undefined;
+  // desired configs are retained: a gateway that connects later still gets its config
+  const publishRetained = commandClient
+    ? async (topic: string, payload: Buffer): Promise<void> => {
+        if (!commandClient.connected) throw new Error('not connected to the broker');
+        await commandClient.publishAsync(topic, payload, { qos: 1, retain: true });
+      }
+    : undefined;
   const operatorAuth = new OperatorAuth(cfg.hub.operators, { clock, ...cfg.hub.loginThrottle });
 
   const http = buildHttpApp({
@@ -286,6 +299,15 @@ export async function startIngest(cfg: IngestConfig, deps: IngestDeps): Promise<
       source: hub,
       profiles,
       defaultTtlMs: cfg.hub.defaultTtlMs,
+      clock,
+      onRefused: (what, why, address, operator) =>
+        events.report('operator-refused', { address }, operator ? `${operator}: ${what}` : what, why),
+    },
+    fleet: {
+      auth: operatorAuth,
+      store: fleetStore,
+      ...(publishRetained ? { publish: publishRetained } : {}),
+      source: hub,
       clock,
       onRefused: (what, why, address, operator) =>
         events.report('operator-refused', { address }, operator ? `${operator}: ${what}` : what, why),
@@ -317,6 +339,7 @@ export async function startIngest(cfg: IngestConfig, deps: IngestDeps): Promise<
     metrics,
     ...(sparkplugHost ? { sparkplug: sparkplugHost } : {}),
     commands,
+    fleet: fleetStore,
     ...(commandClient ? { commandClient } : {}),
     close(opts = {}) {
       closing ??= (async () => {
@@ -328,6 +351,7 @@ export async function startIngest(cfg: IngestConfig, deps: IngestDeps): Promise<
         await http.close();
         await commandClient?.endAsync(true);
         commands.close();
+        fleetStore.close();
         await sink.close();
         logger.info('ingest stopped');
       })();

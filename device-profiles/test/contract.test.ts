@@ -94,9 +94,11 @@ describe('topic grammar', () => {
   it('gives the ingest filters for all or some districts', () => {
     expect(ingestFilters()).toContain('gz/v1/+/+/+/data');
     expect(ingestFilters()).toContain('gz/v1/+/+/+/cmd'); // the command audit (issue 15)
+    expect(ingestFilters()).toContain('gz/v1/+/+/config'); // the fleet audit (issue 16)
+    expect(ingestFilters()).toContain('gz/v1/+/+/config-state');
     expect(ingestFilters()).toContain('gz/v1/+/+/+/result');
     const some = ingestFilters(['dongcheng']);
-    expect(some).toHaveLength(6);
+    expect(some).toHaveLength(8);
     expect(some.every((f) => f.startsWith('gz/v1/dongcheng/'))).toBe(true);
   });
 });

@@ -192,7 +192,7 @@ export class FileCredentialStore implements CredentialStore {
       if (e.role === 'operator' && !ISSUER_PATTERN.test(name)) {
         throw new BrokerError(
           'GZ_BROKER_USERS',
-          `user ${JSON.stringify(name.slice(0, 64))}: an operator's name is the issuer of its commands and must match ${ISSUER_PATTERN.source}`,
+          `user ${JSON.stringify(name.slice(0, 64))}: an operator's name is the issuer of its commands and config pushes and must match ${ISSUER_PATTERN.source}`,
         );
       }
     }

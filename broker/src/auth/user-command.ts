@@ -22,7 +22,7 @@ export interface UserCommandArgs {
   district?: string;
   gateway?: string;
   districts?: string;
-  /** operator only: the hub's own user, whose commands keep their onBehalfOf */
+  /** operator only: the hub's own user, whose commands and config pushes keep their onBehalfOf */
   delegate?: boolean;
   passwordFile?: string;
   noPassword?: boolean;
@@ -84,7 +84,9 @@ export async function runUserCommand(args: UserCommandArgs, io: UserCommandIo): 
       const role = args.role as Role;
       if (args.delegate && role !== 'operator') fail('--delegate is for the operator role only');
       if (role === 'operator' && !ISSUER_PATTERN.test(name))
-        fail(`an operator's name is the issuer of its commands and must match ${ISSUER_PATTERN.source}`);
+        fail(
+          `an operator's name is the issuer of its commands and config pushes and must match ${ISSUER_PATTERN.source}`,
+        );
       const creds: CredentialsFile = readCredentialsFile(file, { missingOk: true });
       const hash = args.noPassword ? undefined : await hashPassword(await readPassword(args, io));
       let entry: UserEntry;

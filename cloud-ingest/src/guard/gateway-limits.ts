@@ -172,6 +172,10 @@ export class GatewayLimits {
         }
         return { out, refusals: [] };
       }
+      case 'config':
+      case 'config-state':
+        // one retained document each per gateway: nothing to bound beyond the gateway itself
+        return { out, refusals: [] };
     }
   }
 }

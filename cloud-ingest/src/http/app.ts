@@ -14,6 +14,7 @@ import { IngestError } from '../errors.js';
 import type { EventLog } from '../guard/event-log.js';
 import { type HostPolicy, hostPolicy } from '../guard/host-check.js';
 import { type CommandsApiOptions, commandsApi } from '../hub/commands-api.js';
+import { type FleetApiOptions, fleetApi } from '../hub/fleet-api.js';
 import { type HubSource, hubPlugin } from '../hub/index.js';
 import type { Registry } from '../metrics.js';
 import type { SeriesReader } from '../sink.js';
@@ -36,6 +37,8 @@ export interface HttpDeps {
   events?: EventLog;
   /** the hub's command API (POST/GET /api/commands), when the ingest has a command audit */
   commands?: CommandsApiOptions;
+  /** the hub's fleet API (GET /api/fleet, POST /api/fleet/push), when the ingest has a fleet store */
+  fleet?: FleetApiOptions;
 }
 
 export function buildHttpApp(deps: HttpDeps): FastifyInstance {
@@ -83,6 +86,7 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
   }
 
   if (deps.commands) app.register(commandsApi, deps.commands);
+  if (deps.fleet) app.register(fleetApi, deps.fleet);
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 

@@ -36,6 +36,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { CommandAuditStore, CommandView } from '../commands/audit-store.js';
 import type { HubOperator, OperatorAuth } from './operator-auth.js';
+import { operatorGate } from './operator-gate.js';
 import type { HubSource } from './source.js';
 
 const Id = Type.String({ pattern: ID_PATTERN.source, maxLength: 64 });
@@ -106,12 +107,6 @@ export interface CommandsApiOptions {
   onRefused?: (what: string, why: string, address: string, operator?: string) => void;
 }
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    operator?: HubOperator;
-  }
-}
-
 const BODY_LIMIT = 16 * 1024;
 
 function err(reply: FastifyReply, status: number, code: string, message: string) {
@@ -164,28 +159,14 @@ export const commandsApi: FastifyPluginAsync<CommandsApiOptions> = async (app, o
   );
 
   // authenticate before the body is read: no credentials, no parsing
-  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
-    const address = req.socket.remoteAddress ?? 'unknown';
-    if (!o.auth.configured)
-      return err(reply, 503, 'GZ_COMMANDS_UNAVAILABLE', 'no hub operators are configured (hub.operators)');
-    const r = await o.auth.check(req.headers.authorization, address);
-    if (r.ok) {
-      req.operator = r.operator;
-      return;
-    }
-    if (r.status === 429) {
-      o.onRefused?.('login throttled', r.message, address);
-      return reply
-        .code(429)
-        .header('retry-after', String(r.retryAfterS))
-        .send({ code: 'GZ_AUTH_THROTTLED', message: r.message });
-    }
-    if (req.headers.authorization !== undefined) o.onRefused?.('login refused', r.message, address);
-    return reply
-      .code(401)
-      .header('www-authenticate', 'Basic realm="ganzhi-hub", charset="UTF-8"')
-      .send({ code: 'GZ_AUTH_REQUIRED', message: r.message });
-  });
+  app.addHook(
+    'onRequest',
+    operatorGate({
+      auth: o.auth,
+      unavailableCode: 'GZ_COMMANDS_UNAVAILABLE',
+      ...(o.onRefused ? { onRefused: o.onRefused } : {}),
+    }),
+  );
 
   const forbidden = (req: FastifyRequest, reply: FastifyReply, district: string) => {
     const op = req.operator as HubOperator;

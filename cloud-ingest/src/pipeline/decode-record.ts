@@ -6,12 +6,16 @@ import {
   batchMatchesTopic,
   type CommandRequest,
   type CommandResult,
+  type ConfigState,
   type DataBatch,
+  type DesiredConfig,
   type DeviceMeta,
   type DeviceStatus,
   decodeCommandRequest,
   decodeCommandResult,
+  decodeConfigState,
   decodeDataBatch,
+  decodeDesiredConfig,
   decodeDeviceMeta,
   decodeDeviceStatus,
   decodeGatewayState,
@@ -55,7 +59,11 @@ export type DecodedMessage =
   /** a command as the broker delivered it (issuer stamped by the broker), for the audit */
   | { kind: 'cmd'; ids: TopicIds; value: CommandRequest }
   /** a gateway's answer to a device command, for the audit */
-  | { kind: 'result'; ids: TopicIds; value: CommandResult };
+  | { kind: 'result'; ids: TopicIds; value: CommandResult }
+  /** a desired config as the broker delivered it (issuer stamped by the broker), for the fleet audit */
+  | { kind: 'config'; ids: { district: string; gateway: string }; value: DesiredConfig }
+  /** a gateway's report of the config it runs and its last apply's outcome, for the fleet audit */
+  | { kind: 'config-state'; ids: { district: string; gateway: string }; value: ConfigState };
 
 const none = (dl: DeadLetter, from?: RecordOutcome['from']): RecordOutcome => ({
   lines: [],
@@ -106,6 +114,29 @@ export function decodeMessage(
   if (!t) return none({ kind: 'message', reason: 'topic is not in contract v1', topic, payload });
   const from = { district: t.district, gateway: t.gateway };
   if (t.scope === 'gateway') {
+    if (t.kind === 'config') {
+      const c = decodeDesiredConfig(payload);
+      // no payload in the dead letter: a refused desired config may hold an inline secret
+      if (!c.ok) return none({ kind: 'message', reason: `desired config: ${c.error}`, topic }, from);
+      return {
+        lines: [],
+        points: 0,
+        deadLetters: [],
+        from,
+        message: { kind: 'config', ids: from, value: c.value },
+      };
+    }
+    if (t.kind === 'config-state') {
+      const c = decodeConfigState(payload);
+      if (!c.ok) return none({ kind: 'message', reason: `config state: ${c.error}`, topic, payload }, from);
+      return {
+        lines: [],
+        points: 0,
+        deadLetters: [],
+        from,
+        message: { kind: 'config-state', ids: from, value: c.value },
+      };
+    }
     if (t.kind !== 'state') return { lines: [], points: 0, deadLetters: [], from };
     const s = decodeGatewayState(payload);
     if (!s.ok) return none({ kind: 'message', reason: s.error, topic, payload }, from);

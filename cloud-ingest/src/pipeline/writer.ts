@@ -15,6 +15,7 @@ import type { Logger } from 'pino';
 import type { CommandAudit } from '../commands/audit.js';
 import type { CompletenessTracker, TrackerState } from '../completeness/tracker.js';
 import { isRetriable } from '../errors.js';
+import type { FleetAudit } from '../fleet/audit.js';
 import type { InboundGuard } from '../guard/inbound-guard.js';
 import type { IngestMetrics } from '../metrics.js';
 import type { Sink } from '../sink.js';
@@ -53,6 +54,8 @@ export interface WriterOptions {
   guard?: InboundGuard;
   /** records commands and results (issue 15); its lines join the batch */
   audit?: CommandAudit;
+  /** records desired configs and config states (issue 16); its lines join the batch */
+  fleet?: FleetAudit;
 }
 
 /** Records the writer takes from memory instead of reading them back from the log. */
@@ -68,9 +71,12 @@ interface Batch {
 
 export class Writer {
   private readonly o: Required<
-    Omit<WriterOptions, 'persist' | 'onGatewayState' | 'onMessage' | 'outageRetry' | 'guard' | 'audit'>
+    Omit<
+      WriterOptions,
+      'persist' | 'onGatewayState' | 'onMessage' | 'outageRetry' | 'guard' | 'audit' | 'fleet'
+    >
   > &
-    Pick<WriterOptions, 'persist' | 'onGatewayState' | 'onMessage' | 'guard' | 'audit'>;
+    Pick<WriterOptions, 'persist' | 'onGatewayState' | 'onMessage' | 'guard' | 'audit' | 'fleet'>;
   private readonly outage: RetryPolicy;
   private cursor: number;
   private batch: Batch;
@@ -256,6 +262,23 @@ export class Writer {
         this.o.deadLetters.add([{ kind: 'message', ...refused }]);
         m.deadLetters.inc(1, { kind: 'message' });
         this.o.logger.warn({ topic: refused.topic, reason: refused.reason }, 'command message refused');
+      }
+    }
+    if ((kind === 'config' || kind === 'config-state') && this.o.fleet) {
+      try {
+        for (const l of this.o.fleet.observe(out.message!, now).lines) b.lines.push(l);
+      } catch (err) {
+        // the fleet tables could not be written (disk full, …): the outcome is kept in the dead
+        // letters (never a desired config's document: the reason names its gateway and version)
+        const msg = out.message!;
+        const what =
+          msg.kind === 'config'
+            ? `desired config version ${msg.value.version}`
+            : `config state ${(msg as { value: { status: string } }).value.status}`;
+        const reason = `fleet audit not stored (${out.from?.district}/${out.from?.gateway} ${what}): ${(err as Error).message}`;
+        this.o.deadLetters.add([{ kind: 'message', reason }]);
+        m.deadLetters.inc(1, { kind: 'message' });
+        this.o.logger.warn({ reason }, 'fleet message not audited');
       }
     }
     b.points += out.points;

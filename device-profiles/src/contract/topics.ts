@@ -119,6 +119,9 @@ export function ingestFilters(districts?: readonly string[]): string[] {
   const scopes = districts && districts.length > 0 ? districts : ['+'];
   return scopes.flatMap((d) => [
     `${TOPIC_PREFIX}/${d}/+/state`,
+    // the fleet audit (issue 16): desired configs as the broker stamped them, and outcomes
+    `${TOPIC_PREFIX}/${d}/+/config`,
+    `${TOPIC_PREFIX}/${d}/+/config-state`,
     `${TOPIC_PREFIX}/${d}/+/+/meta`,
     `${TOPIC_PREFIX}/${d}/+/+/data`,
     `${TOPIC_PREFIX}/${d}/+/+/status`,
