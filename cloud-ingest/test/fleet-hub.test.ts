@@ -9,11 +9,12 @@
  * an inline secret, `set` without a base, an oversized body, requests before authentication
  * (no body parsed), a flood of unauthenticated pushes.
  *
- * The hub's MQTT user is `admin` here: the operator's right to publish `config` comes with the
- * broker's fleet rules (branch wip/fleet-trust); with those merged it becomes an `operator`
- * with `delegate: true`, as deployed.
+ * The hub's MQTT user is an `operator` with `delegate: true`, as deployed: the broker (its
+ * fleet rules) stamps `issuer` with it and keeps the `onBehalfOf` the hub names.
  */
 
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type ConfigState,
@@ -96,10 +97,40 @@ describe('hub fleet API through the real broker and ingest (gateway stand-ins re
       retain: true,
     });
 
+  /**
+   * Once on (the CLI tests), the stand-ins answer each desired config as a gateway would, in
+   * the simplest way: a poll interval under 1000 ms is rejected with a problem, anything else
+   * applied (the real validator and apply are the agent's, tested in edge-agent/test/fleet*).
+   */
+  let autoAnswer = false;
+  const answer = (client: MqttClient, topic: string, payload: Buffer): void => {
+    const d = decodeDesiredConfig(payload);
+    const t = /^gz\/v1\/([^/]+)\/([^/]+)\/config$/.exec(topic);
+    if (!d.ok || !t) return;
+    const { version, hash, config } = d.value;
+    const poll = (config.defaults as { pollIntervalMs?: number } | undefined)?.pollIntervalMs ?? 5000;
+    const applied = ingest.fleet.state({ district: t[1]!, gateway: t[2]! });
+    const base = { ts: Date.now(), desiredVersion: version, desiredHash: hash };
+    void report(
+      client,
+      t[1]!,
+      t[2]!,
+      poll < 1000
+        ? {
+            ...base,
+            appliedVersion: applied?.appliedVersion ?? 0,
+            status: 'rejected',
+            reason: 'config has 1 problem',
+            problems: [{ path: 'defaults.pollIntervalMs', message: 'must be >= 1000' }],
+          }
+        : { ...base, appliedVersion: version, appliedHash: hash, status: 'applied' },
+    );
+  };
+
   beforeAll(async () => {
     broker = await startRealBroker({
       ingest: { role: 'ingest' },
-      hub: { role: 'admin' },
+      hub: { role: 'operator', districts: ['north', 'south'], delegate: true },
       'gw-n': { role: 'gateway', district: 'north', gateway: 'gw-n' },
       'gw-s': { role: 'gateway', district: 'south', gateway: 'gw-s' },
     } as never);
@@ -136,7 +167,10 @@ describe('hub fleet API through the real broker and ingest (gateway stand-ins re
       [gwN, 'gw-n'],
       [gwS, 'gw-s'],
     ] as const) {
-      c.on('message', (topic, p) => got[name]?.push({ topic, payload: p.toString() }));
+      c.on('message', (topic, p) => {
+        got[name]?.push({ topic, payload: p.toString() });
+        if (autoAnswer) answer(c, topic, p);
+      });
     }
     await gwN.subscribeAsync('gz/v1/north/gw-n/config', { qos: 1 });
     await gwS.subscribeAsync('gz/v1/south/gw-s/config', { qos: 1 });
@@ -201,6 +235,11 @@ describe('hub fleet API through the real broker and ingest (gateway stand-ins re
       state: null,
       sync: 'pending',
     });
+    // the broker's stamped copy reaches the ingest: the issuer is the hub's MQTT user
+    const stamped = await waitFor('issuer stamped', async () =>
+      (await fleet(basic('alice')))[0]?.desired?.issuer === 'hub' ? true : undefined,
+    );
+    expect(stamped).toBe(true);
     await report(gwN, 'north', 'gw-n', {
       ts: Date.now(),
       desiredVersion: 1,
@@ -384,5 +423,145 @@ describe('hub fleet API through the real broker and ingest (gateway stand-ins re
       'south/gw-s:rejected',
     ]);
     expect(await fleet(basic('carol'), '?label=nope')).toEqual([]);
+  });
+
+  describe('ganzhi-fleet through the real hub and broker', () => {
+    const bin = new URL('../bin/ganzhi-fleet.js', import.meta.url).pathname;
+    const run = (args: string[], env: Record<string, string> = { GANZHI_HUB_PASSWORD: 'alice-secret' }) =>
+      new Promise<{ code: number; out: string; err: string }>((resolve) => {
+        execFile(
+          process.execPath,
+          [bin, ...args],
+          { env: { PATH: process.env.PATH ?? '', ...env } },
+          (e, out, err) => resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out, err }),
+        );
+      });
+    const hub = () => ['--hub', ingest.httpUrl, '--user', 'alice'];
+
+    it('push --set waits for the applied status and exits 0; a rejected push exits 1 with the problems', async () => {
+      autoAnswer = true;
+      const ok = await run([
+        'push',
+        ...hub(),
+        '--gateway',
+        'north/gw-n',
+        '--set',
+        'defaults.pollIntervalMs=2500',
+        '--wait',
+        '30s',
+      ]);
+      expect(ok.err).toBe('');
+      expect(ok.code).toBe(0);
+      expect(ok.out).toMatch(/^north\/gw-n\s+pushed\s+v4$/m);
+      expect(ok.out).toMatch(/^north\/gw-n\s+applied\s+v4$/m);
+      const kept = decodeDesiredConfig((await retained()).get('gz/v1/north/gw-n/config') ?? '');
+      expect(kept.ok && kept.value).toMatchObject({ version: 4, issuer: 'hub', onBehalfOf: 'alice' });
+      expect(kept.ok && kept.value.config.defaults).toEqual({ pollIntervalMs: 2500 });
+
+      const bad = await run([
+        'push',
+        ...hub(),
+        '--label',
+        'pilot',
+        '--set',
+        'defaults.pollIntervalMs=10',
+        '--wait',
+        '30s',
+      ]);
+      expect(bad.code).toBe(1);
+      expect(bad.out).toMatch(/^north\/gw-n\s+rejected\s+v5 "config has 1 problem"$/m);
+      expect(bad.out).toContain('  defaults.pollIntervalMs: must be >= 1000');
+    });
+
+    it('push --file (YAML) sends a whole config; status and show print what the hub knows', async () => {
+      const dir = tempDir('ganzhi-fleet-cli-');
+      const file = join(dir, 'gw-n.yaml');
+      writeFileSync(
+        file,
+        [
+          'gateway: gw-n',
+          'district: north',
+          'labels: [pilot, east-side]',
+          'delivery:',
+          '  mqtt: { url: "mqtt://hub:1883", username: gw-n, password: "${ENV:GZ_MQTT_PASSWORD}" }',
+          'defaults: { pollIntervalMs: 4000 }',
+          'devices: []',
+          '',
+        ].join('\n'),
+      );
+      const pushed = await run([
+        'push',
+        ...hub(),
+        '--gateway',
+        'north/gw-n',
+        '--file',
+        file,
+        '--wait',
+        '30s',
+      ]);
+      expect(pushed.code).toBe(0);
+      expect(pushed.out).toMatch(/^north\/gw-n\s+applied\s+v6$/m);
+      const status = await run(['status', ...hub()]);
+      expect(status.code).toBe(0);
+      expect(status.out.trim()).toMatch(
+        /^north\/gw-n\s+unknown\s+applied\s+desired=v6 applied=v6 labels=pilot,east-side$/,
+      );
+      const byLabel = await run(['status', ...hub(), '--label', 'nope']);
+      expect(byLabel.out).toBe('');
+      const show = await run(['show', 'north/gw-n', ...hub()]);
+      expect(show.code).toBe(0);
+      const view = JSON.parse(show.out) as FleetGatewayDetail;
+      expect(view.config).toMatchObject({
+        labels: ['pilot', 'east-side'],
+        defaults: { pollIntervalMs: 4000 },
+      });
+      expect(view.history[0]).toMatchObject({ kind: 'state', status: 'applied', appliedVersion: 6 });
+    });
+
+    it('exits 2 for another district, a bad password, a missing password and bad usage — nothing published', async () => {
+      const before = await retained();
+      const other = await run([
+        'push',
+        ...hub(),
+        '--district',
+        'south',
+        '--set',
+        'defaults.pollIntervalMs=2000',
+      ]);
+      expect(other.code).toBe(2);
+      expect(other.err).toContain('the hub answered 403 GZ_FORBIDDEN');
+      const wrong = await run(['status', ...hub()], { GANZHI_HUB_PASSWORD: 'nope' });
+      expect(wrong.code).toBe(2);
+      expect(wrong.err).toContain('the hub answered 401');
+      const nopw = await run(['status', ...hub()], {});
+      expect(nopw.code).toBe(2);
+      expect(nopw.err).toContain('GANZHI_HUB_PASSWORD');
+      const both = await run([
+        'push',
+        ...hub(),
+        '--gateway',
+        'north/gw-n',
+        '--district',
+        'north',
+        '--set',
+        'a=1',
+      ]);
+      expect(both.code).toBe(2);
+      expect(both.err).toContain('exactly one of --gateway');
+      const noChange = await run(['push', ...hub(), '--gateway', 'north/gw-n']);
+      expect(noChange.code).toBe(2);
+      const secret = await run([
+        'push',
+        ...hub(),
+        '--gateway',
+        'north/gw-n',
+        '--set',
+        'delivery.mqtt.password=hunter2',
+      ]);
+      expect(secret.code).toBe(2);
+      expect(secret.err).toContain('config.delivery.mqtt.password: a secret must be a reference');
+      expect(secret.err + secret.out).not.toContain('hunter2');
+      expect(await retained()).toEqual(before);
+    });
   });
 });

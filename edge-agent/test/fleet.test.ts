@@ -1,6 +1,7 @@
 /**
  * Fleet config (issue 16), gateway side, through the real Ganzhi broker (an admin user pushes
- * the retained desired config; the operator role comes with the commands work), the real
+ * the retained desired config; the broker checks and stamps it, broker/test/fleet-config.test.ts
+ * covers who may push), the real
  * agent (`runGateway`) and a Modbus TCP simulator. The hub side is a plain subscriber that
  * counts the data batches' sequence numbers (a gap would be data lost across an apply).
  */
@@ -48,6 +49,26 @@ const configFile = join(dir, 'gateway.yaml');
 async function push(version: number, config: Record<string, unknown>, hash?: string): Promise<void> {
   const payload = encodeDesiredConfig({ version, config, issued: Date.now(), ...(hash ? { hash } : {}) });
   await hub.publishAsync('gz/v1/north/gw-1/config', payload, { qos: 1, retain: true });
+}
+
+/** Admin clears the retained desired config (the broker then takes any version); waits until the gateway saw it. */
+async function clear(): Promise<void> {
+  const before = gw.fleet?.counters.received ?? 0;
+  await hub.publishAsync('gz/v1/north/gw-1/config', '', { qos: 1, retain: true });
+  await waitFor('the gateway saw the clear', () => (gw.fleet?.counters.received ?? 0) > before);
+  await gw.fleet?.idle();
+}
+
+/**
+ * A message handed to the gateway's controller directly, as a broker that does not check pushes
+ * (or an older one's retained store) would deliver it: fault injection, since the Ganzhi broker
+ * drops these before any gateway sees them.
+ */
+async function deliverUnchecked(payload: string): Promise<void> {
+  await gw.fleet?.onMessage(Buffer.from(payload));
+  await gw.fleet?.idle();
+  const want = gw.fleet?.wireState();
+  await waitFor('the hub sees the config state', () => lastState()?.ts === want?.ts);
 }
 
 /**
@@ -229,18 +250,37 @@ describe('fleet config push', () => {
     expect(configHash(JSON.parse(readFileSync(configFile, 'utf8')))).toBe(lastState()?.appliedHash);
   });
 
-  it('refuses a document for another gateway, and a forged hash', async () => {
-    let before = gw.fleet?.counters.received ?? 0;
+  it('never sees a document for another gateway or a forged hash: the broker drops them', async () => {
+    const before = gw.fleet?.counters.received ?? 0;
+    const state = lastState();
     await push(3, { ...withDevices([{}]), gateway: 'gw-2' });
-    await handled(before, 3);
-    expect(lastState()).toMatchObject({ status: 'rejected', appliedVersion: 1 });
-    expect(lastState()?.problems?.[0]?.path).toBe('gateway');
-    before = gw.fleet?.counters.received ?? 0;
     const text = JSON.stringify({ v: 1, version: 4, hash: 'b'.repeat(64), config: withDevices([{}]) });
     await hub.publishAsync('gz/v1/north/gw-1/config', text, { qos: 1, retain: true });
-    await handled(before, 4);
+    // a later push to this gateway arrives, so the two before it were not on their way
+    await push(3, withDevices([{ profile: 'no-such-profile' }]));
+    await handled(before, 3);
+    expect(gw.fleet?.counters.received).toBe(before + 1);
+    expect(state).toMatchObject({ status: 'rejected', desiredVersion: 2 });
+    expect(lastState()).toMatchObject({ status: 'rejected', appliedVersion: 1, desiredVersion: 3 });
+  });
+
+  it('refuses, by itself, what a broker that does not check would deliver: unstamped, another gateway, a forged hash', async () => {
+    const agent = gw.agent;
+    const stamped = (version: number, config: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+      JSON.stringify({ v: 1, version, hash: configHash(config), config, issuer: 'root', ...extra });
+    // a valid document, but nobody's word for who pushed it
+    const good = withDevices([{}], 150);
+    await deliverUnchecked(JSON.stringify({ v: 1, version: 50, hash: configHash(good), config: good }));
+    expect(lastState()).toMatchObject({ status: 'rejected', appliedVersion: 1, desiredVersion: 50 });
+    expect(lastState()?.reason).toMatch(/not stamped by a broker \(no issuer\)/);
+    await deliverUnchecked(stamped(51, { ...withDevices([{}]), gateway: 'gw-2' }));
+    expect(lastState()).toMatchObject({ status: 'rejected', appliedVersion: 1 });
+    expect(lastState()?.problems?.[0]?.path).toBe('gateway');
+    await deliverUnchecked(stamped(52, withDevices([{}]), { hash: 'b'.repeat(64) }));
     expect(lastState()).toMatchObject({ status: 'rejected', appliedVersion: 1 });
     expect(lastState()?.reason).toMatch(/hash/);
+    expect(gw.agent).toBe(agent);
+    expect(configHash(JSON.parse(readFileSync(configFile, 'utf8')))).toBe(lastState()?.appliedHash);
   });
 
   it('restarts nothing for an identical re-push, and ignores an older version', async () => {
@@ -251,11 +291,15 @@ describe('fleet config push', () => {
     await handled(before, 5);
     expect(gw.fleet?.lastOutcome).toBe('unchanged');
     expect(lastState()).toMatchObject({ appliedVersion: 5, status: 'applied' });
+    // the same version again (what a reconnect redelivers): the broker takes it only after a clear
+    await clear();
+    expect(gw.fleet?.lastOutcome).toBe('unchanged');
     before = gw.fleet?.counters.received ?? 0;
-    await push(5, v1); // the same version again (a retained redelivery)
+    await push(5, v1);
     await handled(before, 5);
     expect(gw.fleet?.lastOutcome).toBe('unchanged');
     expect(gw.agent).toBe(agent);
+    await clear();
     before = gw.fleet?.counters.received ?? 0;
     await push(4, withDevices([], 1000)); // older
     await handled(before, 4);

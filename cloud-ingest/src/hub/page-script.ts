@@ -8,8 +8,8 @@
  * boolean, a number input with the range for a number, helpers in command-script.ts); a change
  * opens a confirmation (device, point, old → new, gateway, district), then POST /api/commands
  * with the operator's HTTP Basic credentials — asked once per page session in a dialog and kept
- * in a closure only (never localStorage, sessionStorage or a cookie); a 401 asks again — and
- * the outcome is polled from GET /api/commands/:id.
+ * in a closure only (never localStorage, sessionStorage or a cookie; operator-script.ts, shared
+ * with the fleet view); a 401 asks again — and the outcome is polled from GET /api/commands/:id.
  */
 export const PAGE_SCRIPT = `
 (function () {
@@ -263,10 +263,8 @@ export const PAGE_SCRIPT = `
 
   // ---- commands (issue 15): a control per writable point of the chosen device ----
   var C = gzCommand;
-  /** the operator's credentials: in this closure only, for this page session (never stored) */
-  var cred = null;
   var ctl = { key: '', rows: {} };
-  var confirmWait = null, loginWait = null;
+  var confirmWait = null;
 
   function say(row, state, text) {
     row.status.textContent = text;
@@ -372,58 +370,9 @@ export const PAGE_SCRIPT = `
     w.row.input.focus();
   });
 
-  /** Asks the operator's name and password; resolves null when they cancel. Kept in memory only. */
-  function askLogin(message) {
-    return new Promise(function (resolve) {
-      loginWait = resolve;
-      $('login-msg').textContent = message || 'Commands need an operator of the district. Asked once per page session; kept only in this page.';
-      $('login-pass').value = '';
-      $('dlg-login').showModal();
-      ($('login-name').value ? $('login-pass') : $('login-name')).focus();
-    });
-  }
-  $('login-form').addEventListener('submit', function (e) {
-    e.preventDefault();
-    var name = $('login-name').value, pass = $('login-pass').value;
-    $('login-pass').value = '';
-    if (!name || !pass) return;
-    var r = loginWait; loginWait = null;
-    $('dlg-login').close();
-    if (r) r({ name: name, auth: C.basicAuth(name, pass) });
-  });
-  $('login-cancel').addEventListener('click', function () { $('dlg-login').close(); });
-  $('dlg-login').addEventListener('close', function () {
-    $('login-pass').value = '';
-    // a close event is queued: by the time it runs, a sign-in may have been asked again
-    if ($('dlg-login').open) return;
-    var r = loginWait; loginWait = null;
-    if (r) r(null);
-  });
-
-  async function api(method, url, body) {
-    var h = { accept: 'application/json', authorization: cred.auth };
-    if (body) h['content-type'] = 'application/json';
-    // credentials 'omit': no cookies, and a 401 does not open the browser's own login box
-    var r = await fetch(url, { method: method, headers: h, credentials: 'omit', cache: 'no-store',
-      body: body ? JSON.stringify(body) : undefined });
-    var b = await r.json().catch(function () { return {}; });
-    return { status: r.status, body: b };
-  }
-
-  /** Signs in when needed (again after a 401) and calls the API; null when the operator gave up. */
-  async function authed(row, method, url, body) {
-    var message;
-    for (;;) {
-      if (!cred) {
-        cred = await askLogin(message);
-        if (!cred) return null;
-      }
-      var r = await api(method, url, body);
-      if (r.status !== 401) return r;
-      cred = null;
-      message = C.refusal(401, r.body, row.t.district).message;
-      say(row, 'login', message);
-    }
+  /** Signs in when needed (again after a 401: shared with the fleet view, operator-script.ts) and calls the API; null when the operator gave up. */
+  function authed(row, method, url, body) {
+    return gzOperator.call(method, url, body, function (message) { say(row, 'login', message); });
   }
 
   async function send(row, value) {

@@ -6,6 +6,9 @@
  */
 import { PAGE_FORMAT_SCRIPT } from '@ganzhi/device-profiles';
 import { COMMAND_SCRIPT } from './command-script.js';
+import { FLEET_PAGE_SCRIPT } from './fleet-page-script.js';
+import { FLEET_SCRIPT } from './fleet-script.js';
+import { OPERATOR_SCRIPT } from './operator-script.js';
 import { PAGE_SCRIPT } from './page-script.js';
 
 const STYLE = `
@@ -73,6 +76,20 @@ dialog input { font:inherit; padding:.3rem; }
 dialog .buttons { display:flex; justify-content:flex-end; gap:.6rem; margin-top:.8rem; }
 button { font:inherit; padding:.3rem .8rem; border-radius:6px; border:1px solid var(--line); background:#fff; cursor:pointer; }
 button.primary { background:var(--accent); border-color:var(--accent); color:#fff; }
+#fleet .picker { align-items:center; }
+#fleet-summary, #fleet-note { color:var(--mute); font-size:.85rem; }
+table.fleet td.why { white-space:normal; max-width:28rem; } table.fleet ul.problems { margin:.2rem 0 0; padding-left:1.1rem; }
+.y-applied { background:var(--ok); } .y-pending { background:var(--warn); } .y-rejected, .y-rolled-back { background:var(--bad); }
+.y-unmanaged { background:#e4e7ec; color:var(--mute); }
+#fleet-editor { border-top:1px solid var(--line); margin-top:.6rem; padding-top:.4rem; }
+#fleet-editor h3 { margin:.2rem 0; font-size:1rem; } #fleet-editor .meta { color:var(--mute); margin:.2rem 0 .4rem; }
+#fleet-editor .doclabel { display:block; font-weight:600; margin:.4rem 0 .2rem; }
+#fleet-editor textarea { width:100%; font:13px/1.35 ui-monospace, "Noto Sans Mono CJK SC", monospace; padding:.4rem; }
+#fleet-editor .buttons { display:flex; gap:.6rem; margin:.4rem 0; }
+#fleet-history { margin:.2rem 0; padding-left:1.2rem; color:var(--mute); font-size:.85rem; } #fleet-history .h-rejected, #fleet-history .h-rolled-back { color:var(--bad); }
+#fleet-editor input:focus-visible, #fleet-editor textarea:focus-visible, #fleet button:focus-visible { outline:3px solid var(--accent); outline-offset:2px; }
+.o-applied { color:var(--ok); font-weight:600; } .o-applying, .o-confirming, .o-cancelled { color:var(--mute); }
+.o-refused, .o-rolled-back, .o-superseded { color:var(--bad); font-weight:600; }
 svg.trend .okbar { fill:var(--ok); } svg.trend .lowbar { fill:var(--bad); } svg.trend text { fill:var(--mute); font-size:10px; }
 `;
 
@@ -114,7 +131,27 @@ export function renderHubPage(cfg: { refreshMs: number; windowMs: number }): str
     <h2 id="controls-title">Set points of the chosen device</h2>
     <div id="controls"><p class="empty">Pick a device to see the points you can set.</p></div>
   </section>
+  <section class="card" id="fleet" aria-labelledby="fleet-title">
+    <h2 id="fleet-title">Fleet configuration</h2>
+    <div class="picker">
+      <label>Show <select id="fleet-filter">
+        <option value="all">all gateways</option><option value="attention">lagging or failed</option>
+        <option value="lagging">lagging (push pending)</option><option value="failed">failed (rejected, rolled back)</option>
+      </select></label>
+      <label>Label <select id="fleet-label"><option value="">any label</option></select></label>
+      <button type="button" id="fleet-signin">Sign in to see the fleet</button>
+      <span id="fleet-summary"></span> <span id="fleet-note" role="status"></span>
+    </div>
+    <div id="fleet-list"></div>
+    <div id="fleet-editor" hidden></div>
+  </section>
 </main>
+<dialog id="dlg-fleet" aria-labelledby="fleet-confirm-title" aria-describedby="fleet-confirm-text">
+  <h2 id="fleet-confirm-title">Push this configuration?</h2>
+  <p id="fleet-confirm-text"></p>
+  <div class="buttons"><button type="button" id="fleet-confirm-cancel" autofocus>Cancel</button>
+    <button type="button" id="fleet-confirm-push" class="primary">Push configuration</button></div>
+</dialog>
 <dialog id="dlg-confirm" aria-labelledby="confirm-title" aria-describedby="confirm-text">
   <h2 id="confirm-title">Send this command?</h2>
   <p id="confirm-text"></p>
@@ -134,7 +171,10 @@ export function renderHubPage(cfg: { refreshMs: number; windowMs: number }): str
 <script type="application/json" id="cfg">${json}</script>
 <script>${PAGE_FORMAT_SCRIPT}</script>
 <script>${COMMAND_SCRIPT}</script>
+<script>${OPERATOR_SCRIPT}</script>
+<script>${FLEET_SCRIPT}</script>
 <script>${PAGE_SCRIPT}</script>
+<script>${FLEET_PAGE_SCRIPT}</script>
 </body>
 </html>
 `;

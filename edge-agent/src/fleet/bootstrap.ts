@@ -32,6 +32,7 @@ import { parseConfig } from '../config/load-config.js';
 import { resolveSecrets } from '../config/secrets.js';
 import { AgentError } from '../errors.js';
 import { writeFileAtomic } from './atomic-write.js';
+import { NOT_STAMPED } from './controller.js';
 import { writeFleetRecord } from './fleet-state.js';
 
 export interface BootstrapFile {
@@ -118,7 +119,7 @@ export async function fetchDesiredConfig(
     return await new Promise<string>((resolveDone, reject) => {
       opts.signal?.addEventListener('abort', () => reject(new Error('bootstrap aborted')));
       client.on('message', (t, payload) => {
-        if (t !== topic) return;
+        if (t !== topic || payload.length === 0) return; // empty: cleared on the hub, keep waiting
         const d = decodeDesiredConfig(payload);
         const report = (s: Omit<ConfigState, 'v' | 'ts' | 'appliedVersion'>) =>
           client.publish(stateTopic, encodeConfigState({ v: 1, ts: Date.now(), appliedVersion: 0, ...s }), {
@@ -128,6 +129,11 @@ export async function fetchDesiredConfig(
         if (!d.ok) {
           logger.warn({ error: d.error }, 'bootstrap: desired config refused');
           report({ status: 'rejected', reason: `desired config refused: ${d.error}`.slice(0, 256) });
+          return;
+        }
+        if (d.value.issuer === undefined) {
+          logger.warn({ version: d.value.version }, 'bootstrap: desired config not stamped by a broker');
+          report({ status: 'rejected', desiredVersion: d.value.version, reason: NOT_STAMPED });
           return;
         }
         const text = `${JSON.stringify(d.value.config, null, 2)}\n`;

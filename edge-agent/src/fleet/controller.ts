@@ -2,7 +2,9 @@
  * The gateway side of fleet management (issue 16): receives the retained desired config,
  * decides, applies, reports.
  *
- *   1. decode the envelope (hash, no inline secrets); wrong gateway or district → rejected
+ *   1. decode the envelope (hash, no inline secrets); no `issuer` (not stamped by a broker) →
+ *      rejected; wrong gateway or district → rejected; an empty message (the desired config
+ *      cleared on the hub) → nothing changes
  *   2. version ≤ applied → ignored; hash = applied → nothing restarts (reported applied);
  *      the version last refused or rolled back → not retried
  *   3. validate with the validator of `ganzhi-agent validate` (parseConfig): every problem
@@ -35,6 +37,15 @@ import { type FleetRecord, writeFleetRecord } from './fleet-state.js';
 
 export const FLEET_DEFAULTS = { trialMs: 60_000 } as const;
 
+/**
+ * The gateway's half of fleet trust: the Ganzhi broker decodes every push that passes its ACL
+ * and writes its `issuer` (broker/src/auth/config-stamp.ts). A document without one did not come
+ * through such a broker (an older broker kept it, or the broker does not check who may push), so
+ * the gateway believes nothing in it.
+ */
+export const NOT_STAMPED =
+  'desired config refused: not stamped by a broker (no issuer): only a push the broker checked and stamped is applied';
+
 export interface FleetHooks {
   /** the config file the agent runs (replaced atomically by a push) */
   configFile: string;
@@ -66,7 +77,9 @@ export type FleetOutcome =
   | 'ignored-refused'
   | 'rejected'
   | 'rolled-back'
-  | 'busy';
+  | 'busy'
+  /** an empty message: the desired config was cleared on the hub; the running config stays */
+  | 'cleared';
 
 type Step = 'before-write' | 'after-write' | 'during-trial';
 
@@ -204,12 +217,20 @@ export class FleetController {
   }
 
   private async handle(payload: Buffer): Promise<FleetOutcome> {
+    if (payload.length === 0) {
+      this.o.logger.info('fleet: the desired config was cleared on the hub; keeping the running config');
+      return 'cleared';
+    }
     const decoded = decodeDesiredConfig(payload);
     this.lastVersion = decoded.ok ? decoded.value.version : decoded.version;
     if (!decoded.ok) {
       return this.decide('rejected', decoded, 'rejected', `desired config refused: ${decoded.error}`);
     }
     const d = decoded.value;
+    // reported against its version, but not remembered as refused (by version and hash): the same
+    // document stamped by the broker must still be applied
+    if (d.issuer === undefined)
+      return this.decide('rejected', { version: d.version }, 'rejected', NOT_STAMPED);
     const r = this.record;
     if (d.version <= r.appliedVersion) {
       if (d.hash === r.appliedHash && r.status !== 'applied' && d.version === r.appliedVersion) {
