@@ -9,8 +9,9 @@
 import { configHash } from '@ganzhi/device-profiles';
 import { ManualClock } from '@ganzhi/runtime';
 import type { MqttClient } from 'mqtt';
-import { afterEach, describe, expect, it } from 'vitest';
-import { tempDir } from '../../test-support/process.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { peer } from '../../test-support/peers.js';
+import { tempDir, waitFor } from '../../test-support/process.js';
 import {
   type BrokerConfig,
   emptyConfig,
@@ -27,11 +28,13 @@ import {
   credentialsFor,
   endAll,
   inMode,
+  type PersistenceMode,
   roundTrip,
   subscribe,
   tcpUrl,
   USERS,
 } from './helpers.js';
+import { type RedisServer, startRedis } from './redis-fixture.js';
 
 const FLEET_USERS: Record<string, UserEntry> = {
   ...USERS,
@@ -151,6 +154,27 @@ describe('who may push a desired config', () => {
     expect(late.inbox.got[0]?.retain).toBe(true);
     expect(b.metrics.configsStamped).toBe(1);
   });
+
+  it.each([0, 2] as const)(
+    'QoS %i: a push is checked and stamped the same, a stale one dropped',
+    async (qos) => {
+      const { b } = await fleetBroker();
+      const north = await gatewayInbox(b, 'gw-north');
+      const op = await as(b, 'op-north');
+      await op.publishAsync(NORTH, desired(2, agentConfig(), { issuer: 'root' }), { qos, retain: true });
+      await op.publishAsync(NORTH, desired(1, agentConfig('gw-north', 'north', { labels: ['old'] })), {
+        qos,
+        retain: true,
+      });
+      await north.inbox.until(1);
+      await waitFor('the stale push handled', () => b.metrics.configsRefused === 1);
+      await north.settle();
+      expect(north.docs()).toHaveLength(1);
+      expect(north.docs()[0]).toMatchObject({ version: 2, issuer: 'op-north' });
+      expect(await retained(b, NORTH)).toEqual(north.docs()[0]);
+      expect(b.metrics.configsRefused).toBe(1);
+    },
+  );
 
   it('keeps onBehalfOf only from the hub (delegate); admin and anonymous are stamped as themselves', async () => {
     const { b } = await fleetBroker();
@@ -336,17 +360,37 @@ describe('what the broker refuses to retain', () => {
     expect(await retained(b, NORTH)).toEqual(north.docs()[0]);
     expect(b.metrics.configsRefused).toBe(1);
   });
+});
 
-  it('disk mode: the version check holds across a broker restart', async () => {
-    const dir = tempDir('ganzhi-fleet-broker-');
-    const first = await fleetBroker(inMode('disk', { dir }));
+// the retained version is read from the session store: it holds across restarts and cluster nodes
+const redisBin = peer('redis-server', 'redis-server');
+const modes: PersistenceMode[] = redisBin.ok ? ['disk', 'redis'] : ['disk'];
+let redis: RedisServer | undefined;
+beforeAll(async () => {
+  if (redisBin.ok) redis = await startRedis(redisBin.path);
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+let nextDb = 3;
+
+describe.each(modes)('%s mode', (mode) => {
+  const where = () => ({
+    dir: tempDir(`ganzhi-fleet-${mode}-`),
+    ...(redis ? { redisUrl: redis.url } : {}),
+    redisDb: nextDb++,
+  });
+
+  it('the version check holds across a broker restart', async () => {
+    const w = where();
+    const first = await fleetBroker(inMode(mode, w));
     const op = await as(first.b, 'op-north');
     await op.publishAsync(NORTH, desired(7), { qos: 1, retain: true });
     await endAll(...open.splice(0));
     await first.b.close();
     brokers.splice(brokers.indexOf(first.b), 1);
 
-    const { b, lines } = await fleetBroker(inMode('disk', { dir }));
+    const { b, lines } = await fleetBroker(inMode(mode, w));
     const north = await gatewayInbox(b, 'gw-north');
     await north.inbox.until(1);
     const again = await as(b, 'op-north');
@@ -359,6 +403,32 @@ describe('what the broker refuses to retain', () => {
     expect(await retained(b, NORTH)).toMatchObject({ version: 7, issuer: 'op-north' });
     expect(lines.find((l) => l.security === 'config_refused')?.why).toMatch(/version 6 is not above .* 7/);
   });
+
+  it.runIf(mode === 'redis')(
+    'a push through another node of the cluster is checked against the same retained version',
+    async () => {
+      const w = where();
+      const a = await fleetBroker(inMode(mode, w));
+      const other = await fleetBroker(inMode(mode, w));
+      const north = await gatewayInbox(a.b, 'gw-north');
+      await (await as(a.b, 'op-north')).publishAsync(NORTH, desired(4), { qos: 1, retain: true });
+      await north.inbox.until(1);
+      const viaOther = await as(other.b, 'hub');
+      await viaOther.publishAsync(NORTH, desired(3, agentConfig('gw-north', 'north', { labels: ['old'] })), {
+        qos: 1,
+        retain: true,
+      });
+      await viaOther.publishAsync(NORTH, desired(5), { qos: 1, retain: true });
+      await north.inbox.until(2);
+      await north.settle();
+      expect(north.docs().map((d) => [d.version, d.issuer])).toEqual([
+        [4, 'op-north'],
+        [5, 'hub'],
+      ]);
+      expect(other.b.metrics.configsRefused).toBe(1);
+      expect(await retained(a.b, NORTH)).toMatchObject({ version: 5, issuer: 'hub' });
+    },
+  );
 });
 
 describe('a flood of invalid pushes from an operator', () => {
@@ -400,6 +470,8 @@ describe('a flood of invalid pushes from an operator', () => {
       if (i % 10 === 0) sends.push(gwS.publishAsync('gz/v1/south/gw-south/pm1/data', `d${i}`, { qos: 1 }));
     }
     await Promise.all(sends);
+    // QoS 0 pushes are not acknowledged: wait until the broker has handled every one
+    await waitFor('every invalid push handled', () => b.metrics.configsRefused === rounds * bad.length);
     expect(op.connected).toBe(true);
     await data.until(rounds / 10);
     expect(data.got.map((m) => m.payload)).toEqual(

@@ -134,7 +134,7 @@ describe('a gateway believes only a desired config the broker stamped', () => {
 
     // another district's operator: the connection is closed, nothing retained changes
     const south = await login('op-south');
-    const gone = new Promise((r) => south.once('close', r));
+    const gone = new Promise<void>((r) => south.once('close', () => r()));
     south.publish(TOPIC, JSON.stringify({ v: 1, version: 9, hash: configHash(config()), config: config() }), {
       qos: 1,
       retain: true,
