@@ -109,6 +109,22 @@ describe('fleet store (SQLite config_pushes / config_states)', () => {
   });
 });
 
+describe('fleet store: pushes the broker never confirmed', () => {
+  it('counts an unconfirmed push as desired only within its grace; versions still grow past it', () => {
+    const store = openFleetStore(join(tempDir('ganzhi-fleet-store-'), 'ingest.db'));
+    store.recordPush(ids, desired(1, config, 'hub'), 1000);
+    // the hub published v2 at t=2000; the broker dropped it (stale, invalid): no stamped copy came back
+    store.recordPush(ids, desired(2, { ...config, labels: [] }), 2000);
+    expect(store.desired(ids)?.version).toBe(2);
+    expect(store.desired(ids, { unconfirmedSince: 1500 })?.version).toBe(2);
+    expect(store.desired(ids, { unconfirmedSince: 2500 })?.version).toBe(1);
+    expect(store.maxVersion(ids)).toBe(2);
+    expect(store.maxVersion({ district: 'north', gateway: 'none' })).toBe(0);
+    expect(fleetGateway(store, ids, 'unknown', { unconfirmedSince: 2500 }).labels).toEqual(['pilot']);
+    store.close();
+  });
+});
+
 describe('fleet sync', () => {
   const d = { version: 3, hash: 'a'.repeat(64) };
   const s = (x: Partial<Parameters<typeof syncOf>[1] & object>) =>

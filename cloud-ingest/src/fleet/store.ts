@@ -78,8 +78,18 @@ export interface FleetStore {
   recordPush(ids: GatewayKey, d: DesiredConfig, seen: number): boolean;
   /** records a config state; true when new */
   recordState(ids: GatewayKey, s: ConfigState, seen: number): boolean;
-  /** the newest desired config of a gateway (highest version), with its document */
-  desired(ids: GatewayKey): (StoredPush & { config: Record<string, unknown> }) | undefined;
+  /**
+   * The current desired config of a gateway (highest version), with its document. A push the
+   * hub recorded that the broker never delivered back stamped (issuer still null) counts only
+   * when recorded at or after `unconfirmedSince`: the broker acknowledges and drops a push it
+   * refuses (stale version, invalid), so such a row is what the hub sent, not what is retained.
+   */
+  desired(
+    ids: GatewayKey,
+    opts?: { unconfirmedSince?: number },
+  ): (StoredPush & { config: Record<string, unknown> }) | undefined;
+  /** the highest version recorded for a gateway, confirmed or not (0 when none) */
+  maxVersion(ids: GatewayKey): number;
   /** the newest reported state of a gateway */
   state(ids: GatewayKey): StoredState | undefined;
   /** every gateway with a push or a state, in these districts */
@@ -157,8 +167,11 @@ export function openFleetStore(file: string, opts: { busyTimeoutMs?: number } = 
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const desiredOf = db.prepare(
-    `SELECT * FROM config_pushes WHERE district = ? AND gateway = ?
+    `SELECT * FROM config_pushes WHERE district = ? AND gateway = ? AND (issuer IS NOT NULL OR seen_at >= ?)
      ORDER BY version DESC, seen_at DESC LIMIT 1`,
+  );
+  const maxVersionOf = db.prepare(
+    'SELECT MAX(version) AS v FROM config_pushes WHERE district = ? AND gateway = ?',
   );
   const stateOfGw = db.prepare(
     `SELECT * FROM config_states WHERE district = ? AND gateway = ?
@@ -203,10 +216,14 @@ export function openFleetStore(file: string, opts: { busyTimeoutMs?: number } = 
       );
       return info.changes > 0;
     },
-    desired(ids) {
-      const r = desiredOf.get(ids.district, ids.gateway) as PushRow | undefined;
+    desired(ids, opts = {}) {
+      const since = opts.unconfirmedSince ?? Number.MIN_SAFE_INTEGER;
+      const r = desiredOf.get(ids.district, ids.gateway, since) as PushRow | undefined;
       if (!r) return undefined;
       return { ...pushOf(r), config: JSON.parse(r.config as string) as Record<string, unknown> };
+    },
+    maxVersion(ids) {
+      return (maxVersionOf.get(ids.district, ids.gateway) as { v: number | null }).v ?? 0;
     },
     state(ids) {
       const r = stateOfGw.get(ids.district, ids.gateway) as StateRow | undefined;

@@ -106,8 +106,9 @@ export function fleetGateway(
   store: FleetStore,
   ids: GatewayKey,
   online: FleetGateway['online'],
+  opts: { unconfirmedSince?: number } = {},
 ): FleetGateway & { config: Record<string, unknown> | null } {
-  const d = store.desired(ids);
+  const d = store.desired(ids, opts);
   const s = store.state(ids);
   return {
     district: ids.district,

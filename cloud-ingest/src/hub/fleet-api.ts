@@ -52,6 +52,14 @@ export interface FleetApiOptions {
   /** what the hub knows of gateways (birth/will) */
   source?: HubSource;
   clock?: Clock;
+  /**
+   * How long a push the hub published counts as the gateway's desired config before the
+   * broker's stamped copy comes back through the ingest (default 30 s); after that an
+   * unconfirmed push (the broker dropped it: stale, invalid) no longer does.
+   */
+  unconfirmedGraceMs?: number;
+  /** longest wait for the broker's acknowledgement of one push (default 10 s) */
+  publishTimeoutMs?: number;
   /** a refused attempt (403, 401): reported as a security event */
   onRefused?: (what: string, why: string, address: string, operator?: string) => void;
 }
@@ -72,6 +80,15 @@ const GatewayParams = Type.Object({ district: Id, gateway: Id });
 export interface FleetPushResult {
   pushes: { district: string; gateway: string; version: number; hash: string; topic: string }[];
   refused: { district: string; gateway: string; reason: string }[];
+}
+
+/** The broker's acknowledgement, or a rejection after `ms` (the publish may still go out later). */
+function withTimeout(p: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no acknowledgement from the broker within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 class Refusal extends Error {
@@ -122,6 +139,10 @@ function parseTarget(t: unknown): Target {
 
 export const fleetApi: FastifyPluginAsync<FleetApiOptions> = async (app, o) => {
   const clock = o.clock ?? systemClock;
+  const grace = o.unconfirmedGraceMs ?? 30_000;
+  const publishTimeout = o.publishTimeoutMs ?? 10_000;
+  const current = () => ({ unconfirmedSince: clock.now() - grace });
+  const desiredOf = (ids: GatewayKey) => o.store.desired(ids, current());
 
   const send = (reply: FastifyReply, status: number, code: string, message: string) =>
     reply.code(status).send({ code, message });
@@ -208,7 +229,7 @@ export const fleetApi: FastifyPluginAsync<FleetApiOptions> = async (app, o) => {
       if (!isKnown(ids))
         throw new Refusal(404, 'GZ_GATEWAY_UNKNOWN', `no gateway ${ids.district}/${ids.gateway} is known`);
       const online = onlineOf().get(`${ids.district}/${ids.gateway}`) ?? 'unknown';
-      return { ...fleetGateway(o.store, ids, online), history: fleetHistory(o.store, ids) };
+      return { ...fleetGateway(o.store, ids, online, current()), history: fleetHistory(o.store, ids) };
     },
   );
 
@@ -227,7 +248,7 @@ export const fleetApi: FastifyPluginAsync<FleetApiOptions> = async (app, o) => {
       return all;
     }
     const matching = known(t.district !== undefined ? [t.district] : op.districts).filter((g) =>
-      labelsOf(o.store.desired(g)?.config).includes(t.label),
+      labelsOf(desiredOf(g)?.config).includes(t.label),
     );
     if (matching.length === 0)
       throw new Refusal(
@@ -287,7 +308,7 @@ export const fleetApi: FastifyPluginAsync<FleetApiOptions> = async (app, o) => {
           throw invalid(`body.set[${JSON.stringify(path)}]: a gateway's ${p[0]} cannot be changed by a push`);
         return { path, p, value };
       });
-      const noBase = targets.filter((g) => o.store.desired(g) === undefined);
+      const noBase = targets.filter((g) => desiredOf(g) === undefined);
       if (noBase.length > 0)
         throw new Refusal(
           409,
@@ -295,7 +316,7 @@ export const fleetApi: FastifyPluginAsync<FleetApiOptions> = async (app, o) => {
           `no desired config to change for ${noBase.map((g) => `${g.district}/${g.gateway}`).join(', ')}: push a whole document (config) first`,
         );
       for (const g of targets) {
-        const config = structuredClone(o.store.desired(g)?.config as Record<string, unknown>);
+        const config = structuredClone(desiredOf(g)?.config as Record<string, unknown>);
         for (const s of steps) {
           const problem = setAt(config, s.p, structuredClone(s.value));
           if (problem)
@@ -313,9 +334,9 @@ export const fleetApi: FastifyPluginAsync<FleetApiOptions> = async (app, o) => {
 
     const issued = clock.now();
     const envelopes = docs.map(({ ids, config }) => {
-      const d = o.store.desired(ids);
+      // above everything known, even a push the broker may have dropped: versions only grow
       const s = o.store.state(ids);
-      const version = Math.max(d?.version ?? 0, s?.appliedVersion ?? 0, s?.desiredVersion ?? 0) + 1;
+      const version = Math.max(o.store.maxVersion(ids), s?.appliedVersion ?? 0, s?.desiredVersion ?? 0) + 1;
       const env: Omit<DesiredConfig, 'v' | 'hash'> = { version, config, issued, onBehalfOf: op.name };
       let payload: Buffer;
       try {
@@ -330,10 +351,13 @@ export const fleetApi: FastifyPluginAsync<FleetApiOptions> = async (app, o) => {
     for (const { ids, env, payload } of envelopes) {
       const topic = gatewayTopic(ids.district, ids.gateway, 'config');
       try {
-        await o.publish(topic, payload);
+        await withTimeout(o.publish(topic, payload), publishTimeout);
       } catch (e) {
         req.log.warn({ err: { message: (e as Error).message }, topic }, 'fleet push not published');
-        result.refused.push({ ...ids, reason: 'the broker did not accept the push; nothing was sent' });
+        result.refused.push({
+          ...ids,
+          reason: `the broker did not acknowledge the push: ${(e as Error).message}`,
+        });
         continue;
       }
       // recorded at once so a GET right after the 202 shows it; the broker's copy adds the issuer
@@ -341,7 +365,11 @@ export const fleetApi: FastifyPluginAsync<FleetApiOptions> = async (app, o) => {
       result.pushes.push({ ...ids, version: env.version, hash: env.hash, topic });
     }
     if (result.pushes.length === 0)
-      throw new Refusal(503, 'GZ_FLEET_UNAVAILABLE', 'the broker did not accept the push; nothing was sent');
+      throw new Refusal(
+        503,
+        'GZ_FLEET_UNAVAILABLE',
+        `the broker did not acknowledge the push: ${result.refused[0]?.reason.replace(/^.*?: /, '') ?? 'no target'}`,
+      );
     return result;
   };
 

@@ -115,6 +115,8 @@ export function decodeMessage(
   const from = { district: t.district, gateway: t.gateway };
   if (t.scope === 'gateway') {
     if (t.kind === 'config') {
+      // an empty retained payload is an admin clearing the desired config: nothing to audit
+      if (payload.length === 0) return { lines: [], points: 0, deadLetters: [], from };
       const c = decodeDesiredConfig(payload);
       // no payload in the dead letter: a refused desired config may hold an inline secret
       if (!c.ok) return none({ kind: 'message', reason: `desired config: ${c.error}`, topic }, from);
