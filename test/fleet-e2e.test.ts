@@ -574,6 +574,28 @@ describe('fleet configuration from the hub API to the gateway and back, through 
     }
   });
 
+  it('a config replaced by hand on the gateway (its last push refused): the hub shows it runs no pushed version', async () => {
+    // a push the gateway refuses: the retained desired config it will not retry
+    const bad = { ...good, defaults: { ...(good.defaults as Doc), pollIntervalMs: 5 } };
+    const p = await pushConfig(GW, bad);
+    expect((await outcome(GW, p.version)).sync).toBe('rejected');
+    // someone edits the gateway's file by hand and restarts the agent
+    await gw.stop(500);
+    const file = join(dir, GW, 'gateway.json');
+    const byHand = { ...good, defaults: { ...(good.defaults as Doc), pollIntervalMs: 700 } };
+    writeFileSync(file, `# edited on site\n${JSON.stringify(byHand, null, 2)}\n`);
+    const loaded = loadConfigFile(file, { env: agentEnv });
+    expect(loaded.problems).toEqual([]);
+    gw = await runGateway(loaded, { logger, httpPort: 0, env: agentEnv, fleet: { trialMs: TRIAL_MS } });
+    const v = await until('the hub sees the gateway run no pushed version', async () => {
+      const x = await fleetOf(GW);
+      return x?.state?.appliedVersion === 0 ? x : undefined;
+    });
+    expect(v.state?.appliedHash).toBeNull();
+    expect(v.desired?.version).toBe(p.version);
+    expect(gw.agent.devices.map((d) => d.spec.pollIntervalMs)).toEqual([700, 700]);
+  });
+
   it('commissions a replacement gateway from a bootstrap file: it runs the configuration the hub pushed', async () => {
     // the hub pushes gw-n2's configuration while the old Raspberry Pi still runs
     const doc = gatewayDoc(GW2, [meter('meter-3', 'em-3', 7)], 400);
