@@ -8,12 +8,7 @@
  * `onBehalfOf` kept only from an operator with `delegate: true`. An invalid one is refused: the
  * caller drops it, so the retained store keeps the previous document.
  */
-import {
-  type DesiredConfig,
-  decodeDesiredConfig,
-  encodeDesiredConfig,
-  ISSUER_PATTERN,
-} from '@ganzhi/device-profiles/contract';
+import { type DesiredConfig, decodeDesiredConfig, ISSUER_PATTERN } from '@ganzhi/device-profiles/contract';
 import { issuerOf } from './command-stamp.js';
 import type { Identity } from './identity.js';
 
@@ -67,10 +62,12 @@ export function stampConfig(id: Identity, target: ConfigTarget, payload: Uint8Ar
       why: `user name cannot be a config issuer (must match ${ISSUER_PATTERN.source})`,
       version: d.version,
     };
-  const { issuer: _forged, onBehalfOf, v: _v, ...rest } = d;
+  const { issuer: _forged, onBehalfOf, ...rest } = d;
   const keep = id.role === 'operator' && id.delegate && onBehalfOf !== undefined;
-  const stamped: Omit<DesiredConfig, 'v'> = { ...rest, issuer, ...(keep ? { onBehalfOf } : {}) };
-  return { ok: true, payload: encodeDesiredConfig(stamped), version: d.version, hash: d.hash };
+  const stamped: DesiredConfig = { ...rest, issuer, ...(keep ? { onBehalfOf } : {}) };
+  // not encodeDesiredConfig: it would decode (hash, schema, secrets) a second time, and only the
+  // issuer (checked above) and the removal of onBehalfOf differ from the document just decoded
+  return { ok: true, payload: Buffer.from(JSON.stringify(stamped)), version: d.version, hash: d.hash };
 }
 
 /**
