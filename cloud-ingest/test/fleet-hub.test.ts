@@ -133,6 +133,7 @@ describe('hub fleet API through the real broker and ingest (gateway stand-ins re
       hub: { role: 'operator', districts: ['north', 'south'], delegate: true },
       'gw-n': { role: 'gateway', district: 'north', gateway: 'gw-n' },
       'gw-s': { role: 'gateway', district: 'south', gateway: 'gw-s' },
+      'gw-s3': { role: 'gateway', district: 'south', gateway: 'gw-s3' },
     } as never);
     const dir = tempDir('ganzhi-fleet-hub-');
     const cfg = testConfig(
@@ -151,6 +152,7 @@ describe('hub fleet API through the real broker and ingest (gateway stand-ins re
             await operator('alice', ['north']),
             await operator('bob', ['south']),
             await operator('carol', ['north', 'south']),
+            await operator('dave', ['east']),
           ],
           mqtt: { clientId: 'hub', username: 'hub', password: 'hub-password' },
           loginThrottle: { firstBackoffMs: 3_600_000, maxBackoffMs: 3_600_000 },
@@ -329,13 +331,14 @@ describe('hub fleet API through the real broker and ingest (gateway stand-ins re
         { target: { district: 'north', gateway: 'gw-n' }, set: { 'delivery.mqtt.password': 'hunter2' } },
         /^body\.set: config\.delivery\.mqtt\.password: /,
       ],
-      ['[1,2', /./],
+      ['[1,2', /^body: /],
+      ['[1,2]', /^body: a JSON object/],
     ];
     for (const [body, message] of cases) {
       const r = await api('POST', '/api/fleet/push', basic('alice'), body);
       expect(r.statusCode, JSON.stringify(body)).toBe(400);
       const e = r.json() as { code: string; message: string };
-      if (typeof body !== 'string') expect(e.code).toBe('GZ_FLEET_INVALID');
+      expect(e.code).toBe('GZ_FLEET_INVALID');
       expect(e.message).toMatch(message);
       expect(r.body).not.toContain('hunter2');
     }
@@ -423,6 +426,70 @@ describe('hub fleet API through the real broker and ingest (gateway stand-ins re
       'south/gw-s:rejected',
     ]);
     expect(await fleet(basic('carol'), '?label=nope')).toEqual([]);
+  });
+
+  it("online comes from the gateway's birth; a gateway known only from its state is listed as unmanaged", async () => {
+    await gwS.publishAsync(
+      gatewayTopic('south', 'gw-s', 'state'),
+      JSON.stringify({ v: 1, state: 'online', ts: Date.now() }),
+      {
+        qos: 1,
+        retain: true,
+      },
+    );
+    const g = await waitFor('gw-s online', async () =>
+      (await fleet(basic('bob'))).find((x) => x.gateway === 'gw-s' && x.online === 'online'),
+    );
+    expect(g.sync).toBe('rejected');
+    const gw3 = await loginAs(broker.url, 'gw-s3');
+    try {
+      await gw3.publishAsync(
+        gatewayTopic('south', 'gw-s3', 'state'),
+        JSON.stringify({ v: 1, state: 'online', ts: Date.now() }),
+        {
+          qos: 1,
+          retain: true,
+        },
+      );
+      const only = await waitFor('gw-s3 listed', async () =>
+        (await fleet(basic('bob'))).find((x) => x.gateway === 'gw-s3'),
+      );
+      expect(only).toMatchObject({
+        online: 'online',
+        labels: [],
+        desired: null,
+        state: null,
+        sync: 'unmanaged',
+      });
+      // a district push with set: 409 names the one without a desired config, nothing goes out
+      const before = await retained();
+      const r = await api('POST', '/api/fleet/push', basic('bob'), {
+        target: { district: 'south' },
+        set: { 'defaults.pollIntervalMs': 3000 },
+      });
+      expect(r.statusCode).toBe(409);
+      expect((r.json() as { message: string }).message).toMatch(/south\/gw-s3[^,]*: push a whole/);
+      expect(await retained()).toEqual(before);
+    } finally {
+      await gw3.endAsync();
+    }
+  });
+
+  it('an operator of a district with no gateway (an operator needs one: the config refuses none) sees nothing of the others and may push nothing there', async () => {
+    expect(await fleet(basic('dave'))).toEqual([]);
+    const r = await api('POST', '/api/fleet/push', basic('dave'), {
+      target: { label: 'pilot' },
+      set: { a: 1 },
+    });
+    expect(r.statusCode).toBe(404);
+    for (const body of [
+      { target: { district: 'north', gateway: 'gw-n' }, config: agentConfig('north', 'gw-n') },
+      { target: { district: 'north' }, set: { a: 1 } },
+    ]) {
+      const x = await api('POST', '/api/fleet/push', basic('dave'), body);
+      expect(x.statusCode).toBe(403);
+    }
+    expect((await api('GET', '/api/fleet/north/gw-n', basic('dave'))).statusCode).toBe(403);
   });
 
   describe('ganzhi-fleet through the real hub and broker', () => {

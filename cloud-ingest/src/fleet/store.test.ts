@@ -6,7 +6,7 @@ import { decodeMessage } from '../pipeline/decode-record.js';
 import { createFleetAudit, pushAuditLine, stateAuditLine } from './audit.js';
 import { parseSetPath, setAt } from './set-path.js';
 import { openFleetStore } from './store.js';
-import { fleetGateway, fleetHistory, syncOf } from './view.js';
+import { fleetGateway, fleetGatewayDetail, fleetHistory, syncOf } from './view.js';
 
 const ids = { district: 'north', gateway: 'gw-n' };
 const config = {
@@ -89,7 +89,8 @@ describe('fleet store (SQLite config_pushes / config_states)', () => {
     store.recordPush(ids, desired(1, config, 'hub'), 30); // an older one seen later
     store.recordState(ids, state({ ts: 7000, desiredVersion: 2, appliedVersion: 1, status: 'applying' }), 40);
     store.recordState(ids, state({ ts: 6000, desiredVersion: 1, appliedVersion: 1, status: 'applied' }), 50);
-    const g = fleetGateway(store, ids, 'online');
+    const g = fleetGatewayDetail(store, ids, 'online');
+    expect(fleetGateway(store, ids, 'online')).not.toHaveProperty('config');
     expect(g.desired?.version).toBe(2);
     expect(g.config).toEqual(v2);
     expect(g.state?.status).toBe('applying');
@@ -121,6 +122,23 @@ describe('fleet store: pushes the broker never confirmed', () => {
     expect(store.maxVersion(ids)).toBe(2);
     expect(store.maxVersion({ district: 'north', gateway: 'none' })).toBe(0);
     expect(fleetGateway(store, ids, 'unknown', { unconfirmedSince: 2500 }).labels).toEqual(['pilot']);
+    store.close();
+  });
+});
+
+describe('fleet store: a flood of states from one gateway', () => {
+  it('keeps the newest states per gateway only, and leaves other gateways alone', () => {
+    const store = openFleetStore(join(tempDir('ganzhi-fleet-store-'), 'ingest.db'), {
+      maxStatesPerGateway: 50,
+    });
+    const other = { district: 'north', gateway: 'gw-quiet' };
+    store.recordState(other, state({ ts: 1 }), 1);
+    for (let i = 0; i < 500; i++) store.recordState(ids, state({ ts: 10_000 + i, appliedVersion: i }), i);
+    const h = store.history(ids, 1000);
+    expect(h.states).toHaveLength(50);
+    expect(h.states[0]?.appliedVersion).toBe(499);
+    expect(h.states[49]?.appliedVersion).toBe(450);
+    expect(store.history(other, 10).states).toHaveLength(1);
     store.close();
   });
 });

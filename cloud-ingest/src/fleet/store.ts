@@ -7,7 +7,8 @@
  *   config_pushes  one row per desired config: (district, gateway, version, hash) is the key;
  *                  the document itself is kept (secrets are references: the decoder refuses
  *                  an inline one), so the hub knows each gateway's current desired document
- *   config_states  one row per reported state: (district, gateway, ts, status) is the key
+ *   config_states  one row per reported state: (district, gateway, ts, status) is the key; the
+ *                  newest 1000 per gateway are kept (a gateway's flood is bounded)
  *
  * Both are idempotent on their key: the retained copies the broker sends again on every
  * subscribe, a QoS 1 redelivery and a replay of the ingest's log after a crash store once.
@@ -28,8 +29,9 @@ CREATE TABLE IF NOT EXISTS config_pushes (
   issued       INTEGER,
   seen_at      INTEGER NOT NULL,
   config       TEXT NOT NULL,
+  labels       TEXT NOT NULL,
   PRIMARY KEY (district, gateway, version, hash)
-) WITHOUT ROWID;
+);
 CREATE TABLE IF NOT EXISTS config_states (
   district         TEXT NOT NULL,
   gateway          TEXT NOT NULL,
@@ -56,6 +58,8 @@ export interface StoredPush {
   issued: number | null;
   /** when the ingest (or the hub, publishing it) first recorded it, ms */
   seen: number;
+  /** the document's `labels` (kept beside it: a listing need not parse every document) */
+  labels: string[];
 }
 
 export interface StoredState {
@@ -69,6 +73,12 @@ export interface StoredState {
   appliedHash: string | null;
   reason: string | null;
   problems: ConfigProblem[];
+}
+
+/** a document's `labels`: its strings, [] when absent or not a list */
+export function labelsOf(config: Record<string, unknown> | undefined): string[] {
+  const l = config?.labels;
+  return Array.isArray(l) ? l.filter((x): x is string => typeof x === 'string') : [];
 }
 
 export type GatewayKey = { district: string; gateway: string };
@@ -108,7 +118,7 @@ interface PushRow {
   on_behalf_of: string | null;
   issued: number | null;
   seen_at: number;
-  config?: string;
+  labels: string;
 }
 
 interface StateRow {
@@ -133,6 +143,7 @@ const pushOf = (r: PushRow): StoredPush => ({
   onBehalfOf: r.on_behalf_of,
   issued: r.issued,
   seen: r.seen_at,
+  labels: JSON.parse(r.labels) as string[],
 });
 
 const stateOf = (r: StateRow): StoredState => ({
@@ -148,7 +159,14 @@ const stateOf = (r: StateRow): StoredState => ({
   problems: JSON.parse(r.problems) as ConfigProblem[],
 });
 
-export function openFleetStore(file: string, opts: { busyTimeoutMs?: number } = {}): FleetStore {
+/** reported states kept per gateway (oldest dropped): a gateway's flood cannot grow the file without bound */
+export const MAX_STATES_PER_GATEWAY = 1000;
+
+export function openFleetStore(
+  file: string,
+  opts: { busyTimeoutMs?: number; maxStatesPerGateway?: number } = {},
+): FleetStore {
+  const keepStates = opts.maxStatesPerGateway ?? MAX_STATES_PER_GATEWAY;
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
@@ -156,8 +174,8 @@ export function openFleetStore(file: string, opts: { busyTimeoutMs?: number } = 
   db.exec(FLEET_SCHEMA_SQL);
 
   const insertPush = db.prepare(
-    `INSERT INTO config_pushes (district, gateway, version, hash, issuer, on_behalf_of, issued, seen_at, config)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+    `INSERT INTO config_pushes (district, gateway, version, hash, issuer, on_behalf_of, issued, seen_at, config, labels)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (district, gateway, version, hash) DO UPDATE
        SET issuer = excluded.issuer, on_behalf_of = excluded.on_behalf_of
      WHERE config_pushes.issuer IS NULL AND excluded.issuer IS NOT NULL`,
@@ -166,9 +184,17 @@ export function openFleetStore(file: string, opts: { busyTimeoutMs?: number } = 
     `INSERT OR IGNORE INTO config_states (district, gateway, ts, status, desired_version, desired_hash, applied_version, applied_hash, reason, problems, seen_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
+  // the document is read only when asked for: rows are large, listings need the rest
+  const pruneStates = db.prepare(
+    `DELETE FROM config_states WHERE district = ? AND gateway = ? AND ts < (
+       SELECT ts FROM config_states WHERE district = ? AND gateway = ? ORDER BY ts DESC LIMIT 1 OFFSET ?)`,
+  );
   const desiredOf = db.prepare(
-    `SELECT * FROM config_pushes WHERE district = ? AND gateway = ? AND (issuer IS NOT NULL OR seen_at >= ?)
+    `SELECT district, gateway, version, hash, issuer, on_behalf_of, issued, seen_at, labels FROM config_pushes WHERE district = ? AND gateway = ? AND (issuer IS NOT NULL OR seen_at >= ?)
      ORDER BY version DESC, seen_at DESC LIMIT 1`,
+  );
+  const configOf = db.prepare(
+    'SELECT config FROM config_pushes WHERE district = ? AND gateway = ? AND version = ? AND hash = ?',
   );
   const maxVersionOf = db.prepare(
     'SELECT MAX(version) AS v FROM config_pushes WHERE district = ? AND gateway = ?',
@@ -178,7 +204,7 @@ export function openFleetStore(file: string, opts: { busyTimeoutMs?: number } = 
      ORDER BY ts DESC, seen_at DESC LIMIT 1`,
   );
   const pushesOf = db.prepare(
-    `SELECT district, gateway, version, hash, issuer, on_behalf_of, issued, seen_at FROM config_pushes
+    `SELECT district, gateway, version, hash, issuer, on_behalf_of, issued, seen_at, labels FROM config_pushes
      WHERE district = ? AND gateway = ? ORDER BY version DESC, seen_at DESC LIMIT ?`,
   );
   const statesOf = db.prepare(
@@ -197,6 +223,7 @@ export function openFleetStore(file: string, opts: { busyTimeoutMs?: number } = 
         d.issued ?? null,
         seen,
         JSON.stringify(d.config),
+        JSON.stringify(labelsOf(d.config)),
       );
       return info.changes > 0;
     },
@@ -214,13 +241,25 @@ export function openFleetStore(file: string, opts: { busyTimeoutMs?: number } = 
         JSON.stringify(s.problems ?? []),
         seen,
       );
-      return info.changes > 0;
+      if (info.changes === 0) return false;
+      pruneStates.run(ids.district, ids.gateway, ids.district, ids.gateway, keepStates - 1);
+      return true;
     },
     desired(ids, opts = {}) {
       const since = opts.unconfirmedSince ?? Number.MIN_SAFE_INTEGER;
       const r = desiredOf.get(ids.district, ids.gateway, since) as PushRow | undefined;
       if (!r) return undefined;
-      return { ...pushOf(r), config: JSON.parse(r.config as string) as Record<string, unknown> };
+      let doc: Record<string, unknown> | undefined;
+      // read and parsed when asked for: a listing reads the labels column instead
+      return Object.defineProperty(pushOf(r), 'config', {
+        enumerable: true,
+        get: () => {
+          doc ??= JSON.parse(
+            (configOf.get(r.district, r.gateway, r.version, r.hash) as { config: string }).config,
+          ) as Record<string, unknown>;
+          return doc;
+        },
+      }) as StoredPush & { config: Record<string, unknown> };
     },
     maxVersion(ids) {
       return (maxVersionOf.get(ids.district, ids.gateway) as { v: number | null }).v ?? 0;

@@ -79,10 +79,7 @@ export function syncOf(
   return 'pending';
 }
 
-export function labelsOf(config: Record<string, unknown> | undefined): string[] {
-  const l = config?.labels;
-  return Array.isArray(l) ? l.filter((x): x is string => typeof x === 'string') : [];
-}
+export { labelsOf } from './store.js';
 
 const desiredView = (p: StoredPush): NonNullable<FleetGateway['desired']> => ({
   version: p.version,
@@ -107,18 +104,40 @@ export function fleetGateway(
   ids: GatewayKey,
   online: FleetGateway['online'],
   opts: { unconfirmedSince?: number } = {},
-): FleetGateway & { config: Record<string, unknown> | null } {
+): FleetGateway {
+  return fleetGatewayWith(store, ids, online, opts).gateway;
+}
+
+/** The gateway's view and its desired document (null when unmanaged). */
+export function fleetGatewayDetail(
+  store: FleetStore,
+  ids: GatewayKey,
+  online: FleetGateway['online'],
+  opts: { unconfirmedSince?: number } = {},
+): Omit<FleetGatewayDetail, 'history'> {
+  const { gateway, config } = fleetGatewayWith(store, ids, online, opts);
+  return { ...gateway, config: config() };
+}
+
+function fleetGatewayWith(
+  store: FleetStore,
+  ids: GatewayKey,
+  online: FleetGateway['online'],
+  opts: { unconfirmedSince?: number },
+): { gateway: FleetGateway; config: () => Record<string, unknown> | null } {
   const d = store.desired(ids, opts);
   const s = store.state(ids);
   return {
-    district: ids.district,
-    gateway: ids.gateway,
-    online,
-    labels: labelsOf(d?.config),
-    desired: d ? desiredView(d) : null,
-    state: s ? stateView(s) : null,
-    sync: syncOf(d ?? null, s ?? null),
-    config: d?.config ?? null,
+    gateway: {
+      district: ids.district,
+      gateway: ids.gateway,
+      online,
+      labels: d?.labels ?? [],
+      desired: d ? desiredView(d) : null,
+      state: s ? stateView(s) : null,
+      sync: syncOf(d ?? null, s ?? null),
+    },
+    config: () => d?.config ?? null,
   };
 }
 

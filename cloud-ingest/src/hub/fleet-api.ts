@@ -39,7 +39,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { parseSetPath, setAt } from '../fleet/set-path.js';
 import type { FleetStore, GatewayKey } from '../fleet/store.js';
-import { type FleetGateway, fleetGateway, fleetHistory, labelsOf } from '../fleet/view.js';
+import { type FleetGateway, fleetGateway, fleetGatewayDetail, fleetHistory } from '../fleet/view.js';
 import type { HubOperator, OperatorAuth } from './operator-auth.js';
 import { operatorGate } from './operator-gate.js';
 import type { HubSource } from './source.js';
@@ -152,6 +152,9 @@ export const fleetApi: FastifyPluginAsync<FleetApiOptions> = async (app, o) => {
       if (e instanceof Refusal) return send(reply, e.status, e.code, e.message);
       if (e.validation)
         return send(reply, 400, 'GZ_FLEET_INVALID', e.message.replace(/^(body|querystring|params)\//, '$1.'));
+      // a body fastify could not parse (not JSON, empty): named like any other invalid body
+      if (e.statusCode === 400 && e.code?.startsWith('FST_ERR_CTP_'))
+        return send(reply, 400, 'GZ_FLEET_INVALID', `body: ${e.message}`);
       if (e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500)
         return send(reply, e.statusCode, e.code ?? 'GZ_BAD_REQUEST', e.message);
       req.log.error({ err: { message: e.message, code: e.code } }, 'fleet request failed');
@@ -206,14 +209,9 @@ export const fleetApi: FastifyPluginAsync<FleetApiOptions> = async (app, o) => {
       if (district !== undefined && !op.districts.includes(district)) throw forbidden(req, district);
       const online = onlineOf();
       const gateways = known(district !== undefined ? [district] : op.districts)
-        .map((k) => {
-          const { config: _c, ...g } = fleetGateway(
-            o.store,
-            k,
-            online.get(`${k.district}/${k.gateway}`) ?? 'unknown',
-          );
-          return g;
-        })
+        .map((k) =>
+          fleetGateway(o.store, k, online.get(`${k.district}/${k.gateway}`) ?? 'unknown', current()),
+        )
         .filter((g) => label === undefined || g.labels.includes(label));
       return { gateways };
     },
@@ -229,7 +227,7 @@ export const fleetApi: FastifyPluginAsync<FleetApiOptions> = async (app, o) => {
       if (!isKnown(ids))
         throw new Refusal(404, 'GZ_GATEWAY_UNKNOWN', `no gateway ${ids.district}/${ids.gateway} is known`);
       const online = onlineOf().get(`${ids.district}/${ids.gateway}`) ?? 'unknown';
-      return { ...fleetGateway(o.store, ids, online, current()), history: fleetHistory(o.store, ids) };
+      return { ...fleetGatewayDetail(o.store, ids, online, current()), history: fleetHistory(o.store, ids) };
     },
   );
 
@@ -248,7 +246,7 @@ export const fleetApi: FastifyPluginAsync<FleetApiOptions> = async (app, o) => {
       return all;
     }
     const matching = known(t.district !== undefined ? [t.district] : op.districts).filter((g) =>
-      labelsOf(desiredOf(g)?.config).includes(t.label),
+      (desiredOf(g)?.labels ?? []).includes(t.label),
     );
     if (matching.length === 0)
       throw new Refusal(
