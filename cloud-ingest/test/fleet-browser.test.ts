@@ -10,9 +10,13 @@
  * is confirmed, pushed, goes pending → applied with version 2, and the agent runs it (its file
  * says so, data keeps coming); a document with errors (a Chinese device id, retries above the
  * schema's maximum) goes rejected with the validator's problem paths, in the editor, in the table
- * and under the "failed" filter, and the gateway keeps version 2; bob (south) does not see the
+ * (the Chinese id drawn with real CJK glyphs, not tofu boxes), in the history and under the
+ * "failed" filter, and the gateway keeps version 2; an uplink change the broker refuses (a user
+ * that does not exist) is rolled back by the gateway after its trial (5 s here) and the page shows
+ * rolled back with the reason, the gateway still on version 2 with its data flowing; bob (south) does not see the
  * gateway, and his push from the page's signed-in session is refused with nothing published.
- * Credentials stay in the page's memory. With GZ_SCREENSHOT_DIR set, the view and the
+ * Markup in a pushed label (listed in the table, quoted back by the validator) stays text: no
+ * element, no script. Credentials stay in the page's memory. With GZ_SCREENSHOT_DIR set, the view and the
  * confirmation are saved there (docs/screenshots/hub-fleet-*.png).
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,6 +43,7 @@ const shots = process.env.GZ_SCREENSHOT_DIR
 const GW = 'gw-n1';
 const LIGHT = 'light-1';
 const CONFIG_TOPIC = `gz/v1/north/${GW}/config`;
+const MARKUP = '<img src=x onerror=alert(1)>';
 
 interface FleetGatewayView {
   district: string;
@@ -46,6 +51,53 @@ interface FleetGatewayView {
   desired: { version: number; issuer: string | null; onBehalfOf: string | null } | null;
   state: { status: string; appliedVersion: number } | null;
   sync: string;
+}
+
+/**
+ * The characters of `text` that the computed font of `selector` does NOT draw as glyphs of their
+ * own: each is drawn on a canvas and must leave ink, differ from the others and from U+10FFFD (a
+ * code point no font has: the fallback's "tofu" box). Without a CJK font every Han character is
+ * that box (Debian: fonts-noto-cjk). The same check as test/pages-browser.test.ts makes.
+ */
+async function undrawn(page: Page, selector: string, text: string): Promise<{ font: string; bad: string[] }> {
+  return page.evaluate(
+    ({ selector, text }) => {
+      interface Ctx {
+        font: string;
+        fillText(t: string, x: number, y: number): void;
+        getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> };
+      }
+      const w = globalThis as unknown as {
+        document: {
+          querySelector(s: string): unknown;
+          createElement(t: 'canvas'): { width: number; height: number; getContext(k: '2d'): Ctx | null };
+        };
+        getComputedStyle(e: unknown): { font: string };
+      };
+      const font = w.getComputedStyle(w.document.querySelector(selector)).font;
+      const sig = (ch: string) => {
+        const c = w.document.createElement('canvas');
+        c.width = 64;
+        c.height = 64;
+        const g = c.getContext('2d')!;
+        g.font = font.replace(/\d+(\.\d+)?px/, '40px');
+        g.fillText(ch, 4, 48);
+        const px = g.getImageData(0, 0, 64, 64).data;
+        let bits = '';
+        for (let i = 3; i < px.length; i += 4) bits += px[i]! > 127 ? '1' : '0';
+        return bits;
+      };
+      const tofu = sig('\u{10FFFD}');
+      const chars = [...text];
+      const sigs = chars.map(sig);
+      const bad = chars.filter(
+        (_ch, i) =>
+          !sigs[i]!.includes('1') || sigs[i] === tofu || sigs.some((o, j) => j !== i && o === sigs[i]),
+      );
+      return { font, bad };
+    },
+    { selector, text },
+  );
 }
 
 describe.skipIf(!browserPeer.ok)(
@@ -66,6 +118,8 @@ describe.skipIf(!browserPeer.ok)(
     const retained: { version: number }[] = [];
     let batches = 0;
     const pageErrors: string[] = [];
+    /** alert() and friends: a script from the data would open one */
+    const jsDialogs: string[] = [];
 
     const basic = (name: string) => `Basic ${Buffer.from(`${name}:${name}-secret`).toString('base64')}`;
     const fleetOf = async (who: string) => {
@@ -79,7 +133,10 @@ describe.skipIf(!browserPeer.ok)(
     async function openHub(): Promise<Page> {
       const page = await context.newPage();
       page.on('pageerror', (e) => pageErrors.push(e.message));
-      page.on('dialog', (d) => void d.dismiss());
+      page.on('dialog', (d) => {
+        jsDialogs.push(d.message());
+        void d.dismiss();
+      });
       await page.goto(`${ingest.httpUrl}/hub`);
       await page.locator('#fleet-signin').waitFor();
       return page;
@@ -357,10 +414,12 @@ describe.skipIf(!browserPeer.ok)(
       const edited = JSON.parse(await doc.inputValue());
       edited.devices[0].id = '路灯一号';
       edited.defaults.retries = 99;
+      // markup where the gateway's validator quotes it back and the table lists labels: stays text
+      edited.labels = [MARKUP];
       await doc.fill(JSON.stringify(edited, null, 2));
       await page.getByRole('button', { name: 'Push document…' }).click();
       expect(await page.locator('#fleet-confirm-text').textContent()).toBe(
-        `Push to gateway ${GW} (district north): the edited document (changes defaults.retries, devices[0].id) as version 3?`,
+        `Push to gateway ${GW} (district north): the edited document (changes defaults.retries, devices[0].id, labels[0]) as version 3?`,
       );
       await watchOutcome(page);
       await page.getByRole('button', { name: 'Push configuration' }).click();
@@ -383,6 +442,13 @@ describe.skipIf(!browserPeer.ok)(
       const problems = await why.locator('li').allTextContents();
       expect(problems.some((p) => p.startsWith('defaults.retries: '))).toBe(true);
       expect(problems.some((p) => p.startsWith('devices[0].id: '))).toBe(true);
+      expect(problems.some((p) => p.startsWith('labels[0]: ') && p.includes(MARKUP))).toBe(true);
+      expect(await row(page).locator('td.labels').textContent()).toBe(MARKUP);
+      // the Chinese device id (quoted by the validator) is drawn with real glyphs, in the table and the editor
+      for (const sel of [`#fleet-list tr[data-gateway="${GW}"] td.why li`, '#fleet-doc']) {
+        const r = await undrawn(page, sel, '路灯一号');
+        expect(r.bad, `not drawn as glyphs in ${r.font} (install fonts-noto-cjk)`).toEqual([]);
+      }
       await page.selectOption('#fleet-filter', 'failed');
       await row(page).waitFor();
       await page.selectOption('#fleet-filter', 'lagging');
@@ -395,7 +461,43 @@ describe.skipIf(!browserPeer.ok)(
       expect(JSON.parse(readFileSync(gwConfigFile, 'utf8')).devices[0].id).toBe(LIGHT);
       const g = await fleetOf('alice');
       expect(g).toMatchObject({ sync: 'rejected', desired: { version: 3 }, state: { appliedVersion: 2 } });
-      expect(await page.locator('#fleet img, #fleet script').count()).toBe(0);
+      expect(await page.locator('img').count()).toBe(0);
+      expect(jsDialogs).toEqual([]);
+      await page.close();
+    }, 120_000);
+
+    it('an uplink change the broker refuses is rolled back by the gateway within its trial, and the page says why', async () => {
+      const page = await openHub();
+      await page.click('#fleet-signin');
+      await signIn(page, 'alice');
+      await row(page).waitFor();
+      await page.getByRole('button', { name: `Push a configuration to ${GW}` }).click();
+      const doc = page.locator('#fleet-doc');
+      await doc.waitFor();
+      // the editor starts from the desired document — the refused v3 — to be corrected
+      const edited = JSON.parse(await doc.inputValue());
+      expect(edited.devices[0].id).toBe('路灯一号');
+      edited.devices[0].id = LIGHT;
+      edited.defaults.retries = 1;
+      edited.labels = ['streetlights'];
+      // a broker user that does not exist: the new uplink never gets its birth acknowledged
+      edited.delivery.mqtt.username = 'gw-n1-typo';
+      await doc.fill(JSON.stringify(edited, null, 2));
+      await page.getByRole('button', { name: 'Push document…' }).click();
+      expect(await page.locator('#fleet-confirm-text').textContent()).toBe(
+        `Push to gateway ${GW} (district north): the edited document (changes defaults.retries, delivery.mqtt.username, devices[0].id, labels[0]) as version 4?`,
+      );
+      await page.getByRole('button', { name: 'Push configuration' }).click();
+      const text = await until(page, 'rolled-back');
+      expect(text).toMatch(/^rolled back: version 4 — .+; the gateway still runs version 2$/);
+      await page
+        .locator(`#fleet-list tr[data-gateway="${GW}"][data-sync="rolled-back"] td.why .reason`)
+        .waitFor();
+      // the gateway is back on its own uplink, still on version 2, and its data flows
+      expect(agent?.fleet?.state.appliedVersion).toBe(2);
+      expect(JSON.parse(readFileSync(gwConfigFile, 'utf8')).delivery.mqtt.username).toBe(GW);
+      const before = batches;
+      await waitFor('data after the rollback', () => (batches > before + 1 ? true : undefined), 30_000);
       await page.close();
     }, 120_000);
 
@@ -442,7 +544,7 @@ describe.skipIf(!browserPeer.ok)(
       await watcher.unsubscribeAsync(CONFIG_TOPIC);
       await watcher.subscribeAsync(CONFIG_TOPIC, { qos: 1 });
       await waitFor('the retained desired config', () => (retained.length > 0 ? true : undefined));
-      expect(retained.map((d) => d.version)).toEqual([3]);
+      expect(retained.map((d) => d.version)).toEqual([4]);
       expect(desired.length).toBe(before);
       expect(agent?.fleet?.state.appliedVersion).toBe(2);
       expect(pageErrors).toEqual([]);

@@ -167,13 +167,24 @@ describe('hub page fleet helpers', () => {
         ts: 12,
       },
       { kind: 'push', version: 1, hash: H, issuer: null, onBehalfOf: null, issued: null, seen: 5 },
+      {
+        kind: 'state',
+        status: 'rejected',
+        desiredVersion: 1,
+        appliedVersion: 0,
+        problems: [{ path: 'x', message: 'y' }],
+        ts: 4,
+      },
+      { kind: 'state', status: 'applied', desiredVersion: null, appliedVersion: 0, problems: [], ts: 3 },
     ];
     expect(gz.historyLines(h)).toEqual([
-      { ts: 30, kind: 'rejected', text: 'v3 rejected: config has 2 problems (2 problems)' },
+      { ts: 30, kind: 'rejected', text: 'v3 rejected: config has 2 problems' },
       { ts: 20, kind: 'push', text: 'v3 pushed by hub for alice' },
       { ts: 15, kind: 'applied', text: 'v2 applied' },
       { ts: 12, kind: 'rolled-back', text: 'v2 rolled back: no birth ack' },
       { ts: 5, kind: 'push', text: 'v1 pushed' },
+      { ts: 4, kind: 'rejected', text: 'v1 rejected (1 problem)' },
+      { ts: 3, kind: 'applied', text: 'runs its local configuration' },
     ]);
     expect(gz.historyLines(h, 2)).toHaveLength(2);
     expect(gz.historyLines(Array.from({ length: 50 }, () => h[1]))).toHaveLength(10);

@@ -196,9 +196,10 @@ var gzFleet = (function () {
           (h.onBehalfOf ? ' for ' + h.onBehalfOf : '') };
       }
       var n = (h.problems || []).length;
-      var what = h.status === 'applied' ? v(h.appliedVersion) + ' applied'
-        : v(h.desiredVersion) + ' ' + syncText(h.status) + (h.reason ? ': ' + h.reason : '') +
-          (n ? ' (' + n + (n === 1 ? ' problem)' : ' problems)') : '');
+      var what = h.status === 'applied'
+        ? (h.appliedVersion > 0 ? v(h.appliedVersion) + ' applied' : 'runs its local configuration')
+        : v(h.desiredVersion) + ' ' + syncText(h.status) + (h.reason ? ': ' + h.reason
+          : n ? ' (' + n + (n === 1 ? ' problem)' : ' problems)') : '');
       return { ts: h.ts, kind: h.status, text: what };
     });
   }
