@@ -83,6 +83,17 @@ const CHECKS: [RegExp, Check][] = [
     },
   ],
   [
+    /^sqlite3 data\/ingest\/ingest\.db "SELECT s\.desired_version, p\.issuer, s\.status, /,
+    {
+      // version 1 pushed by npm start, 2 the poll interval, 3 refused by the gateway's validator
+      output: [
+        /^1\|anonymous\|applied\|1\|$/m,
+        /^2\|anonymous\|applied\|2\|$/m,
+        /^3\|anonymous\|rejected\|2\|config has 1 problem$/m,
+      ],
+    },
+  ],
+  [
     /^sqlite3 data\/ingest\/ingest\.db /,
     { output: [/^\d{4}-\d\d-\d\dT[\d:.]+Z\|dc-em-00\d\|[a-z0-9_]+\|-?[\d.]+(e[+-]?\d+)?\|good$/m] },
   ],
@@ -93,6 +104,43 @@ const CHECKS: [RegExp, Check][] = [
         /^command [0-9a-f-]{36} sent, expires /m,
         /^lamp_on\s+ok\s+requested=true readback=true$/m,
         /^dim_level\s+ok\s+requested=60 readback=60$/m,
+      ],
+    },
+  ],
+  [
+    /^GANZHI_HUB_PASSWORD=\$\(cat data\/hub-operator\.password\) npx ganzhi-fleet push --hub http:\/\/127\.0\.0\.1:18801 --user demo --gateway xicheng\/xc-gw-01 --set defaults\.pollIntervalMs=2000 --wait 60s$/,
+    { output: [/^xicheng\/xc-gw-01\s+pushed\s+v2$/m, /^xicheng\/xc-gw-01\s+applied\s+v2$/m] },
+  ],
+  [
+    /^GANZHI_HUB_PASSWORD=\$\(cat data\/hub-operator\.password\) npx ganzhi-fleet push --hub http:\/\/127\.0\.0\.1:18801 --user demo --gateway xicheng\/xc-gw-01 --set defaults\.pollIntervalMs=5 --wait 60s$/,
+    {
+      exit: 1,
+      output: [
+        /^xicheng\/xc-gw-01\s+rejected\s+v3 "config has 1 problem"$/m,
+        /^ {2}defaults\.pollIntervalMs: expected a value >= 10, got 5$/m,
+      ],
+    },
+  ],
+  [
+    /^GANZHI_HUB_PASSWORD=\$\(cat data\/hub-operator\.password\) npx ganzhi-fleet status --hub http:\/\/127\.0\.0\.1:18801 --user demo$/,
+    {
+      output: [
+        ...['dc-gw-01', 'dc-gw-02', 'dc-gw-03', 'dc-gw-04'].map(
+          (g) => new RegExp(`^dongcheng/${g}\\s+\\w+\\s+applied\\s+desired=v1 applied=v1$`, 'm'),
+        ),
+        /^xicheng\/xc-gw-01\s+online\s+rejected\s+desired=v3 applied=v2 reason="config has 1 problem"$/m,
+        /^xicheng\/xc-gw-02\s+\w+\s+applied\s+desired=v1 applied=v1$/m,
+        /^xicheng\/xc-gw-03\s+\w+\s+applied\s+desired=v1 applied=v1$/m,
+      ],
+    },
+  ],
+  [
+    /api\/completeness\?district=xicheng/,
+    {
+      output: [
+        /"gateway":"xc-gw-01"[^}]*"resets":0/,
+        /"gateway":"xc-gw-01"[^}]*"missing":0/,
+        /"gateway":"xc-gw-01"[^}]*"gapsOpened":0/,
       ],
     },
   ],
@@ -260,6 +308,14 @@ describe('the README, from npm start to query', () => {
     expect(new Set(rows.map((r) => r.district))).toEqual(new Set(['dongcheng', 'xicheng']));
     expect(out).toMatch(/WARNING: the demo broker allows ANONYMOUS clients, on 127\.0\.0\.1 only/);
     expect(out).toMatch(/hub page +http:\/\/127\.0\.0\.1:18801\/hub/);
+    // the demo city under fleet management: every generated config pushed as desired version 1
+    expect(out).toMatch(
+      /fleet +7 gateways under fleet management \(7 pushed as desired version 1 by operator demo\)/,
+    );
+    // the README's fleet view of the hub page
+    expect(readme).toContain('http://127.0.0.1:18801/hub#fleet');
+    const page = await (await fetch('http://127.0.0.1:18801/hub')).text();
+    expect(page).toContain('id="fleet"');
   });
 
   it.skipIf(!sqlite3.ok || !curl.ok)(

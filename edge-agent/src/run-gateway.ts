@@ -290,7 +290,7 @@ export async function runGateway(loaded: LoadedConfig, opts: RunOptions): Promis
     let currentLoaded = loaded;
     const stateTopic = gatewayTopic(cfg.district, cfg.gateway, 'config-state');
     // what the file on disk holds decides (a kill between the record and the config write)
-    const record = reconcile(readFleetRecord(recordFile), fileText);
+    const record = reconcile(readFleetRecord(recordFile), fileText, clock.now());
     writeFleetRecord(recordFile, record);
     const controller = new FleetController(
       record,

@@ -56,8 +56,21 @@ export function configFileHash(text: string): string | undefined {
 /**
  * Reconciles the record with the config file actually on disk (startup): a crash after the
  * config was written and before the record was updated leaves `pending` = the file's hash.
+ * A file that is not the one the record names (edited or replaced on the gateway) runs no
+ * pushed version: applied version 0 and no applied hash. A record that changes here gets the
+ * time `now`, so its report is a new one (the hub keeps one report per gateway and time).
  */
-export function reconcile(r: FleetRecord, fileText: string): FleetRecord {
+export function reconcile(r: FleetRecord, fileText: string, now = Date.now()): FleetRecord {
+  const next = reconcileRecord(r, fileText);
+  const changed =
+    next.appliedVersion !== r.appliedVersion ||
+    next.appliedHash !== r.appliedHash ||
+    next.status !== r.status ||
+    next.desiredVersion !== r.desiredVersion;
+  return changed ? { ...next, ts: now } : next;
+}
+
+function reconcileRecord(r: FleetRecord, fileText: string): FleetRecord {
   const hash = configFileHash(fileText);
   if (hash !== undefined && r.pending?.hash === hash) {
     const { pending, ...rest } = r;
@@ -73,7 +86,6 @@ export function reconcile(r: FleetRecord, fileText: string): FleetRecord {
   const { pending: _drop, ...rest } = r;
   if (hash !== undefined && r.appliedHash === hash) return rest;
   // the file is not the one the record names: a local edit, or a crash before the write
-  if (r.appliedHash !== undefined && hash === undefined) return { ...rest, appliedVersion: 0 };
   if (r.appliedHash !== undefined && hash !== r.appliedHash) {
     const { appliedHash: _h, ...noHash } = rest;
     return { ...noHash, appliedVersion: 0 };
