@@ -63,7 +63,10 @@ export class SeqWindow {
   }
 
   private open(): void {
-    if (this.reorderMs === 0) return this.expire();
+    if (this.reorderMs === 0) {
+      this.expire();
+      return;
+    }
     if (this.timer !== undefined) return;
     this.timer = this.clock.setTimeout(() => {
       this.timer = undefined;
