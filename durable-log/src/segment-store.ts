@@ -35,6 +35,9 @@ export class SegmentStore implements RecordStore {
    */
   private syncing: Segment | undefined;
   private closeWhenSynced = false;
+  /** an interval tick came while the background sync ran: sync again as soon as it ends */
+  private syncMissed = false;
+  private closed = false;
 
   /** `segments` is non-empty and sorted by base; the last one is the tail. */
   constructor(
@@ -130,7 +133,12 @@ export class SegmentStore implements RecordStore {
       }
       return;
     }
-    if (!this.dirty || this.syncing !== undefined) return;
+    if (this.closed) return;
+    if (this.syncing !== undefined) {
+      this.syncMissed = true;
+      return;
+    }
+    if (!this.dirty) return;
     const seg = this.tail;
     this.dirty = false;
     this.syncing = seg;
@@ -145,6 +153,11 @@ export class SegmentStore implements RecordStore {
       if (err) {
         if (seg === this.tail) this.dirty = true;
         done(err);
+      }
+      // what was appended while it ran waits no longer than one more sync (not a whole interval)
+      if (this.syncMissed) {
+        this.syncMissed = false;
+        this.syncInBackground(done);
       }
     });
   }
@@ -302,6 +315,7 @@ export class SegmentStore implements RecordStore {
   /** Closes every file (after a final sync when `sync` is true). */
   close(sync: boolean): void {
     if (sync) this.sync();
+    this.closed = true;
     for (const seg of this.segments) {
       try {
         this.closeFd(seg);
