@@ -21,6 +21,8 @@ export type LogFs = Pick<
   | 'renameSync'
   | 'unlinkSync'
   | 'mkdirSync'
->;
+> &
+  /** the interval fsync runs it on libuv's thread pool when present (else fdatasyncSync) */
+  Partial<Pick<typeof fs, 'fdatasync'>>;
 
 export const nodeFs: LogFs = fs;

@@ -203,12 +203,9 @@ class SegmentLogImpl implements SegmentLog {
     this.core.close();
   }
 
+  /** The interval fsync: on libuv's thread pool, so the event loop does not wait for the disk. */
   private backgroundSync(): void {
-    try {
-      this.store.sync();
-    } catch (err) {
-      this.opts.onError?.(ioError(err, `syncing ${this.opts.dir}`));
-    }
+    this.store.syncInBackground((err) => this.opts.onError?.(ioError(err, `syncing ${this.opts.dir}`)));
   }
 
   private scheduleCursor(): void {

@@ -28,6 +28,16 @@ export class SegmentStore implements RecordStore {
   private scratch = Buffer.allocUnsafe(64 * 1024);
   private dirty = false;
   private last = 0;
+  /**
+   * The segment whose fdatasync is running on libuv's thread pool (syncInBackground), if any.
+   * Its fd is never closed while that runs (a reused fd number would be synced instead, or the
+   * call would fail): a release or close in the meantime leaves the closing to its callback.
+   */
+  private syncing: Segment | undefined;
+  private closeWhenSynced = false;
+  /** an interval tick came while the background sync ran: sync again as soon as it ends */
+  private syncMissed = false;
+  private closed = false;
 
   /** `segments` is non-empty and sorted by base; the last one is the tail. */
   constructor(
@@ -97,18 +107,77 @@ export class SegmentStore implements RecordStore {
     return first;
   }
 
-  /** fdatasync the tail if anything was written since the last sync. */
+  /**
+   * fdatasync the tail now if anything was written since the last sync, or if a background
+   * sync is still running (what it covers is not known to be on disk until it ends).
+   */
   sync(): void {
-    if (!this.dirty) return;
+    if (!this.dirty && this.syncing === undefined) return;
     this.dirty = false;
     this.opts.fs.fdatasyncSync(this.tail.fd);
+  }
+
+  /**
+   * fdatasync the tail off the main thread (libuv's thread pool) if anything was written since
+   * the last sync and no background sync is running; without an async fdatasync in the file
+   * system facade, synchronously. `done` is called with the error when it fails: the tail is
+   * dirty again then, so the next call retries.
+   */
+  syncInBackground(done: (err: unknown) => void): void {
+    const fdatasync = this.opts.fs.fdatasync;
+    if (fdatasync === undefined) {
+      try {
+        this.sync();
+      } catch (err) {
+        done(err);
+      }
+      return;
+    }
+    if (this.closed) return;
+    if (this.syncing !== undefined) {
+      this.syncMissed = true;
+      return;
+    }
+    if (!this.dirty) return;
+    const seg = this.tail;
+    this.dirty = false;
+    this.syncing = seg;
+    fdatasync(seg.fd, (err) => {
+      this.syncing = undefined;
+      if (this.closeWhenSynced) {
+        this.closeWhenSynced = false;
+        try {
+          this.opts.fs.closeSync(seg.fd);
+        } catch {}
+      }
+      if (err) {
+        if (seg === this.tail) this.dirty = true;
+        done(err);
+      }
+      // what was appended while it ran waits no longer than one more sync (not a whole interval)
+      if (this.syncMissed) {
+        this.syncMissed = false;
+        this.syncInBackground(done);
+      }
+    });
+  }
+
+  /** Closes a segment's file now, or when its background sync ends. */
+  private closeFd(seg: Segment): void {
+    if (seg === this.syncing) {
+      this.closeWhenSynced = true;
+      return;
+    }
+    this.opts.fs.closeSync(seg.fd);
   }
 
   /** Starts a new tail segment at `base` (>= end; a gap is a hole of lost records). */
   roll(base = this.end): void {
     const { fs, dir } = this.opts;
     const old = this.tail;
-    if (this.opts.syncOnRoll && this.dirty) {
+    // a background sync still running on the old tail counts as not synced: the old segment
+    // is complete on disk before the new one exists
+    if (this.opts.syncOnRoll && (this.dirty || this.syncing === old)) {
       try {
         fs.fdatasyncSync(old.fd);
         this.dirty = false;
@@ -234,7 +303,7 @@ export class SegmentStore implements RecordStore {
       const seg = this.segments.shift()!;
       this.last = 0;
       try {
-        this.opts.fs.closeSync(seg.fd);
+        this.closeFd(seg);
         this.opts.fs.unlinkSync(seg.path);
       } catch {
         // A segment that could not be deleted reappears on the next open entirely below the
@@ -246,9 +315,10 @@ export class SegmentStore implements RecordStore {
   /** Closes every file (after a final sync when `sync` is true). */
   close(sync: boolean): void {
     if (sync) this.sync();
+    this.closed = true;
     for (const seg of this.segments) {
       try {
-        this.opts.fs.closeSync(seg.fd);
+        this.closeFd(seg);
       } catch {}
     }
   }

@@ -58,6 +58,10 @@ export function fakeFullDiskFs(budget = Number.POSITIVE_INFINITY): FakeFullDiskF
       fake.fdatasyncCalls++;
       fs.fdatasyncSync(fd);
     },
+    fdatasync: ((fd: number, cb: fs.NoParamCallback) => {
+      fake.fdatasyncCalls++;
+      fs.fdatasync(fd, cb);
+    }) as LogFs['fdatasync'],
   };
   return fake;
 }

@@ -1,6 +1,8 @@
 /** Segment-log behaviour the contract cannot see: files, recovery, rolling, locking, fsync. */
 import {
   appendFileSync,
+  closeSync,
+  fdatasyncSync,
   readdirSync,
   readFileSync,
   rmSync,
@@ -13,6 +15,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../../test-support/process.js';
 import {
   DurableLogError,
+  type LogFs,
   openSegmentLog,
   RECORD_HEADER_BYTES,
   type SegmentLog,
@@ -176,6 +179,76 @@ describe('segment files', () => {
     const start = fs2.fdatasyncCalls;
     while (fs2.fdatasyncCalls === start) await new Promise((r) => setTimeout(r, 5));
     expect(fs2.fdatasyncCalls).toBeGreaterThan(start);
+  });
+});
+
+describe('interval fsync off the main thread', () => {
+  /** A fake (fault injection): node:fs whose async fdatasync is held until the test lets it end. */
+  function heldSyncFs() {
+    const held: { fd: number; cb: (err: NodeJS.ErrnoException | null) => void }[] = [];
+    const closed: number[] = [];
+    const syncedNow: number[] = [];
+    const fs = {
+      ...fakeFullDiskFs(),
+      fdatasync: ((fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => {
+        held.push({ fd, cb });
+      }) as LogFs['fdatasync'],
+      fdatasyncSync: (fd: number) => {
+        syncedNow.push(fd);
+        fdatasyncSync(fd);
+      },
+      closeSync: (fd: number) => {
+        closed.push(fd);
+        closeSync(fd);
+      },
+    };
+    const release = (err: NodeJS.ErrnoException | null = null) => {
+      for (const h of held.splice(0)) {
+        fdatasyncSync(h.fd); // the fd must still be open and ours: this throws EBADF otherwise
+        h.cb(err);
+      }
+    };
+    return { fs, held, closed, syncedNow, release };
+  }
+
+  it('keeps a segment file open until its background fdatasync ends, through roll, release and close', async () => {
+    const h = heldSyncFs();
+    const log = open({ fsync: { intervalMs: 5 }, segmentBytes: 1000, fs: h.fs });
+    const dir = dirOf(log);
+    for (let i = 0; i < 5; i++) log.append(payloadOf(i));
+    while (h.held.length === 0) await new Promise((r) => setTimeout(r, 5));
+    const fd = h.held[0]!.fd;
+    // rolling while it runs syncs the old tail on the spot (complete on disk before the new file)
+    h.syncedNow.length = 0;
+    for (let i = 5; i < 25; i++) log.append(payloadOf(i));
+    expect(h.syncedNow).toContain(fd);
+    // the first segment is wholly acknowledged: deleted, but its fd stays open while the sync runs
+    log.ackThrough(12);
+    expect(segFiles(dir)).not.toContain('00000000000000000000.seg');
+    expect(h.closed).not.toContain(fd);
+    log.close();
+    expect(h.closed).not.toContain(fd);
+    h.release();
+    expect(h.closed).toContain(fd);
+    const again = open({ dir, segmentBytes: 1000 });
+    expect(tagsFrom(again, 13)).toEqual(range(13, 25));
+  });
+
+  it('sync() while a background sync runs syncs now; a failed background sync is reported and retried', async () => {
+    const h = heldSyncFs();
+    const errors: DurableLogError[] = [];
+    const log = open({ fsync: { intervalMs: 5 }, fs: h.fs, onError: (e) => errors.push(e) });
+    log.append(payloadOf(0));
+    while (h.held.length === 0) await new Promise((r) => setTimeout(r, 5));
+    h.syncedNow.length = 0;
+    log.sync();
+    expect(h.syncedNow).toHaveLength(1);
+    h.release(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+    expect(errors.map((e) => e.code)).toEqual(['GZ_LOG_IO']);
+    // dirty again: the next interval syncs again
+    while (h.held.length === 0) await new Promise((r) => setTimeout(r, 5));
+    h.release();
+    log.close();
   });
 });
 

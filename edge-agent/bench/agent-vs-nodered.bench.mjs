@@ -258,7 +258,8 @@ async function main() {
 }
 
 async function run(tmp) {
-  const nodeRedSkip = ensureNodeRed();
+  // GZ_BENCH_NO_NODERED=1: the agent alone (profiling runs; no ratio)
+  const nodeRedSkip = process.env.GZ_BENCH_NO_NODERED ? 'GZ_BENCH_NO_NODERED is set' : ensureNodeRed();
   if (nodeRedSkip) console.error(`Node-RED skipped: ${nodeRedSkip}`);
 
   const profiles = join(tmp, 'profiles');

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { ReportByException } from './acquisition/report-by-exception.js';
 import { DeviceScheduler } from './acquisition/scheduler.js';
 import type { ReadingSink } from './acquisition/sink.js';
+import { SlotTimers } from './acquisition/slot-timers.js';
 import type { Driver, DriverContext, DriverReading } from './drivers/driver.js';
 import { createLineRegistry } from './drivers/lines.js';
 import type { DeviceSpec } from './drivers/protocols.js';
@@ -46,6 +47,7 @@ export class Agent {
     const { clock, random, logger, sink } = this.o;
     const registry = this.o.drivers ?? new DriverRegistry();
     const lines = createLineRegistry(logger);
+    const timers = new SlotTimers(clock);
     for (const spec of this.o.devices) {
       const factory = await registry.load(spec.endpoint.scheme);
       // the device's logger carries `device`: what the driver logs never repeats it
@@ -67,6 +69,7 @@ export class Agent {
         clock,
         random,
         sink,
+        timers,
         logger: ctx.logger,
         ...(rbe ? { rbe } : {}),
         batch: {

@@ -5,6 +5,7 @@ import { emptyCounters } from '../drivers/device-status.js';
 import type { Driver, DriverReading } from '../drivers/driver.js';
 import { DeviceScheduler } from './scheduler.js';
 import { MemorySink } from './sink.js';
+import { SlotTimers } from './slot-timers.js';
 
 let clock: ManualClock;
 /** Moves the manual clock on 1 ms at a time, letting each cycle's continuations run. */
@@ -113,5 +114,43 @@ describe('DeviceScheduler', () => {
     expect(sink.batches).toHaveLength(1);
     await advance(5000);
     expect(stats.reads).toBe(1);
+  });
+  it('with shared slot timers: devices due in the same slot share one timer, keep their grids, and a stopped one no longer fires', async () => {
+    const timers = new SlotTimers(clock);
+    const make = (jitter: number) => {
+      const { driver, stats } = fakeDriver(() => 10);
+      const sink = new MemorySink();
+      const s = new DeviceScheduler({
+        driver,
+        intervalMs: 1000,
+        clock,
+        random: () => jitter,
+        sink,
+        batch,
+        timers,
+        logger: pino({ level: 'silent' }),
+      });
+      return { s, sink, stats };
+    };
+    // 0.301 and 0.33 round up to the same 50 ms slot (350), 0.7 to another (700)
+    const devices = [make(0.301), make(0.33), make(0.7)];
+    for (const d of devices) d.s.start();
+    expect(timers.size).toBe(2);
+    await advance(5000);
+    for (const d of devices) expect(d.sink.batches).toHaveLength(5);
+    expect(devices[0]!.sink.batches.map((b) => b.readings[0]!.ts - 1_000_000)).toEqual(
+      [350, 1350, 2350, 3350, 4350].map((t) => t + 10),
+    );
+    expect(devices[2]!.sink.batches.map((b) => b.readings[0]!.ts - 1_000_000)).toEqual(
+      [700, 1700, 2700, 3700, 4700].map((t) => t + 10),
+    );
+    const stopping = devices[0]!.s.stop();
+    await advance(100);
+    await stopping;
+    await advance(3000);
+    expect(devices[0]!.stats.reads).toBe(5);
+    expect(devices[1]!.stats.reads).toBe(8);
+    await Promise.all([devices[1]!.s.stop(), devices[2]!.s.stop(), advance(100)]);
+    expect(timers.size).toBe(0);
   });
 });

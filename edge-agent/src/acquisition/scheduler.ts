@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { Driver, DriverReading } from '../drivers/driver.js';
 import type { ReportByException } from './report-by-exception.js';
 import type { ReadingBatch, ReadingSink } from './sink.js';
+import type { SlotTimer, SlotTimers } from './slot-timers.js';
 
 export interface SchedulerOptions {
   driver: Driver;
@@ -25,6 +26,8 @@ export interface SchedulerOptions {
   rbe?: ReportByException;
   /** called with every cycle's readings before report-by-exception (status page: last values) */
   onCycle?: (readings: DriverReading[]) => void;
+  /** shared with the agent's other schedulers: one timer per due time (default: one per device) */
+  timers?: SlotTimers;
 }
 
 /** Poll phases are multiples of this on the clock (see above); at most the interval. */
@@ -40,6 +43,7 @@ export interface SchedulerStats {
 export class DeviceScheduler {
   readonly stats: SchedulerStats = { cycles: 0, overruns: 0, readings: 0, reported: 0 };
   private timer: unknown;
+  private slotTimer: SlotTimer | undefined;
   private nextAt = 0;
   private running: Promise<void> | undefined;
   private stopped = true;
@@ -60,15 +64,27 @@ export class DeviceScheduler {
 
   private arm(now: number): void {
     if (this.stopped) return;
+    const { timers } = this.o;
+    if (timers) {
+      this.slotTimer = timers.at(this.nextAt, () => {
+        this.slotTimer = undefined;
+        this.fire();
+      });
+      return;
+    }
     this.timer = this.o.clock.setTimeout(
       () => {
         this.timer = undefined;
-        this.running = this.cycle().finally(() => {
-          this.running = undefined;
-        });
+        this.fire();
       },
       Math.max(0, this.nextAt - now),
     );
+  }
+
+  private fire(): void {
+    this.running = this.cycle().finally(() => {
+      this.running = undefined;
+    });
   }
 
   private async cycle(): Promise<void> {
@@ -117,6 +133,8 @@ export class DeviceScheduler {
     this.stopped = true;
     if (this.timer !== undefined) this.o.clock.clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.slotTimer !== undefined) this.o.timers?.cancel(this.slotTimer);
+    this.slotTimer = undefined;
     await this.running;
   }
 }

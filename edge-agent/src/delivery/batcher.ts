@@ -8,6 +8,8 @@ import {
   type DataBatch,
   deviceTopic,
   encodeDataBatch,
+  LIMITS,
+  POINT_NAME_PATTERN,
   type Reading,
   type WireReading,
 } from '@ganzhi/device-profiles';
@@ -122,4 +124,125 @@ export function buildRecords(
     }),
   );
   return { records: batches.map((b) => frameRecord(topic, encodeDataBatch(b))), batches };
+}
+
+/**
+ * The record of one device's cycle, encoded without the intermediate wire objects: the
+ * envelope header is checked against the contract once per device identity and the point
+ * names once each (both cached), every reading's fields inline as its JSON is written. The
+ * bytes are the same as `buildRecords` gives (the same JSON, key for key). Whatever this path
+ * is not sure of — a cycle that needs more than one batch, a value the contract refuses, an
+ * unusual type — goes through `buildRecords`, which checks it in full and throws the
+ * contract's error.
+ */
+export function encodeRecords(
+  id: StreamIdentity,
+  dev: DeviceIdentity,
+  readings: readonly Reading[],
+  firstSeq: number,
+  sent: number,
+  limits: BatchLimits = DEFAULT_BATCH_LIMITS,
+): Buffer[] {
+  const fast = fastRecord(id, dev, readings, firstSeq, sent, limits);
+  return fast !== undefined ? [fast] : buildRecords(id, dev, readings, firstSeq, sent, limits).records;
+}
+
+/** Bounded caches: a gateway has a few hundred devices and points; past the bound they start again. */
+const CACHE_MAX = 10_000;
+/** `<topic>\n{"v":1,…,"stream":"…"` for each checked device identity */
+const headerCache = new Map<string, string>();
+/** `{"point":"<name>","value":` for each point name that follows the contract */
+const pointCache = new Map<string, string>();
+
+function headerOf(id: StreamIdentity, dev: DeviceIdentity): string {
+  const key = `${id.district}\u0000${id.gateway}\u0000${id.stream}\u0000${dev.device}\u0000${dev.model}\u0000${dev.measurement}`;
+  let head = headerCache.get(key);
+  if (head === undefined) {
+    const empty: DataBatch = {
+      v: 1,
+      district: id.district,
+      gateway: id.gateway,
+      device: dev.device,
+      model: dev.model,
+      measurement: dev.measurement,
+      stream: id.stream,
+      seq: 0,
+      sent: LIMITS.minTs,
+      readings: [],
+    };
+    encodeDataBatch(empty); // the contract's check of the envelope (throws its error)
+    const { seq: _s, sent: _t, readings: _r, ...ids } = empty;
+    const json = JSON.stringify(ids);
+    head = `${deviceTopic(id.district, id.gateway, dev.device, 'data')}\n${json.slice(0, -1)}`;
+    if (headerCache.size >= CACHE_MAX) headerCache.clear();
+    headerCache.set(key, head);
+  }
+  return head;
+}
+
+function pointPrefix(point: unknown): string | undefined {
+  if (typeof point !== 'string') return undefined;
+  let prefix = pointCache.get(point);
+  if (prefix === undefined) {
+    if (!POINT_NAME_PATTERN.test(point)) return undefined;
+    prefix = `{"point":${JSON.stringify(point)},"value":`;
+    if (pointCache.size >= CACHE_MAX) pointCache.clear();
+    pointCache.set(point, prefix);
+  }
+  return prefix;
+}
+
+function fastRecord(
+  id: StreamIdentity,
+  dev: DeviceIdentity,
+  readings: readonly Reading[],
+  seq: number,
+  sent: number,
+  limits: BatchLimits,
+): Buffer | undefined {
+  const n = readings.length;
+  if (n === 0 || n > limits.maxReadings || n > LIMITS.maxReadings) return undefined;
+  if (!Number.isSafeInteger(seq) || seq < 0 || !Number.isSafeInteger(sent) || sent < 0) return undefined;
+  let body = '';
+  /** what chunkReadings counts: each reading's JSON length + 1 */
+  let size = 0;
+  for (let i = 0; i < n; i++) {
+    const r = readings[i]!;
+    const prefix = pointPrefix(r.point);
+    if (prefix === undefined) return undefined;
+    let quality = r.quality;
+    if (quality !== 'good' && quality !== 'uncertain' && quality !== 'bad') return undefined;
+    let reason: string | undefined;
+    if (quality !== 'good' && r.reason !== undefined) {
+      if (typeof r.reason !== 'string') return undefined;
+      reason = r.reason.slice(0, LIMITS.maxReason);
+    }
+    const v = r.value;
+    let value: string;
+    if (typeof v === 'number') {
+      if (Number.isFinite(v)) value = String(v);
+      else {
+        value = 'null';
+        quality = 'bad';
+        reason = `non-finite value (${String(v)})`;
+      }
+    } else if (typeof v === 'boolean') value = v ? 'true' : 'false';
+    else if (typeof v === 'string') {
+      if (v.length > LIMITS.maxStringValue) return undefined;
+      value = JSON.stringify(v);
+    } else if (v === null) {
+      if (quality === 'good') return undefined;
+      value = 'null';
+    } else return undefined;
+    const ts = r.ts;
+    if (!Number.isInteger(ts) || ts < LIMITS.minTs) return undefined;
+    const piece =
+      reason === undefined
+        ? `${prefix}${value},"ts":${ts},"quality":"${quality}"}`
+        : `${prefix}${value},"ts":${ts},"quality":"${quality}","reason":${JSON.stringify(reason)}}`;
+    size += piece.length + 1;
+    body += i === 0 ? piece : `,${piece}`;
+  }
+  if (size > limits.maxBytes) return undefined;
+  return Buffer.from(`${headerOf(id, dev)},"seq":${seq},"sent":${sent},"readings":[${body}]}`);
 }

@@ -23,7 +23,7 @@ import type { DurableLog } from '@ganzhi/durable-log';
 import { backoffDelay, type Clock, type Random, sleep } from '@ganzhi/runtime';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { type BatchLimits, buildRecords, DEFAULT_BATCH_LIMITS, unframeRecord } from './batcher.js';
+import { type BatchLimits, DEFAULT_BATCH_LIMITS, encodeRecords, unframeRecord } from './batcher.js';
 import type { DeliveryConfig } from './delivery-schema.js';
 
 export interface UplinkDevice {
@@ -69,6 +69,13 @@ export interface UplinkDeps {
   connect: (url: string, opts: IClientOptions) => MqttClient;
 }
 
+/**
+ * How long an accepted batch waits for the batches of the same poll slot before it is
+ * published (poll phases are aligned to 50 ms slots: see acquisition/scheduler.ts). It adds at
+ * most this to the delay from reading to broker, and saves one socket write per device.
+ */
+export const PUBLISH_COALESCE_MS = 10;
+
 export interface UplinkCounters {
   batchesAccepted: number;
   readingsAccepted: number;
@@ -94,7 +101,10 @@ export class Uplink {
   private refillTimer: unknown;
   private stopping = false;
   private pumping = false;
+  /** the pump after a PUBACK (a backlog may be waiting): once this event-loop turn is done */
   private pumpQueued: ReturnType<typeof setImmediate> | undefined;
+  /** the pump after an accepted batch: once the other devices of the poll slot have answered */
+  private pumpTimer: unknown;
   private readonly statuses = new Map<string, DeviceStatus>();
   private devices: Map<string, UplinkDevice>;
   /** other retained messages of this gateway (its config state): re-published on every connect */
@@ -144,7 +154,7 @@ export class Uplink {
     const dev = this.devices.get(device);
     if (!dev) throw new Error(`uplink: unknown device ${device}`);
     const first = this.deps.log.nextOffset;
-    const { records } = buildRecords(
+    const records = encodeRecords(
       { district: this.opts.district, gateway: this.opts.gateway, stream: this.opts.stream },
       { device, model: dev.profile.id, measurement: dev.profile.measurement },
       readings,
@@ -364,12 +374,26 @@ export class Uplink {
   }
 
   /**
-   * Pumps once every I/O callback of this event-loop turn has run: devices whose answers
-   * arrive together (aligned poll slots) are published in one burst, which MQTT.js writes to
-   * the socket as one writev, instead of one write per device.
+   * After an accepted batch: pumps `PUBLISH_COALESCE_MS` later, so that the batches of the
+   * devices polled in the same slot (their answers arrive over a few milliseconds) are
+   * published in one burst, which MQTT.js writes to the socket as one writev, instead of one
+   * write per device.
    */
   private pumpSoon(): void {
-    if (this.pumpQueued !== undefined || this.stopping) return;
+    if (this.pumpTimer !== undefined || this.stopping) return;
+    this.pumpTimer = this.deps.clock.setTimeout(() => {
+      this.pumpTimer = undefined;
+      this.pump();
+    }, PUBLISH_COALESCE_MS);
+  }
+
+  /**
+   * After a PUBACK: pumps once this event-loop turn is done, when something is waiting that no
+   * scheduled pump will send (a backlog drained after a reconnect, a full in-flight window).
+   */
+  private pumpAfterAck(): void {
+    if (this.pumpQueued !== undefined || this.pumpTimer !== undefined || this.stopping) return;
+    if (this.deps.log.nextOffset <= this.readPos) return;
     this.pumpQueued = setImmediate(() => {
       this.pumpQueued = undefined;
       this.pump();
@@ -421,7 +445,7 @@ export class Uplink {
       this.deps.log.ack(offset);
       this.counters.batchesAcked++;
     }
-    this.pumpSoon();
+    this.pumpAfterAck();
   }
 
   /** Batches accepted and not yet acknowledged by the broker. */
@@ -443,6 +467,8 @@ export class Uplink {
     if (this.refillTimer !== undefined) this.deps.clock.clearTimeout(this.refillTimer);
     if (this.pumpQueued !== undefined) clearImmediate(this.pumpQueued);
     this.pumpQueued = undefined;
+    if (this.pumpTimer !== undefined) this.deps.clock.clearTimeout(this.pumpTimer);
+    this.pumpTimer = undefined;
     const c = this.client;
     if (!c) return;
     if (c.connected) {
