@@ -13,25 +13,14 @@
  * `send` prints one line per point with its outcome and exits 0 only if every point is ok;
  * 1 when one is not (or no outcome came within --wait), 2 for usage, credentials or HTTP errors.
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { hubClient, parseDuration, runCli, UsageError } from './hub-cli.js';
 
 const USAGE = `usage:
   ganzhi-command send --hub URL --user NAME --district D --gateway G --device DEV point=value … [--ttl 60s] [--no-readback] [--wait 30s]
   ganzhi-command get ID --hub URL --user NAME
   ganzhi-command list --hub URL --user NAME [--district D] [--gateway G] [--device DEV] [--since ISO|ms] [--limit N]
 password: GANZHI_HUB_PASSWORD or --password-file FILE`;
-
-class UsageError extends Error {}
-
-/** `60s`, `500ms`, `2m`, `1h`, or a plain number of seconds → ms. */
-function parseDuration(text: string, what: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!m) throw new UsageError(`${what}: expected a duration like 30s, 500ms or 2m, got "${text}"`);
-  const n = Number(m[1]);
-  const unit = m[2] ?? 's';
-  return Math.round(n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit]!);
-}
 
 /** `point=value` → the write; value typed as documented above. */
 function parseWrite(arg: string): { point: string; value: number | boolean | string } {
@@ -103,47 +92,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return values.help ? 0 : 2;
   }
-  if (!values.hub) throw new UsageError('--hub URL is required (e.g. http://127.0.0.1:9464)');
-  if (!values.user) throw new UsageError('--user NAME is required');
-  const password = values['password-file']
-    ? readFileSync(values['password-file'], 'utf8').replace(/\r?\n$/, '')
-    : process.env.GANZHI_HUB_PASSWORD;
-  if (password === undefined) throw new UsageError('set GANZHI_HUB_PASSWORD or give --password-file');
-  const base = values.hub.replace(/\/+$/, '');
-  const auth = `Basic ${Buffer.from(`${values.user}:${password}`).toString('base64')}`;
-
-  const call = async (
-    method: string,
-    path: string,
-    body?: unknown,
-  ): Promise<{ status: number; json: unknown }> => {
-    let res: Response;
-    try {
-      res = await fetch(`${base}${path}`, {
-        method,
-        headers: {
-          authorization: auth,
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        signal: AbortSignal.timeout(15_000),
-      });
-    } catch (err) {
-      throw new UsageError(`cannot reach the hub at ${base}: ${(err as Error).message}`);
-    }
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = { message: text.slice(0, 200) };
-    }
-    return { status: res.status, json };
-  };
-  const failed = (r: { status: number; json: unknown }): never => {
-    const m = (r.json as { message?: string }).message ?? '';
-    throw new UsageError(`the hub answered ${r.status}: ${m}`);
-  };
+  const { call, failed } = hubClient(values);
 
   switch (verb) {
     case 'send': {
@@ -230,10 +179,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err) => {
-    console.error(`ganzhi-command: ${(err as Error).message}`);
-    process.exit(2);
-  },
-);
+runCli('ganzhi-command', () => main(process.argv.slice(2)));

@@ -18,22 +18,13 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
+import { hubClient, parseDuration, runCli, UsageError } from './hub-cli.js';
 
 const USAGE = `usage:
   ganzhi-fleet status --hub URL --user NAME [--district D] [--label L]
   ganzhi-fleet show DISTRICT/GATEWAY --hub URL --user NAME
   ganzhi-fleet push --hub URL --user NAME (--gateway D/G | --district D | --label L) (--file F.yaml|F.json | --set path=value …) [--wait 60s]
 password: GANZHI_HUB_PASSWORD or --password-file FILE`;
-
-class UsageError extends Error {}
-
-/** `60s`, `500ms`, `2m`, `1h`, or a plain number of seconds → ms. */
-function parseDuration(text: string, what: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!m) throw new UsageError(`${what}: expected a duration like 60s, 500ms or 2m, got "${text}"`);
-  const unit = m[2] ?? 's';
-  return Math.round(Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit]!);
-}
 
 /** `path=value` → the set entry; the value is JSON when it parses, else a string. */
 function parseSet(arg: string): [string, unknown] {
@@ -121,47 +112,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return values.help ? 0 : 2;
   }
-  if (!values.hub) throw new UsageError('--hub URL is required (e.g. http://127.0.0.1:9464)');
-  if (!values.user) throw new UsageError('--user NAME is required');
-  const password = values['password-file']
-    ? readFileSync(values['password-file'], 'utf8').replace(/\r?\n$/, '')
-    : process.env.GANZHI_HUB_PASSWORD;
-  if (password === undefined) throw new UsageError('set GANZHI_HUB_PASSWORD or give --password-file');
-  const base = values.hub.replace(/\/+$/, '');
-  const auth = `Basic ${Buffer.from(`${values.user}:${password}`).toString('base64')}`;
-
-  const call = async (
-    method: string,
-    path: string,
-    body?: unknown,
-  ): Promise<{ status: number; json: unknown }> => {
-    let res: Response;
-    try {
-      res = await fetch(`${base}${path}`, {
-        method,
-        headers: {
-          authorization: auth,
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        signal: AbortSignal.timeout(15_000),
-      });
-    } catch (err) {
-      throw new UsageError(`cannot reach the hub at ${base}: ${(err as Error).message}`);
-    }
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = { message: text.slice(0, 200) };
-    }
-    return { status: res.status, json };
-  };
-  const failed = (r: { status: number; json: unknown }): never => {
-    const j = r.json as { code?: string; message?: string };
-    throw new UsageError(`the hub answered ${r.status}${j.code ? ` ${j.code}` : ''}: ${j.message ?? ''}`);
-  };
+  const { call, failed } = hubClient(values);
   const path = (g: { district: string; gateway: string }) =>
     `/api/fleet/${encodeURIComponent(g.district)}/${encodeURIComponent(g.gateway)}`;
 
@@ -259,10 +210,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err) => {
-    console.error(`ganzhi-fleet: ${(err as Error).message}`);
-    process.exit(2);
-  },
-);
+runCli('ganzhi-fleet', () => main(process.argv.slice(2)));
