@@ -98,9 +98,27 @@ const children = [];
 /** Spawns a process, keeps the last lines of its output, resolves when `ready(line)` says so. */
 function start(name, cmd, args, ready, opts = {}) {
   const { cgroups, ...spawnOpts } = opts;
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...spawnOpts });
-  for (const dir of (cgroups ?? '').split(',').filter(Boolean))
-    writeFileSync(join(dir, 'cgroup.procs'), String(child.pid));
+  const dirs = (cgroups ?? '').split(',').filter(Boolean);
+  // in its cgroups before it execs: everything the process allocates counts against their
+  // limits (a v1 memory cgroup keeps charging pages to where they were first touched)
+  const child =
+    dirs.length === 0
+      ? spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...spawnOpts })
+      : spawn(
+          '/bin/sh',
+          [
+            '-c',
+            'for d in $GZ_BENCH_CGROUP_DIRS; do echo $$ > "$d/cgroup.procs" || exit 97; done; exec "$@"',
+            'sh',
+            cmd,
+            ...args,
+          ],
+          {
+            stdio: ['ignore', 'pipe', 'pipe'],
+            ...spawnOpts,
+            env: { ...process.env, ...spawnOpts.env, GZ_BENCH_CGROUP_DIRS: dirs.join(' ') },
+          },
+        );
   const log = [];
   const entry = { name, child, log, exited: false };
   children.push(entry);

@@ -77,16 +77,16 @@ function makeCgroups(mode, name) {
   const memDir = join(ROOT, 'memory', name);
   mkdirSync(cpuDir);
   mkdirSync(memDir);
-  writeFileSync(join(cpuDir, 'cpu.cfs_period_us'), '100000');
-  writeFileSync(join(cpuDir, 'cpu.cfs_quota_us'), String(CPU_PCT * 1000));
-  writeFileSync(join(memDir, 'memory.limit_in_bytes'), String(mem));
-  // the pages the process touched before it was moved in count against the limit too
-  writeFileSync(join(memDir, 'memory.move_charge_at_immigrate'), '3');
-  // no swap beyond the limit (the file exists only with swap accounting)
-  if (existsSync(join(memDir, 'memory.memsw.limit_in_bytes')))
-    writeFileSync(join(memDir, 'memory.memsw.limit_in_bytes'), String(mem));
+  try {
+    limitV1(cpuDir, memDir, mem);
+  } catch (err) {
+    rmdirSync(cpuDir);
+    rmdirSync(memDir);
+    throw err;
+  }
   return {
     dirs: [cpuDir, memDir],
+
     stats: () => {
       const cpu = kv(readFileSync(join(cpuDir, 'cpu.stat'), 'utf8'));
       const oom = kv(readFileSync(join(memDir, 'memory.oom_control'), 'utf8'));
@@ -105,6 +105,15 @@ function makeCgroups(mode, name) {
   };
 }
 
+function limitV1(cpuDir, memDir, mem) {
+  writeFileSync(join(cpuDir, 'cpu.cfs_period_us'), '100000');
+  writeFileSync(join(cpuDir, 'cpu.cfs_quota_us'), String(CPU_PCT * 1000));
+  writeFileSync(join(memDir, 'memory.limit_in_bytes'), String(mem));
+  // no swap beyond the limit (the file exists only with swap accounting)
+  if (existsSync(join(memDir, 'memory.memsw.limit_in_bytes')))
+    writeFileSync(join(memDir, 'memory.memsw.limit_in_bytes'), String(mem));
+}
+
 function kv(text) {
   const out = {};
   for (const line of text.trim().split('\n')) {
@@ -117,7 +126,13 @@ function kv(text) {
 function runStep(mode, devices, tmp) {
   const tag = `gz-constrained-${process.pid}-${devices}`;
   const agent = makeCgroups(mode, `${tag}-agent`);
-  const red = makeCgroups(mode, `${tag}-red`);
+  let red;
+  try {
+    red = makeCgroups(mode, `${tag}-red`);
+  } catch (err) {
+    agent.remove();
+    throw err;
+  }
   const out = join(tmp, `${devices}.json`);
   const load0 = loadavg();
   try {
