@@ -463,10 +463,12 @@ async function run(tmp) {
   };
   sample();
   const w0 = performance.now();
+  const windowStartMs = Date.now();
   const timer = setInterval(sample, 1000);
   await new Promise((r) => setTimeout(r, WINDOW_MS));
   clearInterval(timer);
   const wallS = (performance.now() - w0) / 1000;
+  const windowEndMs = Date.now();
   const cpu1 = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuTicks(pid)]));
   const polls1 = await agentPolls(agentHttpPort);
   const result = {};
@@ -508,7 +510,15 @@ async function run(tmp) {
     writeFileSync(
       process.env.GZ_BENCH_JSON_OUT,
       JSON.stringify(
-        { devices: DEVICES, points: POINTS, expected: DEVICES * POINTS, ...info, result },
+        {
+          devices: DEVICES,
+          points: POINTS,
+          expected: DEVICES * POINTS,
+          windowStartMs,
+          windowEndMs,
+          ...info,
+          result,
+        },
         null,
         1,
       ),

@@ -16,7 +16,7 @@
 // after the first load neither side holds), GZ_CONSTRAINED_CPU_PCT (default 25),
 // GZ_CONSTRAINED_MEM_MB (default 256); GZ_BENCH_WARMUP_MS / GZ_BENCH_WINDOW_MS /
 // GZ_BENCH_BOTH_NODE / GZ_BENCH_START_TIMEOUT_MS pass through to agent-vs-nodered.bench.mjs.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -24,7 +24,11 @@ import { fileURLToPath } from 'node:url';
 
 const BENCH = join(dirname(fileURLToPath(import.meta.url)), 'agent-vs-nodered.bench.mjs');
 const STEPS = (process.env.GZ_CONSTRAINED_DEVICES ?? '100,200,300,400,600').split(',').map(Number);
-const CPU_PCT = Number(process.env.GZ_CONSTRAINED_CPU_PCT ?? 25);
+/** 'none': no CPU quota (the control run: memory limit only, same machine) */
+const CPU_PCT =
+  process.env.GZ_CONSTRAINED_CPU_PCT === 'none'
+    ? undefined
+    : Number(process.env.GZ_CONSTRAINED_CPU_PCT ?? 25);
 const MEM_MB = Number(process.env.GZ_CONSTRAINED_MEM_MB ?? 256);
 const HOLD = 0.99;
 const ROOT = '/sys/fs/cgroup';
@@ -53,7 +57,7 @@ function makeCgroups(mode, name) {
       writeFileSync(control, '+cpu +memory');
     const dir = join(ROOT, name);
     mkdirSync(dir);
-    writeFileSync(join(dir, 'cpu.max'), `${CPU_PCT * 1000} 100000`);
+    writeFileSync(join(dir, 'cpu.max'), CPU_PCT === undefined ? 'max 100000' : `${CPU_PCT * 1000} 100000`);
     writeFileSync(join(dir, 'memory.max'), String(mem));
     if (existsSync(join(dir, 'memory.swap.max'))) writeFileSync(join(dir, 'memory.swap.max'), '0');
     return {
@@ -107,7 +111,7 @@ function makeCgroups(mode, name) {
 
 function limitV1(cpuDir, memDir, mem) {
   writeFileSync(join(cpuDir, 'cpu.cfs_period_us'), '100000');
-  writeFileSync(join(cpuDir, 'cpu.cfs_quota_us'), String(CPU_PCT * 1000));
+  writeFileSync(join(cpuDir, 'cpu.cfs_quota_us'), CPU_PCT === undefined ? '-1' : String(CPU_PCT * 1000));
   writeFileSync(join(memDir, 'memory.limit_in_bytes'), String(mem));
   // no swap beyond the limit (the file exists only with swap accounting)
   if (existsSync(join(memDir, 'memory.memsw.limit_in_bytes')))
@@ -123,7 +127,7 @@ function kv(text) {
   return out;
 }
 
-function runStep(mode, devices, tmp) {
+async function runStep(mode, devices, tmp) {
   const tag = `gz-constrained-${process.pid}-${devices}`;
   const agent = makeCgroups(mode, `${tag}-agent`);
   let red;
@@ -135,9 +139,13 @@ function runStep(mode, devices, tmp) {
   }
   const out = join(tmp, `${devices}.json`);
   const load0 = loadavg();
+  // the cgroups' counters every 500 ms, to take the bench's window out of them afterwards
+  const samples = [];
+  const sample = () => samples.push({ t: Date.now(), agent: agent.stats(), nodered: red.stats() });
+  const timer = setInterval(sample, 500);
   try {
-    const r = spawnSync(process.execPath, ['--expose-gc', BENCH], {
-      encoding: 'utf8',
+    sample();
+    const child = spawn(process.execPath, ['--expose-gc', BENCH], {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: {
         ...process.env,
@@ -147,14 +155,45 @@ function runStep(mode, devices, tmp) {
         GZ_BENCH_JSON_OUT: out,
       },
     });
+    let stdout = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    const status = await new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    clearInterval(timer);
+    sample();
     const load1 = loadavg();
-    if (r.status !== 0 || !existsSync(out)) {
-      const cg = `agent cgroup: ${JSON.stringify(agent.stats())}; Node-RED cgroup: ${JSON.stringify(red.stats())}`;
-      return { devices, load0, load1, failed: `agent-vs-nodered exited ${r.status} (${cg})` };
+    const last = samples.at(-1);
+    if (status !== 0 || !existsSync(out)) {
+      const cg = `agent cgroup: ${JSON.stringify(last.agent)}; Node-RED cgroup: ${JSON.stringify(last.nodered)}`;
+      return {
+        devices,
+        load0,
+        load1,
+        failed: `agent-vs-nodered exited ${status} (${cg}) ${stdout.slice(-300)}`,
+      };
     }
     const res = JSON.parse(readFileSync(out, 'utf8'));
-    return { devices, load0, load1, res, cg: { agent: agent.stats(), nodered: red.stats() }, md: r.stdout };
+    // throttling within the bench's window: first sample at or after its start, last at or before its end
+    const first = samples.find((x) => x.t >= res.windowStartMs) ?? samples[0];
+    const end = samples.filter((x) => x.t <= res.windowEndMs).at(-1) ?? last;
+    const inWindow = (side) => ({
+      periods: end[side].periods - first[side].periods,
+      throttled: end[side].throttled - first[side].throttled,
+      throttledS: end[side].throttledS - first[side].throttledS,
+    });
+    return {
+      devices,
+      load0,
+      load1,
+      res,
+      cg: {
+        agent: { ...last.agent, window: inWindow('agent') },
+        nodered: { ...last.nodered, window: inWindow('nodered') },
+      },
+    };
   } finally {
+    clearInterval(timer);
     // the bench stopped its processes: the cgroups are empty again
     agent.remove();
     red.remove();
@@ -166,7 +205,7 @@ function holds(side, x, expected) {
   return x.perSec >= HOLD * expected && (side !== 'agent' || x.overruns === 0);
 }
 
-function main() {
+async function main() {
   const mode = cgroupMode();
   if (mode !== 'v1' && mode !== 'v2') {
     console.log(`#### Constrained box: not measured — ${mode}`);
@@ -181,7 +220,7 @@ function main() {
   try {
     for (const devices of STEPS) {
       console.error(`constrained: ${devices} devices × 50 points …`);
-      const s = runStep(mode, devices, tmp);
+      const s = await runStep(mode, devices, tmp);
       steps.push(s);
       if (s.failed) {
         console.error(s.failed);
@@ -200,11 +239,11 @@ function report(mode, steps) {
   const f = (x, d = 1) => (x === undefined || Number.isNaN(x) ? '–' : x.toFixed(d));
   const la = (l) => l.map((x) => x.toFixed(1)).join(' ');
   const lines = [
-    `#### Constrained box: agent and Node-RED each at ${CPU_PCT} % of a core and ${MEM_MB} MB (cgroup ${mode}), side by side`,
+    `#### Constrained box: agent and Node-RED each at ${CPU_PCT === undefined ? 'no CPU quota (control run)' : `${CPU_PCT} % of a core`} and ${MEM_MB} MB (cgroup ${mode}), side by side`,
     '',
-    `Each row is one run of agent-vs-nodered.bench.mjs (both at the same time, same simulator and broker, which are not limited). Holds = ≥ ${HOLD * 100} % of the expected readings arrived in the window and, for the agent, 0 poll overruns. Throttled = CFS periods in which the cgroup used up its quota, of the periods it ran, over the whole run (start-up included); cgroup peak = the most memory charged to the cgroup. Load average 1/5/15 min before → after each run.`,
+    `Each row is one run of agent-vs-nodered.bench.mjs (both at the same time, same simulator and broker, which are not limited). Holds = ≥ ${HOLD * 100} % of the expected readings arrived in the window and, for the agent, 0 poll overruns. Throttled = CFS periods (100 ms) in which the cgroup used up its quota, of the periods in which it ran: in the bench's window, and over the whole run with start-up in brackets. cgroup peak = the most memory charged to the cgroup (file pages first read by another process, e.g. the node binary, are charged there, so it is below RSS). Load average 1/5/15 min before → after each run.`,
     '',
-    '| devices × points | expected readings/s | side | CPU (% of a core) | RSS mean / max (MB) | cgroup peak (MB) | OOM kills | throttled periods | readings/s arrived | delivered / expected | agent poll overruns / cycles | holds | load average before → after |',
+    '| devices × points | expected readings/s | side | CPU (% of a core) | RSS mean / max (MB) | cgroup peak (MB) | OOM kills | throttled periods in the window (whole run) | readings/s arrived | delivered / expected | agent poll overruns / cycles | holds | load average before → after |',
     '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|',
   ];
   for (const s of steps) {
@@ -229,7 +268,7 @@ function report(mode, steps) {
         continue;
       }
       lines.push(
-        `| ${s.devices} × 50 | ${exp} | ${label} | ${f(x.cpuPct)} | ${f(x.rssMean, 0)} / ${f(x.rssMax, 0)} | ${f(cg.peakMb, 0)} | ${cg.oomKills} | ${cg.throttled} / ${cg.periods} | ${f(x.perSec, 0)} | ${f(x.perSec / exp, 3)} | ${side === 'agent' ? `${x.overruns} / ${x.cycles}` : 'no counter'} | ${holds(side, x, exp) ? 'yes' : 'no'} | ${la(s.load0)} → ${la(s.load1)} |`,
+        `| ${s.devices} × 50 | ${exp} | ${label} | ${f(x.cpuPct)} | ${f(x.rssMean, 0)} / ${f(x.rssMax, 0)} | ${f(cg.peakMb, 0)} | ${cg.oomKills} | ${cg.window.throttled} / ${cg.window.periods} (${cg.throttled} / ${cg.periods}) | ${f(x.perSec, 0)} | ${f(x.perSec / exp, 3)} | ${side === 'agent' ? `${x.overruns} / ${x.cycles}` : 'no counter'} | ${holds(side, x, exp) ? 'yes' : 'no'} | ${la(s.load0)} → ${la(s.load1)} |`,
       );
     }
   }
@@ -256,4 +295,4 @@ function report(mode, steps) {
   console.log(lines.join('\n'));
 }
 
-main();
+await main();
