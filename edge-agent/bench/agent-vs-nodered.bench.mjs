@@ -525,10 +525,18 @@ async function run(tmp) {
     );
 }
 
-/** The agent's poll cycles and overruns so far, summed over its devices (from its /metrics). */
+/** The agent's poll cycles and overruns so far, summed over its devices (from its /metrics);
+ *  NaN when they cannot be read (the run's other figures still count). */
 async function agentPolls(port) {
-  const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(10_000) });
-  const text = await res.text();
+  let text;
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(10_000) });
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    text = await res.text();
+  } catch (err) {
+    console.error(`agent /metrics not read: ${err.message}`);
+    return { cycles: Number.NaN, overruns: Number.NaN };
+  }
   const sum = (name) => {
     let n = 0;
     for (const m of text.matchAll(new RegExp(`^${name}\\{[^}]*\\} (\\S+)$`, 'gm'))) n += Number(m[1]);

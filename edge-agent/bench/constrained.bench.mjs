@@ -202,6 +202,7 @@ async function runStep(mode, devices, tmp) {
 
 function holds(side, x, expected) {
   if (!x) return false;
+  // an agent whose overruns could not be read (NaN) does not hold
   return x.perSec >= HOLD * expected && (side !== 'agent' || x.overruns === 0);
 }
 
