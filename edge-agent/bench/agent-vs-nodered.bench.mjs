@@ -19,7 +19,8 @@
 // GZ_BENCH_START_TIMEOUT_MS (default 45000) for a loaded machine. GZ_BENCH_DEVICES (default 100) scales the load. Constrained box: GZ_BENCH_CGROUP_AGENT and
 // GZ_BENCH_CGROUP_RED, each a comma-separated list of cgroup directories (e.g. a v1 cpu dir with
 // cpu.cfs_quota_us=25000 and a memory dir with memory.limit_in_bytes=256M, made by hand),
-// put that process into them as soon as it is spawned.
+// put that process into them as soon as it is spawned (constrained.bench.mjs makes them and
+// steps the load). GZ_BENCH_JSON_OUT=<file> also writes the figures as JSON.
 // Needs the built dist/ of simulators, broker and edge-agent (`npx tsc -b`).
 import { spawn, spawnSync } from 'node:child_process';
 import {
@@ -97,9 +98,27 @@ const children = [];
 /** Spawns a process, keeps the last lines of its output, resolves when `ready(line)` says so. */
 function start(name, cmd, args, ready, opts = {}) {
   const { cgroups, ...spawnOpts } = opts;
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...spawnOpts });
-  for (const dir of (cgroups ?? '').split(',').filter(Boolean))
-    writeFileSync(join(dir, 'cgroup.procs'), String(child.pid));
+  const dirs = (cgroups ?? '').split(',').filter(Boolean);
+  // in its cgroups before it execs: everything the process allocates counts against their
+  // limits (a v1 memory cgroup keeps charging pages to where they were first touched)
+  const child =
+    dirs.length === 0
+      ? spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...spawnOpts })
+      : spawn(
+          '/bin/sh',
+          [
+            '-c',
+            'for d in $GZ_BENCH_CGROUP_DIRS; do echo $$ > "$d/cgroup.procs" || exit 97; done; exec "$@"',
+            'sh',
+            cmd,
+            ...args,
+          ],
+          {
+            stdio: ['ignore', 'pipe', 'pipe'],
+            ...spawnOpts,
+            env: { ...process.env, ...spawnOpts.env, GZ_BENCH_CGROUP_DIRS: dirs.join(' ') },
+          },
+        );
   const log = [];
   const entry = { name, child, log, exited: false };
   children.push(entry);
@@ -347,7 +366,8 @@ async function run(tmp) {
   });
   await sub.subscribeAsync({ 'gz/#': { qos: 1 }, 'nodered/#': { qos: 1 } });
 
-  // (a) the agent
+  // (a) the agent; its status port is known, for the poll overruns in its /metrics
+  const agentHttpPort = await freePort();
   const agentYaml = {
     gateway: 'bench-gw',
     district: 'bench',
@@ -364,7 +384,7 @@ async function run(tmp) {
       mqtt: { url: `mqtt://127.0.0.1:${brokerPort}`, clientId: 'bench-agent' },
       buffer: { dir: join(tmp, 'agent-buffer') },
     },
-    http: { host: '127.0.0.1', port: 0 },
+    http: { host: '127.0.0.1', port: agentHttpPort },
   };
   writeFileSync(join(tmp, 'agent.yaml'), JSON.stringify(agentYaml, null, 1));
   // GZ_BENCH_AGENT_NODE=22 runs the agent on the same Node 22 binary as Node-RED (to separate
@@ -432,6 +452,7 @@ async function run(tmp) {
   );
   const cpu0 = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuTicks(pid)]));
   const c0 = structuredClone(counts);
+  const polls0 = await agentPolls(agentHttpPort);
   const rss = Object.fromEntries(Object.keys(pids).map((k) => [k, { sum: 0, n: 0, max: 0 }]));
   const sample = () => {
     for (const [k, pid] of Object.entries(pids)) {
@@ -443,11 +464,14 @@ async function run(tmp) {
   };
   sample();
   const w0 = performance.now();
+  const windowStartMs = Date.now();
   const timer = setInterval(sample, 1000);
   await new Promise((r) => setTimeout(r, WINDOW_MS));
   clearInterval(timer);
   const wallS = (performance.now() - w0) / 1000;
+  const windowEndMs = Date.now();
   const cpu1 = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuTicks(pid)]));
+  const polls1 = await agentPolls(agentHttpPort);
   const result = {};
   for (const k of Object.keys(pids)) {
     const side = counts[k];
@@ -466,6 +490,8 @@ async function run(tmp) {
         : {}),
     };
   }
+  result.agent.cycles = polls1.cycles - polls0.cycles;
+  result.agent.overruns = polls1.overruns - polls0.overruns;
   await sub.endAsync();
   const nodeRedVersion = nodeRed
     ? JSON.parse(readFileSync(join(NODE_RED_DIR, 'node_modules', 'node-red', 'package.json'), 'utf8')).version
@@ -479,7 +505,45 @@ async function run(tmp) {
     ? spawnSync(RED_NODE, ['--version'], { encoding: 'utf8' }).stdout.trim()
     : undefined;
   const agentNodeVersion = spawnSync(agentNode, ['--version'], { encoding: 'utf8' }).stdout.trim();
-  report(result, { agentNodeVersion, wallS, nodeRedProblem, nodeRedVersion, contribVersion, node22Version });
+  const info = { agentNodeVersion, wallS, nodeRedProblem, nodeRedVersion, contribVersion, node22Version };
+  report(result, info);
+  if (process.env.GZ_BENCH_JSON_OUT)
+    writeFileSync(
+      process.env.GZ_BENCH_JSON_OUT,
+      JSON.stringify(
+        {
+          devices: DEVICES,
+          points: POINTS,
+          expected: DEVICES * POINTS,
+          windowStartMs,
+          windowEndMs,
+          ...info,
+          result,
+        },
+        null,
+        1,
+      ),
+    );
+}
+
+/** The agent's poll cycles and overruns so far, summed over its devices (from its /metrics);
+ *  NaN when they cannot be read (the run's other figures still count). */
+async function agentPolls(port) {
+  let text;
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(10_000) });
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    text = await res.text();
+  } catch (err) {
+    console.error(`agent /metrics not read: ${err.message}`);
+    return { cycles: Number.NaN, overruns: Number.NaN };
+  }
+  const sum = (name) => {
+    let n = 0;
+    for (const m of text.matchAll(new RegExp(`^${name}\\{[^}]*\\} (\\S+)$`, 'gm'))) n += Number(m[1]);
+    return n;
+  };
+  return { cycles: sum('ganzhi_agent_poll_cycles_total'), overruns: sum('ganzhi_agent_poll_overruns_total') };
 }
 
 function report(r, info) {
@@ -510,7 +574,13 @@ function report(r, info) {
       ),
     );
   }
-  lines.push(row('ganzhi-sim (shared, serves both)', r.sim), row('ganzhi-broker (shared)', r.broker), '');
+  lines.push(
+    row('ganzhi-sim (shared, serves both)', r.sim),
+    row('ganzhi-broker (shared)', r.broker),
+    '',
+    `Agent poll cycles in the window ${r.agent.cycles}, overruns ${r.agent.overruns} (ganzhi_agent_poll_overruns_total from its /metrics; a cycle that outlasts its 1 s interval).`,
+    '',
+  );
   if (r.nodered) {
     const a = r.agent;
     const n = r.nodered;
