@@ -228,9 +228,12 @@ describe.skipIf(!browserPeer.ok)('the hub page and a gateway status page, from a
     expect(await first.getAttribute('data-device')).toBe(UNPLUGGED);
     expect(await first.getAttribute('data-state')).toBe('down');
     expect(await first.locator('.last-error').textContent()).toMatch(/timeout|backoff/);
-    const edge = await first.evaluate(
-      (e) => (globalThis as unknown as BrowserGlobals).getComputedStyle(e).borderLeftColor,
-    );
+    // found and styled in one step in the page: the page re-renders its sections on every
+    // refresh, and an element handle held across two steps can be a detached one (style '')
+    const edge = await status.evaluate((sel) => {
+      const { document, getComputedStyle } = globalThis as unknown as BrowserGlobals;
+      return getComputedStyle(document.querySelector(sel)).borderLeftColor;
+    }, `section.device[data-device="${UNPLUGGED}"]`);
     expect(edge).toBe('rgb(220, 38, 38)');
     // its bad rows (one per point) are folded into one line saying why
     const rows = await first.locator('tr[data-point]').count();
