@@ -181,35 +181,16 @@ export class Simulation {
           break;
         }
         case 'dlt645-tcp':
-        case 'dlt645': {
-          const meters = insts.map((i) => ({ address: i.address!, device: this.devices.get(i.id)! }));
-          const bus =
-            e.protocol === 'dlt645-tcp'
-              ? await startDlt645TcpBus({ host, port, meters, ...common })
-              : await startDlt645SerialBus({
-                  path: e.device,
-                  ...(e.baudRate ? { baudRate: e.baudRate } : {}),
-                  meters,
-                  ...common,
-                });
-          this.running.push({
-            info: {
-              key,
-              protocol: e.protocol,
-              ...(bus.port !== undefined ? { host, port: bus.port } : { path: bus.path! }),
-              devices: ids,
-            },
-            close: bus.close,
-          });
-          break;
-        }
+        case 'dlt645':
         case 'cjt188-tcp':
         case 'cjt188': {
+          // the two meter buses differ only in their servers: one per protocol, TCP or serial
           const meters = insts.map((i) => ({ address: i.address!, device: this.devices.get(i.id)! }));
+          const dlt = e.protocol === 'dlt645-tcp' || e.protocol === 'dlt645';
           const bus =
-            e.protocol === 'cjt188-tcp'
-              ? await startCjt188TcpBus({ host, port, meters, ...common })
-              : await startCjt188SerialBus({
+            e.protocol === 'dlt645-tcp' || e.protocol === 'cjt188-tcp'
+              ? await (dlt ? startDlt645TcpBus : startCjt188TcpBus)({ host, port, meters, ...common })
+              : await (dlt ? startDlt645SerialBus : startCjt188SerialBus)({
                   path: e.device,
                   ...(e.baudRate ? { baudRate: e.baudRate } : {}),
                   meters,
