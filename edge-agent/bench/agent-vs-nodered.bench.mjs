@@ -24,6 +24,7 @@
 // Needs the built dist/ of simulators, broker and edge-agent (`npx tsc -b`).
 import { spawn, spawnSync } from 'node:child_process';
 import {
+  createWriteStream,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -131,6 +132,11 @@ function start(name, cmd, args, ready, opts = {}) {
   };
   createInterface({ input: child.stderr }).on('line', keep);
   const lines = createInterface({ input: child.stdout });
+  // GZ_BENCH_AGENT_STDOUT=<file>: the agent's standard output also goes there (e.g. --trace-gc-nvp)
+  if (name === 'ganzhi-agent' && process.env.GZ_BENCH_AGENT_STDOUT) {
+    const out = createWriteStream(process.env.GZ_BENCH_AGENT_STDOUT);
+    lines.on('line', (line) => out.write(`${line}\n`));
+  }
   return new Promise((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`${name} did not start in ${START_TIMEOUT_MS} ms:\n${log.join('\n')}`)),

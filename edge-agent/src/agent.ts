@@ -4,11 +4,12 @@
  */
 import { type Clock, type Random, systemClock, systemRandom } from '@ganzhi/runtime';
 import type { Logger } from 'pino';
+import { LastReadings } from './acquisition/last-readings.js';
 import { ReportByException } from './acquisition/report-by-exception.js';
 import { DeviceScheduler } from './acquisition/scheduler.js';
 import type { ReadingSink } from './acquisition/sink.js';
 import { SlotTimers } from './acquisition/slot-timers.js';
-import type { Driver, DriverContext, DriverReading } from './drivers/driver.js';
+import type { Driver, DriverContext } from './drivers/driver.js';
 import { createLineRegistry } from './drivers/lines.js';
 import type { DeviceSpec } from './drivers/protocols.js';
 import { DriverRegistry } from './drivers/registry.js';
@@ -27,7 +28,7 @@ export interface DeviceRuntime {
   driver: Driver;
   scheduler: DeviceScheduler;
   /** last reading per point (before report-by-exception) */
-  last: Map<string, DriverReading>;
+  last: LastReadings;
 }
 
 export class Agent {
@@ -53,7 +54,7 @@ export class Agent {
       // the device's logger carries `device`: what the driver logs never repeats it
       const ctx: DriverContext = { clock, random, lines, logger: logger.child({ device: spec.id }) };
       const driver = factory.create(spec, ctx);
-      const last = new Map<string, DriverReading>();
+      const last = new LastReadings();
       const rbeSpec = spec.reportByException;
       const rbe = rbeSpec?.enabled
         ? new ReportByException({
@@ -78,9 +79,7 @@ export class Agent {
           model: spec.profile.model,
           measurement: spec.profile.measurement,
         },
-        onCycle: (readings) => {
-          for (const r of readings) last.set(r.point, r);
-        },
+        onCycle: (readings) => last.update(readings),
       });
       this.devices.push({ spec, driver, scheduler, last });
     }

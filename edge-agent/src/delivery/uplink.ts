@@ -76,6 +76,9 @@ export interface UplinkDeps {
  */
 export const PUBLISH_COALESCE_MS = 10;
 
+/** batches kept in memory between append and publish (see Uplink.fresh) */
+const FRESH_MAX = 256;
+
 export interface UplinkCounters {
   batchesAccepted: number;
   readingsAccepted: number;
@@ -94,6 +97,12 @@ export interface UplinkCounters {
 export class Uplink {
   private client: MqttClient | undefined;
   private readonly inflight = new Map<number, true>();
+  /**
+   * Records just appended, by offset, until published: the pump sends these without reading
+   * them back from the log (a pread and a copy per batch). Bounded; whatever is not here
+   * (a backlog, a batch to send again) is read from the log.
+   */
+  private readonly fresh = new Map<number, Buffer>();
   private readPos: number;
   private failures = 0;
   private tokens: number;
@@ -179,6 +188,9 @@ export class Uplink {
     }
     this.counters.batchesAccepted += records.length;
     this.counters.readingsAccepted += readings.length;
+    if (this.client?.connected && this.fresh.size + records.length <= FRESH_MAX) {
+      for (let i = 0; i < records.length; i++) this.fresh.set(first + i, records[i]!);
+    }
     this.pumpSoon();
     return readings.length;
   }
@@ -408,20 +420,26 @@ export class Uplink {
     this.pumping = true;
     try {
       this.refill();
+      const log = this.deps.log;
+      if (this.readPos < log.firstUnacked) this.readPos = log.firstUnacked;
       while (this.inflight.size < this.maxInflight && this.tokens >= 1) {
+        const cached = this.fresh.get(this.readPos);
+        if (cached !== undefined) {
+          this.fresh.delete(this.readPos);
+          this.publishRecord(c, this.readPos, cached);
+          this.readPos++;
+          continue;
+        }
         const want = Math.min(this.maxInflight - this.inflight.size, Math.floor(this.tokens));
         const records = this.deps.log.readFrom(this.readPos, { records: want });
         if (records.length === 0) break;
         for (const rec of records) {
           this.readPos = rec.offset + 1;
-          if (this.inflight.has(rec.offset)) continue;
-          const { topic, payload } = unframeRecord(rec.payload);
-          this.inflight.set(rec.offset, true);
-          this.tokens--;
-          this.counters.batchesPublished++;
-          c.publish(topic, payload, { qos: 1 }, (err) => this.onPuback(rec.offset, err));
+          this.fresh.delete(rec.offset);
+          this.publishRecord(c, rec.offset, rec.payload);
         }
       }
+      if (this.fresh.size > 0) for (const o of this.fresh.keys()) if (o < this.readPos) this.fresh.delete(o);
       if (this.tokens < 1 && this.refillTimer === undefined && this.deps.log.nextOffset > this.readPos) {
         this.refillTimer = this.deps.clock.setTimeout(
           () => {
@@ -434,6 +452,15 @@ export class Uplink {
     } finally {
       this.pumping = false;
     }
+  }
+
+  private publishRecord(c: MqttClient, offset: number, record: Buffer): void {
+    if (this.inflight.has(offset)) return;
+    const { topic, payload } = unframeRecord(record);
+    this.inflight.set(offset, true);
+    this.tokens--;
+    this.counters.batchesPublished++;
+    c.publish(topic, payload, { qos: 1 }, (err) => this.onPuback(offset, err));
   }
 
   private onPuback(offset: number, err: Error | undefined): void {
@@ -464,6 +491,7 @@ export class Uplink {
       await sleep(this.deps.clock, 20);
     }
     this.stopping = true;
+    this.fresh.clear();
     if (this.refillTimer !== undefined) this.deps.clock.clearTimeout(this.refillTimer);
     if (this.pumpQueued !== undefined) clearImmediate(this.pumpQueued);
     this.pumpQueued = undefined;
