@@ -105,6 +105,7 @@ export async function fetchDesiredConfig(
     protocolVersion: 4,
     clean: true,
     reconnectPeriod: 2000,
+    writeCache: false, // no 6 MB table of packet-id buffers (see delivery/uplink.ts)
     ...(b.username !== undefined ? { username: b.username } : {}),
     ...(b.password !== undefined ? { password: b.password } : {}),
     ...(b.caFile !== undefined ? { ca: readFileSync(resolve(dirname(resolve(boot.file)), b.caFile)) } : {}),

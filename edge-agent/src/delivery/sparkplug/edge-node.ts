@@ -141,6 +141,7 @@ export class SparkplugEdgeNode {
       protocolVersion: 4,
       clean: true,
       resubscribe: false,
+      writeCache: false, // no 6 MB table of packet-id buffers (see uplink.ts)
       will: will(),
     });
     this.client = client;
