@@ -73,7 +73,7 @@ export interface RunOptions {
 /** A sink that forwards to whichever uplink is current (an uplink trial replaces it). */
 class CurrentUplinkSink implements ReadingSink {
   constructor(public target: MqttSink) {}
-  write(batch: ReadingBatch): boolean {
+  write(batch: ReadingBatch): Promise<boolean> {
     return this.target.write(batch);
   }
   status(e: DeviceStatusEvent): void {

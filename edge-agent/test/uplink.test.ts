@@ -206,3 +206,97 @@ describe('uplink store-and-forward', () => {
     );
   });
 });
+
+/** A real memory log whose appends are counted, and can be made to fail as a full disk does (FAKE fault). */
+function countedLog() {
+  const log = createMemoryLog();
+  const state = { appends: 0, diskFull: false };
+  const counted = new Proxy(log, {
+    get(target, key) {
+      if (key === 'appendMany')
+        return (payloads: Uint8Array[]) => {
+          state.appends++;
+          if (state.diskFull)
+            throw Object.assign(new Error('no space left (fault injection)'), { code: 'GZ_LOG_DISK_FULL' });
+          return target.appendMany(payloads);
+        };
+      const v = Reflect.get(target, key, target);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+  return { log: counted, state };
+}
+
+const seqsIn = (log: ReturnType<typeof createMemoryLog>) =>
+  log.readFrom(0).map((r) => {
+    const payload = r.payload.subarray(r.payload.indexOf(10) + 1);
+    const d = decodeDataBatch(payload);
+    if (!d.ok) throw new Error('undecodable record');
+    return [r.offset, d.value.seq, d.value.readings[0]?.value];
+  });
+
+describe('uplink: acceptance per poll slot', () => {
+  it("appends a slot's batches in one write, numbered as the log numbers them, and delivers them in order", async () => {
+    const t0 = 1_764_200_000_000;
+    const broker = await startBroker();
+    cleanup.push(() => broker.close());
+    const { log, state } = countedLog();
+    const up = makeUplink(broker.port, log);
+    const received: DataBatch[] = [];
+    const sub = await subscribe(broker.port, received);
+    cleanup.push(() => sub.endAsync());
+    up.start();
+    await until('connect', () => up.counters.connected);
+
+    const accepted = [0, 1, 2, 3, 4].map((i) => up.accept('m1', readings(i, t0)));
+    // nothing is accepted before the slot's write
+    expect(state.appends).toBe(0);
+    expect(log.nextOffset).toBe(0);
+    expect(await Promise.all(accepted)).toEqual([2, 2, 2, 2, 2]);
+    expect(state.appends).toBe(1);
+    expect(seqsIn(log)).toEqual([0, 1, 2, 3, 4].map((i) => [i, i, 200 + i]));
+    expect(up.counters.readingsAccepted).toBe(10);
+
+    await until('delivered', () => received.length >= 5 && up.backlog() === 0);
+    expect(received.map((b) => [b.seq, b.readings[0]?.value])).toEqual(
+      [0, 1, 2, 3, 4].map((i) => [i, 200 + i]),
+    );
+  });
+
+  it('puts batches waiting for their slot in the log before a direct submit, and before stop returns', async () => {
+    const t0 = 1_764_200_000_000;
+    const broker = await startBroker();
+    const port = broker.port;
+    await broker.close(); // nothing listens: everything stays in the log
+    const { log } = countedLog();
+    const up = makeUplink(port, log);
+    up.start();
+    const first = up.accept('m1', readings(0, t0));
+    const second = up.accept('m1', readings(1, t0));
+    expect(up.submit('m1', readings(2, t0))).toBe(2);
+    expect(await Promise.all([first, second])).toEqual([2, 2]);
+    const late = up.accept('m1', readings(3, t0));
+    await up.stop(0);
+    expect(await late).toBe(2);
+    expect(seqsIn(log)).toEqual([0, 1, 2, 3].map((i) => [i, i, 200 + i]));
+  });
+
+  it('refuses every batch of a slot whose write hits a full disk, counts them, and leaves no gap in the numbering', async () => {
+    const t0 = 1_764_200_000_000;
+    const broker = await startBroker();
+    const port = broker.port;
+    await broker.close();
+    const { log, state } = countedLog();
+    const up = makeUplink(port, log);
+    up.start();
+    state.diskFull = true;
+    const refused = await Promise.all([0, 1, 2].map((i) => up.accept('m1', readings(i, t0))));
+    expect(refused).toEqual([0, 0, 0]);
+    expect(up.counters.readingsRejectedDiskFull).toBe(6);
+    expect(up.counters.readingsAccepted).toBe(0);
+    expect(log.nextOffset).toBe(0);
+    state.diskFull = false;
+    expect(await up.accept('m1', readings(3, t0))).toBe(2);
+    expect(seqsIn(log)).toEqual([[0, 0, 203]]);
+  });
+});

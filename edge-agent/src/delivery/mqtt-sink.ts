@@ -1,6 +1,7 @@
 /**
  * The store-and-forward reading sink: acquisition's batches go into the uplink's durable log
- * (accepted = appended), status changes become retained device status messages.
+ * (accepted = appended, once per poll slot), status changes become retained device status
+ * messages.
  */
 import type { DeviceStatusEvent, ReadingBatch, ReadingSink } from '../acquisition/sink.js';
 import type { Uplink } from './uplink.js';
@@ -8,9 +9,14 @@ import type { Uplink } from './uplink.js';
 export class MqttSink implements ReadingSink {
   constructor(private readonly uplink: Uplink) {}
 
-  /** false when the buffer refused the batch (disk full: counted and logged by the uplink). */
-  write(batch: ReadingBatch): boolean {
-    return this.uplink.submit(batch.device, batch.readings) > 0 || batch.readings.length === 0;
+  /**
+   * Resolves once the batch is in the durable log, with the other devices of its poll slot
+   * (Uplink.accept); false when the buffer refused it (disk full: counted and logged by the
+   * uplink).
+   */
+  async write(batch: ReadingBatch): Promise<boolean> {
+    if (batch.readings.length === 0) return true;
+    return (await this.uplink.accept(batch.device, batch.readings)) > 0;
   }
 
   status(e: DeviceStatusEvent): void {

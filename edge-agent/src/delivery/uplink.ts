@@ -76,6 +76,18 @@ export interface UplinkDeps {
  */
 export const PUBLISH_COALESCE_MS = 10;
 
+interface PendingBatch {
+  device: string;
+  records: Buffer[];
+  readings: number;
+  done: (accepted: number) => void;
+  fail: (err: unknown) => void;
+}
+
+const throwIt = (err: unknown): never => {
+  throw err;
+};
+
 /** batches kept in memory between append and publish (see Uplink.fresh) */
 const FRESH_MAX = 256;
 
@@ -103,6 +115,9 @@ export class Uplink {
    * (a backlog, a batch to send again) is read from the log.
    */
   private readonly fresh = new Map<number, Buffer>();
+  /** batches accepted for the current poll slot, appended together when it is published (see accept) */
+  private pending: PendingBatch[] = [];
+  private pendingRecords = 0;
   private readPos: number;
   private failures = 0;
   private tokens: number;
@@ -155,15 +170,44 @@ export class Uplink {
   }
 
   /**
-   * Accepts one device's readings: appends them to the durable log as numbered batches.
-   * Returns the number of readings accepted (0 if the disk is full; counted, never thrown).
+   * Accepts one device's readings now: appends them to the durable log as numbered batches
+   * (after any batches waiting for their slot, see `accept`). Returns the number of readings
+   * accepted (0 if the disk is full; counted, never thrown).
    */
   submit(device: string, readings: readonly Reading[]): number {
     if (readings.length === 0) return 0;
+    this.flush();
+    const records = this.encode(device, readings, this.deps.log.nextOffset);
+    let accepted = 0;
+    this.append([{ device, records, readings: readings.length, done: (n) => (accepted = n), fail: throwIt }]);
+    return accepted;
+  }
+
+  /**
+   * Accepts one device's readings with the other devices of its poll slot: the batches are
+   * encoded (and numbered) now and appended to the durable log together, in one write, when the
+   * slot's publish is due (`PUBLISH_COALESCE_MS` after the first of them), just before they
+   * are published. Resolves with the number of readings accepted once they are in the log (0 if
+   * the disk is full); rejects if the log fails otherwise. A reading counts as accepted only
+   * then: a crash before it loses readings nobody was told were accepted (a push driver's
+   * source is acknowledged after acceptance, see DeviceScheduler).
+   */
+  accept(device: string, readings: readonly Reading[]): Promise<number> {
+    if (readings.length === 0) return Promise.resolve(0);
+    if (this.stopping) return Promise.resolve(this.submit(device, readings));
+    const records = this.encode(device, readings, this.deps.log.nextOffset + this.pendingRecords);
+    return new Promise<number>((resolve, reject) => {
+      this.pending.push({ device, records, readings: readings.length, done: resolve, fail: reject });
+      this.pendingRecords += records.length;
+      this.pumpSoon();
+    });
+  }
+
+  /** The batches of one device's readings, numbered from `first` (throws the contract's error). */
+  private encode(device: string, readings: readonly Reading[], first: number): Buffer[] {
     const dev = this.devices.get(device);
     if (!dev) throw new Error(`uplink: unknown device ${device}`);
-    const first = this.deps.log.nextOffset;
-    const records = encodeRecords(
+    return encodeRecords(
       { district: this.opts.district, gateway: this.opts.gateway, stream: this.opts.stream },
       { device, model: dev.profile.id, measurement: dev.profile.measurement },
       readings,
@@ -171,28 +215,49 @@ export class Uplink {
       this.deps.clock.now(),
       this.limits,
     );
+  }
+
+  /** Appends the batches waiting for their slot (see `accept`). */
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    const waiting = this.pending;
+    this.pending = [];
+    this.pendingRecords = 0;
+    this.append(waiting);
+  }
+
+  /** One append of the given devices' batches, numbered consecutively from the log's next offset. */
+  private append(batches: readonly PendingBatch[]): void {
+    const first = this.deps.log.nextOffset;
+    const records = batches.length === 1 ? batches[0]!.records : batches.flatMap((b) => b.records);
     try {
       const offsets = this.deps.log.appendMany(records);
       if (offsets[0] !== first)
         throw new Error(`uplink: log offset ${offsets[0]} differs from sequence ${first}`);
     } catch (err) {
       if ((err as { code?: string }).code === 'GZ_LOG_DISK_FULL') {
-        this.counters.readingsRejectedDiskFull += readings.length;
-        this.deps.logger.warn(
-          { device, readings: readings.length },
-          'buffer disk full: readings not accepted',
-        );
-        return 0;
+        for (const b of batches) {
+          this.counters.readingsRejectedDiskFull += b.readings;
+          this.deps.logger.warn(
+            { device: b.device, readings: b.readings },
+            'buffer disk full: readings not accepted',
+          );
+          b.done(0);
+        }
+        return;
       }
-      throw err;
+      for (const b of batches) b.fail(err);
+      return;
     }
     this.counters.batchesAccepted += records.length;
-    this.counters.readingsAccepted += readings.length;
     if (this.client?.connected && this.fresh.size + records.length <= FRESH_MAX) {
       for (let i = 0; i < records.length; i++) this.fresh.set(first + i, records[i]!);
     }
+    for (const b of batches) {
+      this.counters.readingsAccepted += b.readings;
+      b.done(b.readings);
+    }
     this.pumpSoon();
-    return readings.length;
   }
 
   /** Publishes a device's status (retained) when its state or last error changed. */
@@ -404,6 +469,7 @@ export class Uplink {
     if (this.pumpTimer !== undefined || this.stopping) return;
     this.pumpTimer = this.deps.clock.setTimeout(() => {
       this.pumpTimer = undefined;
+      this.flush();
       this.pump();
     }, PUBLISH_COALESCE_MS);
   }
@@ -494,12 +560,14 @@ export class Uplink {
    * publishes the offline state and disconnects. What is not acknowledged stays in the log.
    */
   async stop(graceMs = 3000): Promise<void> {
+    this.flush(); // what waits for its slot is accepted now, then drained or kept in the log
     const deadline = this.deps.clock.now() + graceMs;
     while (this.client?.connected && this.backlog() > 0 && this.deps.clock.now() < deadline) {
       this.pump();
       await sleep(this.deps.clock, 20);
     }
     this.stopping = true;
+    this.flush(); // accepted during the grace period: into the log before the timers stop
     this.fresh.clear();
     if (this.refillTimer !== undefined) this.deps.clock.clearTimeout(this.refillTimer);
     if (this.pumpQueued !== undefined) clearImmediate(this.pumpQueued);
