@@ -360,13 +360,17 @@ describe.each([DL, CJ, HJ])(`frame fuzz %s (seed ${SEED}, ${N} items; replay: GZ
     }
     const all = Uint8Array.from(parts.flatMap((x) => [...x]));
     const got: string[] = [];
-    for (const ch of chunks(r, all)) {
-      for (const g of d.push(ch)) {
+    const take = (gs: ReturnType<typeof d.push>) => {
+      for (const g of gs) {
         if (!g.ok) continue;
         const v = p.decode(g.frame);
         if (typeof v === 'string') got.push(v);
       }
-    }
+    };
+    for (const ch of chunks(r, all)) take(d.push(ch));
+    // the stream ends: a frame that a noise byte looking like a frame start (its length running
+    // past the end) still hides comes out now (seed 1101656647 lost the last CJ/T 188 frame so)
+    take(d.flush());
     const wantSet = new Set(want);
     expect(got.filter((g) => wantSet.has(g))).toEqual(want);
     summary[`${p.name}-stream`] = {

@@ -21,6 +21,9 @@
 // cpu.cfs_quota_us=25000 and a memory dir with memory.limit_in_bytes=256M, made by hand),
 // put that process into them as soon as it is spawned (constrained.bench.mjs makes them and
 // steps the load). GZ_BENCH_JSON_OUT=<file> also writes the figures as JSON.
+// GZ_BENCH_AS_UNIT=1 gives the agent the environment its systemd unit sets (the Environment=
+// lines of deploy/systemd/ganzhi-agent.service); GZ_BENCH_AGENT_ENV / GZ_BENCH_RED_ENV
+// ("KEY=value KEY2=value") add variables for one side only. The report names what each got.
 // Needs the built dist/ of simulators, broker and edge-agent (`npx tsc -b`).
 import { spawn, spawnSync } from 'node:child_process';
 import {
@@ -57,6 +60,42 @@ const BOTH_NODE = process.env.GZ_BENCH_BOTH_NODE;
 const RED_NODE = BOTH_NODE ?? NODE22;
 const RED_JS = join(NODE_RED_DIR, 'node_modules', 'node-red', 'red.js');
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+// ---------------------------------------------------------------- environment per side
+
+/** "KEY=value KEY2=value" → { KEY: 'value', … } */
+function envPairs(text) {
+  const out = {};
+  for (const pair of (text ?? '').split(/\s+/).filter(Boolean)) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new Error(`not KEY=value: ${pair}`);
+    out[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return out;
+}
+
+/** The variables the agent's systemd unit sets (its Environment= lines; quotes removed). */
+function unitEnvironment() {
+  const unit = readFileSync(join(ROOT, 'deploy', 'systemd', 'ganzhi-agent.service'), 'utf8');
+  const out = {};
+  for (const line of unit.split('\n')) {
+    const m = /^Environment=(.*)$/.exec(line.trim());
+    if (m) Object.assign(out, envPairs(m[1].replaceAll('"', '')));
+  }
+  return out;
+}
+
+const AGENT_ENV = {
+  ...(process.env.GZ_BENCH_AS_UNIT ? unitEnvironment() : {}),
+  ...envPairs(process.env.GZ_BENCH_AGENT_ENV),
+};
+const RED_ENV = envPairs(process.env.GZ_BENCH_RED_ENV);
+const describeEnv = (e) =>
+  Object.keys(e).length === 0
+    ? 'none added'
+    : Object.entries(e)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ');
 
 // ---------------------------------------------------------------- fixtures
 
@@ -410,7 +449,7 @@ async function run(tmp) {
       'warn',
     ],
     undefined,
-    { cwd: tmp, cgroups: process.env.GZ_BENCH_CGROUP_AGENT },
+    { cwd: tmp, cgroups: process.env.GZ_BENCH_CGROUP_AGENT, env: { ...process.env, ...AGENT_ENV } },
   );
 
   // (b) Node-RED, at the same time, on the same devices
@@ -427,6 +466,7 @@ async function run(tmp) {
       {
         cwd: userDir,
         cgroups: process.env.GZ_BENCH_CGROUP_RED,
+        env: { ...process.env, ...RED_ENV },
       },
     );
   }
@@ -585,6 +625,7 @@ function report(r, info) {
     row('ganzhi-broker (shared)', r.broker),
     '',
     `Agent poll cycles in the window ${r.agent.cycles}, overruns ${r.agent.overruns} (ganzhi_agent_poll_overruns_total from its /metrics; a cycle that outlasts its 1 s interval).`,
+    `Environment added: agent ${describeEnv(AGENT_ENV)}${process.env.GZ_BENCH_AS_UNIT ? ' (from its systemd unit)' : ''}; Node-RED ${describeEnv(RED_ENV)}. Memory cgroup: agent ${process.env.GZ_BENCH_CGROUP_AGENT ?? 'none'}, Node-RED ${process.env.GZ_BENCH_CGROUP_RED ?? 'none'}.`,
     '',
   );
   if (r.nodered) {

@@ -150,13 +150,35 @@ export class StartEndDeframer<F> implements Deframer<F> {
     }
   }
 
+  /**
+   * No more bytes are coming for what is buffered (a read timed out, the stream ended). The
+   * unfinished frame at the head is refused as truncated — but only up to the next start byte
+   * from which a complete, valid frame follows: a noise byte equal to the start byte, with a
+   * length running past the end, must not hide a good frame behind it (found by the
+   * national-frames fuzz test, a CJ/T 188 reply lost behind such a false start). That frame is
+   * delivered, and the rest looked at the same way.
+   */
   flush(): Deframed<F>[] {
-    if (this.q.length === 0) return [];
-    const raw = this.q.slice(0, this.q.length);
-    this.q.clear();
-    return raw.some((b) => b !== this.format.wake)
-      ? [this.refuse(raw, `truncated: ${raw.length} bytes of an unfinished frame`)]
-      : [];
+    const out: Deframed<F>[] = [];
+    const { q, format: f } = this;
+    while (q.length > 0) {
+      let resume = q.length;
+      for (let i = 1; i < q.length; i++) {
+        if (q.at(i) !== f.start) continue;
+        const probe = new StartEndDeframer(f);
+        if (probe.push(q.slice(i, q.length)).some((r) => r.ok)) {
+          resume = i;
+          break;
+        }
+      }
+      const raw = q.slice(0, resume);
+      q.drop(resume);
+      if (raw.some((b) => b !== f.wake)) {
+        out.push(this.refuse(raw, `truncated: ${raw.length} bytes of an unfinished frame`));
+      }
+      out.push(...this.push(EMPTY));
+    }
+    return out;
   }
 
   private refuse(raw: Uint8Array, reason: string): Deframed<F> {
@@ -164,5 +186,7 @@ export class StartEndDeframer<F> implements Deframer<F> {
     return { ok: false, reason, raw };
   }
 }
+
+const EMPTY = new Uint8Array(0);
 
 const hex = (b: number): string => b.toString(16).toUpperCase().padStart(2, '0');

@@ -83,6 +83,18 @@ describe('Cjt188Deframer', () => {
     expect(out.filter((x) => x.ok)).toHaveLength(2);
     expect(d.stats.reasons).toMatchObject({ terminator: 1 });
   });
+
+  it('a noise 68 whose length runs past the end does not hide the reply after it: flush delivers it', () => {
+    // 68, T 10, address 11…77, C 01, L 40: a header claiming 64 data bytes, more than follow
+    const noise = bytes('68 10 11 22 33 44 55 66 77 01 40');
+    const d = new Cjt188Deframer();
+    expect(d.push(cat(noise, W))).toEqual([]);
+    const out = d.flush();
+    expect(out.map((x) => x.ok)).toEqual([false, true]);
+    expect(out[0]).toMatchObject({ reason: 'truncated: 15 bytes of an unfinished frame' });
+    expect(out[1]?.raw).toEqual(W.subarray(4));
+    expect(d.pending).toBe(0);
+  });
 });
 
 describe('Hj212Deframer', () => {

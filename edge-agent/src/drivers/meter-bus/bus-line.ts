@@ -144,10 +144,15 @@ export class MeterBusLine<F> {
   }
 
   private onDeadline(w: Waiting<F>): void {
-    // half a frame in the deframer: refused as truncated, never completed by later bytes
+    // half a frame in the deframer: refused as truncated, never completed by later bytes; a
+    // whole reply it had hidden (behind a noise byte that looked like a frame start) answers
     for (const r of this.o.deframer.flush()) {
       if (!r.ok) w.refused ??= { reason: r.reason, raw: r.raw };
+      else if (this.waiting === w && w.req.isAnswer(r.frame)) {
+        this.finish(w, { ok: true, frame: r.frame, raw: r.raw, ts: this.o.clock.now() });
+      } else this.counters.stray++;
     }
+    if (this.waiting !== w) return;
     if (w.refused) this.finish(w, { ok: false, kind: 'frame', ...w.refused });
     else this.finish(w, { ok: false, kind: 'timeout', reason: 'timeout' });
   }
