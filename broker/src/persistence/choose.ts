@@ -12,6 +12,7 @@ import { BrokerError } from '../errors.js';
 import { coalesceAddSubscriptions, type SubscriptionStore } from './coalesce-subscriptions.js';
 import { DiskPersistence } from './disk-persistence.js';
 import type { DiskSync } from './disk-store.js';
+import { type BroadcastingStore, oneWaitPerKey } from './one-wait-per-key.js';
 import { QueuePersistence } from './queue-persistence.js';
 import { MemoryOwners, RedisOwners, type SessionOwners } from './session-owners.js';
 
@@ -140,6 +141,8 @@ export function choosePersistence(opts: {
   // mqemitter-redis re-emits connection errors on `state`; Aedes does not listen there, and an
   // 'error' event nobody listens to would kill the process at the first refused reconnect
   mq.state.on('error', (err) => opts.onBackendError?.(err));
+  // two writes waiting for their broadcast under one key lose the first's acknowledgement
+  oneWaitPerKey(persistence as unknown as BroadcastingStore);
   coalesceAddSubscriptions(persistence as unknown as SubscriptionStore);
   return {
     mode: 'redis',
