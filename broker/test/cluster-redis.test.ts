@@ -6,11 +6,13 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import mqttPacket from 'mqtt-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { peer } from '../../test-support/peers.js';
 import { type Spawned, spawnLogged, tempDir, waitFor } from '../../test-support/process.js';
 import { hashPassword, type RunningBroker } from '../src/index.js';
 import { CHEAP_SCRYPT, collect, connect, endAll, login, startTestBroker, subscribe } from './helpers.js';
+import { connectPacket, RawClient } from './raw-client.js';
 import { type RedisServer, startRedis } from './redis-fixture.js';
 
 const redisBin = peer('redis-server', 'redis-server');
@@ -72,8 +74,10 @@ describe.skipIf(!redisBin.ok)('Redis cluster mode', () => {
       const ing = await login(a, 'ingest', { clientId: 'ganzhi-ingest-multi', clean: false });
       const granted = await Promise.race([
         subscribe(ing, ['gz/v1/+/+/state', 'gz/v1/+/+/+/meta', 'gz/v1/+/+/+/data', 'gz/v1/+/+/+/status']),
-        // a liveness bound, not a timing one: the bug never answers. 5 s was exceeded once in a
-        // CI run (Node 24 pass); whether that SUBACK was late or lost is not known yet
+        // a liveness bound, not a timing one: the bug never answers. The one CI miss of a 5 s
+        // bound (Node 24) was most likely a lost SUBACK, not a late one: at a broker start the
+        // emitter's subscriber connection could drop itself during its handshake and lose the
+        // `$SYS/sub/add` broadcast (redis-handshake.test.ts, fixed in persistence/choose.ts)
         new Promise<'no SUBACK'>((r) => setTimeout(() => r('no SUBACK'), 20_000)),
       ]);
       expect(granted).toEqual([1, 1, 1, 1]);
@@ -86,6 +90,55 @@ describe.skipIf(!redisBin.ok)('Redis cluster mode', () => {
       await a.close();
     }
   }, 40_000);
+
+  it('answers both of two SUBSCRIBEs and both of two UNSUBSCRIBEs with the same first filter read together (persistent session)', async () => {
+    // aedes-persistence-redis waits for its broadcast under <client id>-sub_<first filter>, one
+    // waiter per key: the second packet's wait replaced the first's, whose SUBACK never came.
+    // CONNECT and both packets in one write: Aedes queues what arrives before the CONNACK and
+    // then handles it concurrently, whatever the TCP reads.
+    const a = await startTestBroker((cfg) => {
+      cfg.redis = `${redis.url}/3`;
+    });
+    const c = await RawClient.open(a.addresses.tcp?.port ?? 0);
+    try {
+      const connect = connectPacket({
+        clientId: 'ganzhi-ingest-twice',
+        clean: false,
+        username: 'ingest',
+        password: Buffer.from('ingest-password'),
+      });
+      const sub = (messageId: number, topics: string[]) =>
+        mqttPacket.generate({
+          cmd: 'subscribe',
+          messageId,
+          subscriptions: topics.map((topic) => ({ topic, qos: 1 as const })),
+        });
+      c.send(
+        Buffer.concat([
+          mqttPacket.generate(connect),
+          sub(1, ['gz/v1/+/+/state', 'gz/v1/+/+/+/data']),
+          sub(2, ['gz/v1/+/+/state', 'gz/v1/+/+/+/meta']),
+        ]),
+      );
+      expect(await c.next('connack')).toMatchObject({ returnCode: 0 });
+      // liveness bounds, not timing ones: the bug never answers
+      const acks = [await c.next('suback', 20_000), await c.next('suback', 20_000)];
+      expect(acks.map((p) => (p as { messageId?: number } | undefined)?.messageId).sort()).toEqual([1, 2]);
+      const unsub = (messageId: number, unsubscriptions: string[]) =>
+        mqttPacket.generate({ cmd: 'unsubscribe', messageId, unsubscriptions });
+      c.send(
+        Buffer.concat([unsub(3, ['gz/v1/+/+/state']), unsub(4, ['gz/v1/+/+/state', 'gz/v1/+/+/+/meta'])]),
+      );
+      const unacks = [await c.next('unsuback', 20_000), await c.next('unsuback', 20_000)];
+      expect(unacks.map((p) => (p as { messageId?: number } | undefined)?.messageId).sort()).toEqual([3, 4]);
+      // the session keeps what is left: the data filter
+      expect(await redisCli(redis.port, 3, ['HKEYS', 'client:ganzhi-ingest-twice'])).toBe('gz/v1/+/+/+/data');
+      expect(await c.alive()).toBe(true);
+    } finally {
+      await c.destroy();
+      await a.close();
+    }
+  }, 60_000);
 
   it('keeps a persistent QoS 1 session and its queue across kill -9 and restart of its broker', async () => {
     const dir = tempDir('ganzhi-broker-cluster-');
@@ -159,21 +212,19 @@ describe.skipIf(!redisBin.ok)('Redis cluster mode', () => {
 });
 
 /** Counts queued-packet keys in Redis db 2 (the persistence's outgoing list for our client). */
-function fetchQueued(port: number): Promise<number> {
+async function fetchQueued(port: number): Promise<number> {
+  return Number(await redisCli(port, 2, ['LLEN', 'outgoing:ganzhi-ingest-durable'])) || 0;
+}
+
+/** One redis-cli command on database `db`; its output, trimmed. */
+function redisCli(port: number, db: number, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn('redis-cli', [
-      '-p',
-      String(port),
-      '-n',
-      '2',
-      'LLEN',
-      'outgoing:ganzhi-ingest-durable',
-    ]);
+    const child = spawn('redis-cli', ['-p', String(port), '-n', String(db), ...args]);
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
     });
     child.once('error', reject);
-    child.once('exit', () => resolve(Number(out.trim()) || 0));
+    child.once('exit', () => resolve(out.trim()));
   });
 }

@@ -12,6 +12,7 @@ import { BrokerError } from '../errors.js';
 import { coalesceAddSubscriptions, type SubscriptionStore } from './coalesce-subscriptions.js';
 import { DiskPersistence } from './disk-persistence.js';
 import type { DiskSync } from './disk-store.js';
+import { type BroadcastingStore, oneWaitPerKey } from './one-wait-per-key.js';
 import { QueuePersistence } from './queue-persistence.js';
 import { MemoryOwners, RedisOwners, type SessionOwners } from './session-owners.js';
 
@@ -136,10 +137,21 @@ export function choosePersistence(opts: {
   });
   // While Redis is unreachable, commands wait in ioredis' offline queue (no retry limit) and are
   // sent when it is back: Aedes' callbacks, hence PUBACKs, wait with them (see README, Redis).
-  const mq = mqemitterRedis({ ...conn, maxRetriesPerRequest: null });
+  // No ready check (INFO) on the emitter's connections. ioredis writes a PSUBSCRIBE at once even
+  // while it is still handshaking (pub/sub commands may run while Redis loads its data); when
+  // that reply comes in the same read as the handshake's, the connection is in subscriber mode
+  // before the INFO is sent, ioredis refuses its own INFO ("Ready check failed"), drops the
+  // connection and resubscribes some 50 ms later. Aedes' setup subscribes `$SYS/sub/+` at start,
+  // so a broadcast published in that gap was lost: aedes-persistence-redis waits for it before
+  // answering, and the first persistent SUBSCRIBE after a start never got its SUBACK (1 start in
+  // ~100 in the cluster test). The check only waits for Redis to finish loading, and PUBLISH and
+  // the SUBSCRIBE family are allowed while it loads, so the emitter loses nothing without it.
+  const mq = mqemitterRedis({ ...conn, maxRetriesPerRequest: null, enableReadyCheck: false });
   // mqemitter-redis re-emits connection errors on `state`; Aedes does not listen there, and an
   // 'error' event nobody listens to would kill the process at the first refused reconnect
   mq.state.on('error', (err) => opts.onBackendError?.(err));
+  // two writes waiting for their broadcast under one key lose the first's acknowledgement
+  oneWaitPerKey(persistence as unknown as BroadcastingStore);
   coalesceAddSubscriptions(persistence as unknown as SubscriptionStore);
   return {
     mode: 'redis',

@@ -1,0 +1,79 @@
+/**
+ * One subscription write per broadcast key at a time (Redis mode).
+ *
+ * aedes-persistence-redis 12 (BroadcastPersistence of aedes-persistence 11) stores a session's
+ * subscriptions, publishes `$SYS/sub/add` (`$SYS/sub/rm` for a removal) and resolves when that
+ * broadcast comes back through Redis. It keeps the waiting callback in a Map under
+ * `<client id>-sub_<first filter>` (`-unsub_` for a removal), one callback per key: a second
+ * write with the same key, started while the first still waits, replaces the first's callback;
+ * the first broadcast then releases the second write and nothing ever releases the first.
+ * Aedes handles the packets of one read concurrently, so two SUBSCRIBEs (or two UNSUBSCRIBEs)
+ * of a persistent client with the same first filter arriving together lost the first SUBACK
+ * (UNSUBACK) for good, and the client waited for ever (cluster-redis.test.ts shows it).
+ *
+ * This wrapper starts a write only once the previous write with the same key has settled, so
+ * a key never has two waiters in this process. A write whose broadcast was really missed (the
+ * subscriber connection to Redis reconnected while it was in flight) never settles: after
+ * `staleAfterMs` the next write with its key goes ahead anyway, which costs nothing more (the
+ * stale waiter was already lost) and keeps one lost broadcast from blocking that client's
+ * SUBSCRIBEs with that first filter until the broker restarts.
+ *
+ * Another broker's broadcast with the same key can still release a waiter here early (the
+ * waiter matches on the key only); that answers sooner, it never loses an answer.
+ */
+import type { SubLike } from './packet-types.js';
+
+interface ClientLike {
+  id: string;
+}
+
+export interface BroadcastingStore {
+  addSubscriptions(client: ClientLike, subs: SubLike[]): Promise<unknown>;
+  removeSubscriptions(client: ClientLike, topics: string[]): Promise<unknown>;
+}
+
+/** How long a write waits for the previous one with its key before taking it as lost. */
+export const STALE_BROADCAST_WAIT_MS = 10_000;
+
+export function oneWaitPerKey(store: BroadcastingStore, staleAfterMs = STALE_BROADCAST_WAIT_MS): void {
+  const add = store.addSubscriptions.bind(store);
+  const remove = store.removeSubscriptions.bind(store);
+  // key -> the last write started or queued with it (settles when that write settles)
+  const tails = new Map<string, Promise<unknown>>();
+
+  const inTurn = <T>(key: string, write: () => Promise<T>): Promise<T> => {
+    const previous = tails.get(key);
+    const mine = previous === undefined ? write() : afterOrStale(previous, staleAfterMs).then(write);
+    const settled = mine.then(
+      () => {},
+      () => {},
+    );
+    tails.set(key, settled);
+    void settled.then(() => {
+      if (tails.get(key) === settled) tails.delete(key);
+    });
+    return mine;
+  };
+
+  store.addSubscriptions = (client, subs) => {
+    // the library neither stores nor waits for an empty list
+    const first = subs[0];
+    if (first === undefined) return add(client, subs);
+    return inTurn(`${client.id}-sub_${first.topic}`, () => add(client, subs));
+  };
+  store.removeSubscriptions = (client, topics) =>
+    inTurn(`${client.id}-unsub_${topics[0] ?? ''}`, () => remove(client, topics));
+}
+
+/** Resolves when `previous` settles or `ms` have passed, whichever comes first. */
+function afterOrStale(previous: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    timer.unref();
+    const done = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    previous.then(done, done);
+  });
+}
