@@ -180,6 +180,7 @@ export class Uplink {
     const records = this.encode(device, readings, this.deps.log.nextOffset);
     let accepted = 0;
     this.append([{ device, records, readings: readings.length, done: (n) => (accepted = n), fail: throwIt }]);
+    if (accepted > 0) this.pumpSoon();
     return accepted;
   }
 
@@ -257,7 +258,6 @@ export class Uplink {
       this.counters.readingsAccepted += b.readings;
       b.done(b.readings);
     }
-    this.pumpSoon();
   }
 
   /** Publishes a device's status (retained) when its state or last error changed. */
