@@ -210,9 +210,15 @@ describe('uplink store-and-forward', () => {
 /** A real memory log whose appends are counted, and can be made to fail as a full disk does (FAKE fault). */
 function countedLog() {
   const log = createMemoryLog();
-  const state = { appends: 0, diskFull: false };
+  const state = { appends: 0, diskFull: false, recordsReadBack: 0 };
   const counted = new Proxy(log, {
     get(target, key) {
+      if (key === 'readFrom')
+        return (offset: number, max?: { records?: number }) => {
+          const got = target.readFrom(offset, max);
+          state.recordsReadBack += got.length;
+          return got;
+        };
       if (key === 'appendMany')
         return (payloads: Uint8Array[]) => {
           state.appends++;
@@ -254,13 +260,17 @@ describe('uplink: acceptance per poll slot', () => {
     expect(log.nextOffset).toBe(0);
     expect(await Promise.all(accepted)).toEqual([2, 2, 2, 2, 2]);
     expect(state.appends).toBe(1);
+    // published from memory, as appended, in the same turn: nothing read back from the log
+    expect(state.recordsReadBack).toBe(0);
     expect(seqsIn(log)).toEqual([0, 1, 2, 3, 4].map((i) => [i, i, 200 + i]));
     expect(up.counters.readingsAccepted).toBe(10);
+    state.recordsReadBack = 0; // (seqsIn read them)
 
     await until('delivered', () => received.length >= 5 && up.backlog() === 0);
     expect(received.map((b) => [b.seq, b.readings[0]?.value])).toEqual(
       [0, 1, 2, 3, 4].map((i) => [i, 200 + i]),
     );
+    expect(state.recordsReadBack).toBe(0);
   });
 
   it('puts batches waiting for their slot in the log before a direct submit, and before stop returns', async () => {

@@ -76,17 +76,18 @@ export interface UplinkDeps {
  */
 export const PUBLISH_COALESCE_MS = 10;
 
-interface PendingBatch {
+/** One device's encoded batches, and how many readings they carry. */
+interface Batch {
   device: string;
   records: Buffer[];
   readings: number;
-  done: (accepted: number) => void;
-  fail: (err: unknown) => void;
 }
 
-const throwIt = (err: unknown): never => {
-  throw err;
-};
+/** A batch waiting for its poll slot's append (see Uplink.accept). */
+interface PendingBatch extends Batch {
+  resolve: (accepted: number) => void;
+  reject: (err: unknown) => void;
+}
 
 /** batches kept in memory between append and publish (see Uplink.fresh) */
 const FRESH_MAX = 256;
@@ -177,11 +178,14 @@ export class Uplink {
   submit(device: string, readings: readonly Reading[]): number {
     if (readings.length === 0) return 0;
     this.flush();
-    const records = this.encode(device, readings, this.deps.log.nextOffset);
-    let accepted = 0;
-    this.append([{ device, records, readings: readings.length, done: (n) => (accepted = n), fail: throwIt }]);
-    if (accepted > 0) this.pumpSoon();
-    return accepted;
+    const batch = {
+      device,
+      records: this.encode(device, readings, this.deps.log.nextOffset),
+      readings: readings.length,
+    };
+    if (!this.append([batch])) return 0;
+    this.pumpSoon();
+    return readings.length;
   }
 
   /**
@@ -198,7 +202,7 @@ export class Uplink {
     if (this.stopping) return Promise.resolve(this.submit(device, readings));
     const records = this.encode(device, readings, this.deps.log.nextOffset + this.pendingRecords);
     return new Promise<number>((resolve, reject) => {
-      this.pending.push({ device, records, readings: readings.length, done: resolve, fail: reject });
+      this.pending.push({ device, records, readings: readings.length, resolve, reject });
       this.pendingRecords += records.length;
       this.pumpSoon();
     });
@@ -224,11 +228,21 @@ export class Uplink {
     const waiting = this.pending;
     this.pending = [];
     this.pendingRecords = 0;
-    this.append(waiting);
+    let accepted: boolean;
+    try {
+      accepted = this.append(waiting);
+    } catch (err) {
+      for (const b of waiting) b.reject(err);
+      return;
+    }
+    for (const b of waiting) b.resolve(accepted ? b.readings : 0);
   }
 
-  /** One append of the given devices' batches, numbered consecutively from the log's next offset. */
-  private append(batches: readonly PendingBatch[]): void {
+  /**
+   * One append of the given devices' batches, numbered consecutively from the log's next
+   * offset. False when the disk is full (counted and logged per device); other failures throw.
+   */
+  private append(batches: readonly Batch[]): boolean {
     const first = this.deps.log.nextOffset;
     const records = batches.length === 1 ? batches[0]!.records : batches.flatMap((b) => b.records);
     try {
@@ -243,21 +257,17 @@ export class Uplink {
             { device: b.device, readings: b.readings },
             'buffer disk full: readings not accepted',
           );
-          b.done(0);
         }
-        return;
+        return false;
       }
-      for (const b of batches) b.fail(err);
-      return;
+      throw err;
     }
     this.counters.batchesAccepted += records.length;
     if (this.client?.connected && this.fresh.size + records.length <= FRESH_MAX) {
       for (let i = 0; i < records.length; i++) this.fresh.set(first + i, records[i]!);
     }
-    for (const b of batches) {
-      this.counters.readingsAccepted += b.readings;
-      b.done(b.readings);
-    }
+    for (const b of batches) this.counters.readingsAccepted += b.readings;
+    return true;
   }
 
   /** Publishes a device's status (retained) when its state or last error changed. */

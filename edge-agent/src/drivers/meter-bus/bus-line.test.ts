@@ -115,6 +115,27 @@ describe('MeterBusLine', () => {
     expect(line.deframer.stats.frames).toBe(0);
   });
 
+  it('a whole answer hidden behind a noise 68 whose length runs past it is the answer at the deadline', async () => {
+    const { wire, ask, clock } = await setup();
+    const first = await ask();
+    // 68, address, 68, C 91, L 60: a header claiming 96 data bytes, more than will ever come
+    wire.write(Uint8Array.of(0x68, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x68, 0x91, 0x60));
+    wire.write(answer);
+    let settled: BusResult<dlt645.Frame> | undefined;
+    void first.result.then((r) => {
+      settled = r;
+    });
+    await flush();
+    expect(settled).toBeUndefined(); // the noise's claimed frame still waits for bytes
+    clock.advance(500);
+    const r = await first.result;
+    expect(r.ok && dlt645.parseReadReply(r.frame, { address: A, dataId: '02010100' })).toEqual({
+      ok: true,
+      dataId: '02010100',
+      value: 230.1,
+    });
+  });
+
   it('a late answer to a timed-out request is stray, not the answer to the next request', async () => {
     const { wire, ask, clock, line } = await setup();
     const first = await ask();
