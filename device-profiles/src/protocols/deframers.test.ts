@@ -120,4 +120,29 @@ describe('Hj212Deframer', () => {
     ]);
     expect(d.push(A)).toMatchObject([{ ok: true }]);
   });
+
+  it('a noise ## with a long length does not hold back the packets behind it', () => {
+    // "##0900" announces 912 bytes; A and ACK (about 220 bytes) follow at once
+    const d = new Hj212Deframer();
+    const out = d.push(cat(enc('##0900QN=2'), A, ACK));
+    expect(out.map((x) => x.ok)).toEqual([false, true, true]);
+    // refused at A's CR, the first byte that cannot be inside a packet
+    const cr = 10 + A.length - 2;
+    expect(out[0]).toMatchObject({
+      ok: false,
+      reason: `length: 900 announced, but byte 0x0d at offset ${cr} is not printable ASCII`,
+    });
+    expect(out[0]?.raw).toHaveLength(cr + 1);
+    expect(out[1]?.raw).toEqual(A);
+    expect(out[2]?.raw).toEqual(ACK);
+    expect(d.pending).toBe(0);
+    // same bytes one at a time
+    const e = new Hj212Deframer();
+    expect(
+      oneByOne(e, cat(enc('##0900QN=2'), A, ACK))
+        .filter((x) => x.ok)
+        .map((x) => x.raw),
+    ).toEqual([A, ACK]);
+    expect(e.pending).toBe(0);
+  });
 });

@@ -2,7 +2,11 @@
  * Streaming HJ 212 deframer for a TCP connection from a data logger: packets
  * `##LLLL<segment>CCCC\r\n` cut from arbitrary pieces. Bytes before `##` are garbage; a
  * packet whose length field is not 4 digits or too large, whose CR LF is missing, or whose
- * CRC is wrong is refused with the reason and the search resumes one byte after its `##`.
+ * CRC is wrong is refused with the reason and the search resumes one byte after its `##`. A
+ * candidate is also refused before its announced length has arrived once a byte that cannot be
+ * in it (a control byte, such as the CR LF of the packet after it) shows up: the HJ 212-2017 §6.3.1
+ * data segment and CRC are ASCII text (decodePacket refuses any other byte), so a noise `##` with a long length never holds
+ * back the packets behind it.
  */
 import {
   ByteQueue,
@@ -62,7 +66,22 @@ export class Hj212Deframer implements Deframer<Packet> {
         continue;
       }
       const total = 12 + len;
-      if (this.q.length < total) return out;
+      if (this.q.length < total) {
+        // Waiting for the rest, unless what has come already cannot be this packet: its data
+        // segment and CRC are printable ASCII, so a CR, LF or other control byte before the
+        // announced end means the "##" was noise (or the length corrupt). Refused now, so a
+        // good packet behind it is not held back until the announced length has arrived.
+        const bad = this.firstUnprintable(6, Math.min(this.q.length, 10 + len));
+        if (bad < 0) return out;
+        out.push(
+          this.refuse(
+            this.q.slice(0, bad + 1),
+            `length: ${len} announced, but byte 0x${this.q.at(bad).toString(16).padStart(2, '0')} at offset ${bad} is not printable ASCII`,
+          ),
+        );
+        this.q.drop(1);
+        continue;
+      }
       const raw = this.q.slice(0, total);
       const r = decodePacket(raw, this.maxSegment);
       if (!r.ok) {
@@ -81,6 +100,15 @@ export class Hj212Deframer implements Deframer<Packet> {
     const raw = this.q.slice(0, this.q.length);
     this.q.clear();
     return [this.refuse(raw, `truncated: ${raw.length} bytes of an unfinished packet`)];
+  }
+
+  /** The offset of the first byte in [from, to) outside printable ASCII, or -1. */
+  private firstUnprintable(from: number, to: number): number {
+    for (let i = from; i < to; i++) {
+      const b = this.q.at(i);
+      if (b < 0x20 || b > 0x7e) return i;
+    }
+    return -1;
   }
 
   private refuse(raw: Uint8Array, reason: string): Deframed<Packet> {
