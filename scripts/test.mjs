@@ -19,7 +19,13 @@ let skipped = 0;
 let ok = true;
 /** one line per failed test or file, repeated just above the summary: the tail of a long log names them */
 const failures = [];
-const firstLine = (text) => String(text ?? '').replace(/\x1b\[[0-9;]*m/g, '').trim().split('\n')[0].slice(0, 300);
+const COLOUR = new RegExp(`${String.fromCharCode(0x1b)}\\[[0-9;]*m`, 'g');
+const firstLine = (text) =>
+  String(text ?? '')
+    .replace(COLOUR, '')
+    .trim()
+    .split('\n')[0]
+    .slice(0, 300);
 for (const [i, args] of phases.entries()) {
   const out = join(process.cwd(), `.vitest-results${i === 0 ? '' : `-${i + 1}`}.json`);
   rmSync(out, { force: true });
@@ -45,12 +51,15 @@ for (const [i, args] of phases.entries()) {
     f += (r.testResults ?? []).filter((t) => t.status === 'failed' && t.assertionResults.length === 0).length;
     failed += f;
     for (const file of r.testResults ?? []) {
-      const name = file.name.startsWith(process.cwd()) ? file.name.slice(process.cwd().length + 1) : file.name;
+      const name = file.name.startsWith(process.cwd())
+        ? file.name.slice(process.cwd().length + 1)
+        : file.name;
       if (file.status === 'failed' && file.assertionResults.length === 0) {
         failures.push(`FAILED ${name}: ${firstLine(file.message)}`);
       }
       for (const t of file.assertionResults) {
-        if (t.status === 'failed') failures.push(`FAILED ${name} > ${t.fullName}: ${firstLine(t.failureMessages?.[0])}`);
+        if (t.status === 'failed')
+          failures.push(`FAILED ${name} > ${t.fullName}: ${firstLine(t.failureMessages?.[0])}`);
       }
     }
   } catch {
