@@ -6,7 +6,7 @@
  * Runs twice: the broker with its sessions on disk (`--broker disk`, what `npm start` runs) and in
  * Redis (`--broker redis`, the cluster mode). With the memory persistence (`--broker memory`, not
  * run here) a broker restart forgets the ingest's session, which the tool shows as loss.
- * Takes ~2.5 min per mode; needs `npx tsc -b`, Debian socat, influxdb and (for Redis) redis-server.
+ * The two modes run side by side (~2.2 min together); needs `npx tsc -b`, Debian socat, influxdb and (for Redis) redis-server.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -123,8 +123,11 @@ async function runChaos(mode: 'disk' | 'redis'): Promise<void> {
 
 // disk: the broker's default production mode (sessions in SQLite under --data-dir, what npm start
 // runs); redis: the cluster mode. Each run kills and restarts the broker among the other faults.
+// The two runs go side by side: each is its own set of processes, ports and directories, and
+// mostly waits (faults, recoveries), so together they take the time of one run (the test phase
+// of scripts/test.mjs runs them alone, after everything else).
 describe.skipIf(!socat.ok || !influxd.ok)('chaos run, 2 minutes', () => {
   const what = 'loses nothing accepted and stores nothing twice, in SQLite and InfluxDB 1.6';
-  it(`broker in disk mode: ${what}`, () => runChaos('disk'), 300_000);
-  it.skipIf(!redis.ok)(`broker in redis mode: ${what}`, () => runChaos('redis'), 300_000);
+  it.concurrent(`broker in disk mode: ${what}`, () => runChaos('disk'), 300_000);
+  it.skipIf(!redis.ok).concurrent(`broker in redis mode: ${what}`, () => runChaos('redis'), 300_000);
 });
