@@ -144,4 +144,58 @@ describe('encodeRecords (the one-pass encoder) against the full path', () => {
       else expect((got as Buffer[]).map(String)).toEqual(want.map(String));
     }
   });
+
+  it('cycles of good numbers (the numeric path): same bytes, also over the limits and with a bad name', () => {
+    let seed = 777;
+    const rnd = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed / 0x7fffffff;
+    };
+    const f32 = new Float32Array(1);
+    const special = [0, -0, 1e21, 1e-7, 5e-324, 2 ** 53, -1.5, 123456789, -2147483648, 0.1];
+    const value = () => {
+      const k = rnd();
+      if (k < 0.2) return special[Math.floor(rnd() * special.length)]!;
+      if (k < 0.7) {
+        f32[0] = (rnd() - 0.5) * 10 ** Math.floor(rnd() * 12 - 4);
+        return f32[0]!;
+      }
+      return Math.round((rnd() - 0.5) * 1e6);
+    };
+    let numericCycles = 0;
+    for (let k = 0; k < 300; k++) {
+      const n = 1 + Math.floor(rnd() * 60);
+      const sharedTs = T0 + Math.floor(rnd() * 1e9);
+      const readings = Array.from({ length: n }, (_, i) =>
+        r({
+          point: rnd() < 0.01 ? '_x' : `p${i}_${Math.floor(rnd() * 3)}`,
+          value: value(),
+          ts: rnd() < 0.8 ? sharedTs : T0 + Math.floor(rnd() * 1e9),
+          ...(rnd() < 0.2 ? { reason: 'ignored for a good reading' } : {}),
+        }),
+      );
+      const limits = rnd() < 0.1 ? { maxReadings: 20, maxBytes: 900 } : DEFAULT_BATCH_LIMITS;
+      const want = reference(readings, limits);
+      const got = encoded(readings, limits);
+      if (want instanceof Error) expect((got as Error).message).toBe(want.message);
+      else {
+        expect((got as Buffer[]).map(String)).toEqual(want.map(String));
+        if (want.length === 1) numericCycles++;
+      }
+    }
+    expect(numericCycles).toBeGreaterThan(150);
+  });
+
+  it('records kept while many more are encoded stay intact (records share a slab, never bytes)', () => {
+    const kept: { got: Buffer; want: string }[] = [];
+    for (let k = 0; k < 2000; k++) {
+      const readings = Array.from({ length: 1 + (k % 70) }, (_, i) =>
+        r({ point: `p${i}`, value: k + i / 7, ts: T0 + k }),
+      );
+      const got = encoded(readings) as Buffer[];
+      expect(got).toHaveLength(1);
+      if (k % 3 === 0) kept.push({ got: got[0]!, want: String((reference(readings) as Buffer[])[0]) });
+    }
+    for (const { got, want } of kept) expect(String(got)).toBe(want);
+  });
 });
