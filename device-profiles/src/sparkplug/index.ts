@@ -9,7 +9,8 @@ export type {
   PropertyValue,
   RawValue,
 } from './payload.js';
-export { decodePayload, encodePayload, propertyMap, typedValue } from './payload.js';
+export { decodePayload, propertyMap, typedValue } from './payload.js';
+export { encodePayload } from './payload-encode.js';
 export * from './state.js';
 export * from './topic.js';
 export { SparkplugCodecError } from './wire.js';
