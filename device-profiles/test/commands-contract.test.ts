@@ -76,6 +76,46 @@ describe('command envelopes (contract v1)', () => {
     expect(encodeCommandResult(good).toString()).toBe(JSON.stringify(good));
   });
 
+  it('refuses a bad result with the exact reason: not UTF-8, not JSON, schema', () => {
+    expect(decodeCommandResult(Buffer.from([0xff, 0xfe]))).toEqual({
+      ok: false,
+      error: 'payload is not valid UTF-8',
+    });
+    expect(decodeCommandResult('{')).toMatchObject({ ok: false, error: /^payload is not JSON: / });
+    const bad = JSON.parse(DOC_RESULT);
+    bad.outcomes[0].outcome = 'success';
+    expect(decodeCommandResult(JSON.stringify(bad))).toEqual({
+      ok: false,
+      error: 'outcomes.0.outcome: Expected union value',
+    });
+    expect(decodeCommandResult(JSON.stringify({ ...JSON.parse(DOC_RESULT), done: -1 }))).toEqual({
+      ok: false,
+      error: 'done: Expected integer to be greater or equal to 0',
+    });
+  });
+
+  it('request issuer and onBehalfOf follow the issuer pattern, refused naming the field', () => {
+    const base = { v: 1, id: 'cmd-00000001', writes: [{ point: 'lamp_on', value: true }], expires: 2e12 };
+    const ok = { ...base, issuer: 'hub.north', onBehalfOf: 'alice@example.org' };
+    expect(decodeCommandRequest(JSON.stringify(ok))).toEqual({ ok: true, value: ok });
+    for (const [field, value] of [
+      ['issuer', 'bad issuer'],
+      ['onBehalfOf', 'alice bob'],
+      ['onBehalfOf', 'x'.repeat(129)],
+      ['onBehalfOf', 7],
+    ] as const) {
+      const error =
+        typeof value === 'number'
+          ? `${field}: Expected string`
+          : `${field}: Expected string to match '^[A-Za-z0-9][A-Za-z0-9_.@:-]{0,127}$'`;
+      expect(decodeCommandRequest(JSON.stringify({ ...base, [field]: value })), `${field}=${value}`).toEqual({
+        ok: false,
+        error,
+        id: 'cmd-00000001',
+      });
+    }
+  });
+
   it('result is a device topic kind the contract parses', () => {
     const t = deviceTopic('north', 'gw-1', 'light-01', 'result');
     expect(t).toBe('gz/v1/north/gw-1/light-01/result');

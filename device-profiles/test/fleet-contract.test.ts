@@ -90,6 +90,33 @@ describe('fleet contract: desired config', () => {
   });
 });
 
+describe('fleet contract: issuer and onBehalfOf of a desired config', () => {
+  it('takes them when they follow the issuer pattern, and refuses other ones naming the field', () => {
+    const base = { v: 1, version: 3, hash: configHash(config), config };
+    const ok = { ...base, issuer: 'hub.north', onBehalfOf: 'alice@example.org' };
+    expect(decodeDesiredConfig(JSON.stringify(ok))).toEqual({ ok: true, value: ok });
+    for (const [field, value] of [
+      ['issuer', 'bad issuer'],
+      ['issuer', ''],
+      ['issuer', 'x'.repeat(129)],
+      ['onBehalfOf', 'alice bob'],
+      ['onBehalfOf', '-alice'],
+      ['onBehalfOf', 7],
+    ] as const) {
+      const error =
+        typeof value === 'number'
+          ? `${field}: Expected string`
+          : `${field}: Expected string to match '^[A-Za-z0-9][A-Za-z0-9_.@:-]{0,127}$'`;
+      expect(decodeDesiredConfig(JSON.stringify({ ...base, [field]: value })), `${field}=${value}`).toEqual({
+        ok: false,
+        error,
+        version: 3,
+        hash: base.hash,
+      });
+    }
+  });
+});
+
 describe('fleet contract: config state', () => {
   it('round-trips a rejection with its problems', () => {
     const s = {
@@ -104,6 +131,26 @@ describe('fleet contract: config state', () => {
     };
     const d = decodeConfigState(encodeConfigState(s));
     expect(d).toEqual({ ok: true, value: s });
+  });
+
+  it('refuses a bad config state with the exact reason: oversize, not UTF-8, not JSON, schema', () => {
+    expect(decodeConfigState('x'.repeat(256 * 1024 + 1))).toEqual({
+      ok: false,
+      error: 'payload is 262145 bytes, more than 262144',
+    });
+    expect(decodeConfigState(new Uint8Array([0xff, 0xfe]))).toEqual({
+      ok: false,
+      error: 'payload is not valid UTF-8',
+    });
+    expect(decodeConfigState('{')).toMatchObject({ ok: false, error: /^payload is not JSON: / });
+    expect(decodeConfigState('{"v":1,"ts":1,"appliedVersion":0,"status":"done"}')).toEqual({
+      ok: false,
+      error: 'status: Expected union value',
+    });
+    expect(decodeConfigState('{"v":1,"ts":-1,"appliedVersion":0,"status":"applied"}')).toEqual({
+      ok: false,
+      error: 'ts: Expected integer to be greater or equal to 0',
+    });
   });
 
   it('refuses an unknown status', () => {
