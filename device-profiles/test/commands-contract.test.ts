@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
+  configHash,
   decodeCommandRequest,
   decodeCommandResult,
+  decodeDesiredConfig,
   deviceTopic,
   encodeCommandRequest,
   encodeCommandResult,
@@ -94,28 +96,6 @@ describe('command envelopes (contract v1)', () => {
     });
   });
 
-  it('request issuer and onBehalfOf follow the issuer pattern, refused naming the field', () => {
-    const base = { v: 1, id: 'cmd-00000001', writes: [{ point: 'lamp_on', value: true }], expires: 2e12 };
-    const ok = { ...base, issuer: 'hub.north', onBehalfOf: 'alice@example.org' };
-    expect(decodeCommandRequest(JSON.stringify(ok))).toEqual({ ok: true, value: ok });
-    for (const [field, value] of [
-      ['issuer', 'bad issuer'],
-      ['onBehalfOf', 'alice bob'],
-      ['onBehalfOf', 'x'.repeat(129)],
-      ['onBehalfOf', 7],
-    ] as const) {
-      const error =
-        typeof value === 'number'
-          ? `${field}: Expected string`
-          : `${field}: Expected string to match '^[A-Za-z0-9][A-Za-z0-9_.@:-]{0,127}$'`;
-      expect(decodeCommandRequest(JSON.stringify({ ...base, [field]: value })), `${field}=${value}`).toEqual({
-        ok: false,
-        error,
-        id: 'cmd-00000001',
-      });
-    }
-  });
-
   it('result is a device topic kind the contract parses', () => {
     const t = deviceTopic('north', 'gw-1', 'light-01', 'result');
     expect(t).toBe('gz/v1/north/gw-1/light-01/result');
@@ -127,4 +107,44 @@ describe('command envelopes (contract v1)', () => {
       kind: 'result',
     });
   });
+});
+
+describe('the broker-stamped issuer and onBehalfOf, in a command and in a desired config', () => {
+  const config = { gateway: 'gw-1', district: 'north', devices: [] };
+  const messages = [
+    {
+      name: 'command request',
+      base: { v: 1, id: 'cmd-00000001', writes: [{ point: 'lamp_on', value: true }], expires: 2e12 },
+      decode: decodeCommandRequest,
+      kept: { id: 'cmd-00000001' },
+    },
+    {
+      name: 'desired config',
+      base: { v: 1, version: 3, hash: configHash(config), config },
+      decode: decodeDesiredConfig,
+      kept: { version: 3, hash: configHash(config) },
+    },
+  ];
+  it.each(messages)(
+    '$name: taken when they follow the issuer pattern, else refused naming the field',
+    (m) => {
+      const ok = { ...m.base, issuer: 'hub.north', onBehalfOf: 'alice@example.org' };
+      expect(m.decode(JSON.stringify(ok))).toEqual({ ok: true, value: ok });
+      const pattern = "Expected string to match '^[A-Za-z0-9][A-Za-z0-9_.@:-]{0,127}$'";
+      for (const [field, value, error] of [
+        ['issuer', 'bad issuer', pattern],
+        ['issuer', '', pattern],
+        ['issuer', 'x'.repeat(129), pattern],
+        ['onBehalfOf', 'alice bob', pattern],
+        ['onBehalfOf', '-alice', pattern],
+        ['onBehalfOf', 7, 'Expected string'],
+      ] as const) {
+        expect(m.decode(JSON.stringify({ ...m.base, [field]: value })), `${field}=${value}`).toEqual({
+          ok: false,
+          error: `${field}: ${error}`,
+          ...m.kept,
+        });
+      }
+    },
+  );
 });

@@ -90,33 +90,6 @@ describe('fleet contract: desired config', () => {
   });
 });
 
-describe('fleet contract: issuer and onBehalfOf of a desired config', () => {
-  it('takes them when they follow the issuer pattern, and refuses other ones naming the field', () => {
-    const base = { v: 1, version: 3, hash: configHash(config), config };
-    const ok = { ...base, issuer: 'hub.north', onBehalfOf: 'alice@example.org' };
-    expect(decodeDesiredConfig(JSON.stringify(ok))).toEqual({ ok: true, value: ok });
-    for (const [field, value] of [
-      ['issuer', 'bad issuer'],
-      ['issuer', ''],
-      ['issuer', 'x'.repeat(129)],
-      ['onBehalfOf', 'alice bob'],
-      ['onBehalfOf', '-alice'],
-      ['onBehalfOf', 7],
-    ] as const) {
-      const error =
-        typeof value === 'number'
-          ? `${field}: Expected string`
-          : `${field}: Expected string to match '^[A-Za-z0-9][A-Za-z0-9_.@:-]{0,127}$'`;
-      expect(decodeDesiredConfig(JSON.stringify({ ...base, [field]: value })), `${field}=${value}`).toEqual({
-        ok: false,
-        error,
-        version: 3,
-        hash: base.hash,
-      });
-    }
-  });
-});
-
 describe('fleet contract: config state', () => {
   it('round-trips a rejection with its problems', () => {
     const s = {
