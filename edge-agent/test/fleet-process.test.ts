@@ -10,11 +10,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ConfigState, configHash, type DataBatch, encodeDesiredConfig } from '@ganzhi/device-profiles';
-import { parseScenario, Simulation } from '@ganzhi/simulators';
+import type { Simulation } from '@ganzhi/simulators';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, waitFor } from '../../test-support/process.js';
 import { type FleetBroker, startFleetBroker } from './support/fleet-broker.js';
+import { meterAgentConfig, startMeters } from './support/fleet-gateway.js';
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const dir = tempDir('ganzhi-fleet-proc-');
@@ -44,33 +45,17 @@ function agent(env: Record<string, string> = {}): { child: ChildProcess; exited:
   return { child, exited };
 }
 
-function config(poll: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    gateway: 'gw-9',
+const config = (poll: number, mqtt: Record<string, unknown> = {}): Record<string, unknown> =>
+  meterAgentConfig({
     district: 'north',
-    stateDir: './state',
-    devices: [
-      {
-        id: 'meter-1',
-        profile: 'eastron-sdm120',
-        endpoint: `modbus-tcp://${sim.describe('em-1')?.address}`,
-        unitId: 5,
-        pollIntervalMs: poll,
-      },
-    ],
-    delivery: {
-      mqtt: {
-        url,
-        username: 'gw-9',
-        password: '${ENV:GZ_TEST_GW_PASSWORD}',
-        reconnect: { initialMs: 50, maxMs: 300 },
-        ...extra,
-      },
-      buffer: { fsync: 'never' },
-    },
+    gateway: 'gw-9',
+    sim,
+    url,
+    passwordEnv: 'GZ_TEST_GW_PASSWORD',
+    pollIntervalMs: poll,
+    mqtt,
     http: { enabled: false },
-  };
-}
+  });
 
 async function push(version: number, cfg: Record<string, unknown>): Promise<void> {
   await hub.publishAsync('gz/v1/north/gw-9/config', encodeDesiredConfig({ version, config: cfg }), {
@@ -90,12 +75,7 @@ const applied = (v: number) =>
 beforeAll(async () => {
   fleet = await startFleetBroker({ district: 'north', gateway: 'gw-9' }, { data: true });
   ({ url, hub, states, batches } = fleet);
-  const { loaded, problems } = parseScenario(
-    'seed: 9\ndevices:\n  - { id: em-1, profile: eastron-sdm120, endpoint: { protocol: modbus-tcp, port: 0 }, unit: 5 }\n',
-    join(dir, 'scenario.yaml'),
-  );
-  if (!loaded) throw new Error(JSON.stringify(problems));
-  sim = await Simulation.start({ loaded, anyPort: true });
+  sim = await startMeters(dir, 9, [5]);
   writeFileSync(
     bootFile,
     `gateway: gw-9\ndistrict: north\nbroker:\n  url: ${url}\n  username: gw-9\n  password: \${ENV:GZ_TEST_GW_PASSWORD}\nconfig: gateway.json\n`,

@@ -8,7 +8,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ConfigState, configHash, type DataBatch, encodeDesiredConfig } from '@ganzhi/device-profiles';
-import { parseScenario, Simulation } from '@ganzhi/simulators';
+import type { Simulation } from '@ganzhi/simulators';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, waitFor } from '../../test-support/process.js';
@@ -16,6 +16,7 @@ import { loadConfigFile } from '../src/config/load-config.js';
 import { type GatewayHandle, runGateway } from '../src/run-gateway.js';
 import { logger } from './helpers.js';
 import { type FleetBroker, startFleetBroker } from './support/fleet-broker.js';
+import { meterAgentConfig, startMeters } from './support/fleet-gateway.js';
 
 const TRIAL_MS = 3000;
 const dir = tempDir('ganzhi-fleet-');
@@ -85,39 +86,19 @@ function seqGaps(): number[] {
 beforeAll(async () => {
   fleet = await startFleetBroker({ district: 'north', gateway: 'gw-1' }, { data: true });
   ({ url, hub, states, batches } = fleet);
-  const { loaded, problems } = parseScenario(
-    'seed: 5\ndevices:\n  - { id: em-1, profile: eastron-sdm120, endpoint: { protocol: modbus-tcp, port: 0 }, unit: 5 }\n  - { id: em-2, profile: eastron-sdm120, endpoint: { protocol: modbus-tcp, port: 0 }, unit: 6 }\n',
-    join(dir, 'scenario.yaml'),
-  );
-  if (!loaded) throw new Error(JSON.stringify(problems));
-  sim = await Simulation.start({ loaded, anyPort: true });
+  sim = await startMeters(dir, 5, [5, 6]);
 
   process.env.GZ_TEST_FLEET_PASSWORD = 'gw-1-password';
   process.env.GZ_TEST_FLEET_WRONG = 'not-the-password';
-  base = {
-    gateway: 'gw-1',
+  base = meterAgentConfig({
     district: 'north',
-    stateDir: './state',
-    devices: [
-      {
-        id: 'meter-1',
-        profile: 'eastron-sdm120',
-        endpoint: `modbus-tcp://${sim.describe('em-1')?.address}`,
-        unitId: 5,
-        pollIntervalMs: 200,
-      },
-    ],
-    delivery: {
-      mqtt: {
-        url,
-        username: 'gw-1',
-        password: '${ENV:GZ_TEST_FLEET_PASSWORD}',
-        reconnect: { initialMs: 50, maxMs: 300 },
-      },
-      buffer: { fsync: never() },
-    },
+    gateway: 'gw-1',
+    sim,
+    url,
+    passwordEnv: 'GZ_TEST_FLEET_PASSWORD',
+    pollIntervalMs: 200,
     http: { port: 0 },
-  };
+  });
   writeFileSync(configFile, JSON.stringify(base, null, 2));
   const loadedCfg = loadConfigFile(configFile);
   expect(loadedCfg.problems).toEqual([]);
@@ -125,10 +106,6 @@ beforeAll(async () => {
   await waitFor('the gateway connected', () => gw.uplink?.counters.connected);
   await waitFor('its first config state', () => lastState());
 });
-
-function never(): 'never' {
-  return 'never';
-}
 
 afterAll(async () => {
   await gw?.stop(1000);
