@@ -13,8 +13,7 @@
  * `send` prints one line per point with its outcome and exits 0 only if every point is ok;
  * 1 when one is not (or no outcome came within --wait), 2 for usage, credentials or HTTP errors.
  */
-import { parseArgs } from 'node:util';
-import { hubClient, parseDuration, runCli, UsageError } from './hub-cli.js';
+import { hubCommandLine, parseDuration, runCli, UsageError } from './hub-cli.js';
 
 const USAGE = `usage:
   ganzhi-command send --hub URL --user NAME --district D --gateway G --device DEV point=value … [--ttl 60s] [--no-readback] [--wait 30s]
@@ -69,30 +68,18 @@ function outcomeLine(o: Outcome): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      hub: { type: 'string' },
-      user: { type: 'string' },
-      'password-file': { type: 'string' },
-      district: { type: 'string' },
-      gateway: { type: 'string' },
-      device: { type: 'string' },
-      ttl: { type: 'string' },
-      'no-readback': { type: 'boolean', default: false },
-      wait: { type: 'string', default: '30s' },
-      since: { type: 'string' },
-      limit: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
+  const cli = hubCommandLine(argv, USAGE, {
+    district: { type: 'string' },
+    gateway: { type: 'string' },
+    device: { type: 'string' },
+    ttl: { type: 'string' },
+    'no-readback': { type: 'boolean', default: false },
+    wait: { type: 'string', default: '30s' },
+    since: { type: 'string' },
+    limit: { type: 'string' },
   });
-  const [verb, ...rest] = positionals;
-  if (values.help || verb === undefined) {
-    console.log(USAGE);
-    return values.help ? 0 : 2;
-  }
-  const { call, failed } = hubClient(values);
+  if (typeof cli === 'number') return cli;
+  const { values, verb, rest, call, failed } = cli;
 
   switch (verb) {
     case 'send': {

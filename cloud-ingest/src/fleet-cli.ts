@@ -16,9 +16,8 @@
  * or no final status within --wait), 2 for usage, credentials or HTTP errors.
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { hubClient, parseDuration, runCli, UsageError } from './hub-cli.js';
+import { hubCommandLine, parseDuration, runCli, UsageError } from './hub-cli.js';
 
 const USAGE = `usage:
   ganzhi-fleet status --hub URL --user NAME [--district D] [--label L]
@@ -91,28 +90,16 @@ function finalOf(g: Gateway, version: number): 'applied' | 'rejected' | 'rolled-
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      hub: { type: 'string' },
-      user: { type: 'string' },
-      'password-file': { type: 'string' },
-      district: { type: 'string' },
-      gateway: { type: 'string' },
-      label: { type: 'string' },
-      file: { type: 'string' },
-      set: { type: 'string', multiple: true },
-      wait: { type: 'string', default: '60s' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
+  const cli = hubCommandLine(argv, USAGE, {
+    district: { type: 'string' },
+    gateway: { type: 'string' },
+    label: { type: 'string' },
+    file: { type: 'string' },
+    set: { type: 'string', multiple: true },
+    wait: { type: 'string', default: '60s' },
   });
-  const [verb, ...rest] = positionals;
-  if (values.help || verb === undefined) {
-    console.log(USAGE);
-    return values.help ? 0 : 2;
-  }
-  const { call, failed } = hubClient(values);
+  if (typeof cli === 'number') return cli;
+  const { values, verb, rest, call, failed } = cli;
   const path = (g: { district: string; gateway: string }) =>
     `/api/fleet/${encodeURIComponent(g.district)}/${encodeURIComponent(g.gateway)}`;
 

@@ -1,9 +1,11 @@
 /**
- * What the hub's command-line tools (`ganzhi-command`, `ganzhi-fleet`) share: usage errors
- * (exit 2), durations, the operator's credentials (GANZHI_HUB_PASSWORD or --password-file,
- * never the command line) and one HTTP call to the hub with HTTP Basic.
+ * What the hub's command-line tools (`ganzhi-command`, `ganzhi-fleet`) share: the command line
+ * up to the verb (--hub, --user, --password-file, --help), usage errors (exit 2), durations,
+ * the operator's credentials (GANZHI_HUB_PASSWORD or --password-file, never the command line)
+ * and one HTTP call to the hub with HTTP Basic.
  */
 import { readFileSync } from 'node:fs';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 
 /** Wrong usage, credentials or an HTTP error: the tool prints it and exits 2. */
 export class UsageError extends Error {}
@@ -67,6 +69,52 @@ export function hubClient(o: { hub?: string; user?: string; 'password-file'?: st
       throw new UsageError(`the hub answered ${r.status}${j.code ? ` ${j.code}` : ''}: ${j.message ?? ''}`);
     },
   };
+}
+
+/** The options every hub tool takes, besides its own. */
+const HUB_OPTIONS = {
+  hub: { type: 'string' },
+  user: { type: 'string' },
+  'password-file': { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+type ToolOptions = NonNullable<ParseArgsConfig['options']>;
+type HubArgs<O extends ToolOptions> = {
+  args: string[];
+  allowPositionals: true;
+  options: typeof HUB_OPTIONS & O;
+};
+
+/** A hub tool's parsed command line `verb rest… --options`, with its client of the hub. */
+export type HubCommandLine<O extends ToolOptions> = Pick<HubClient, 'call' | 'failed'> & {
+  values: ReturnType<typeof parseArgs<HubArgs<O>>>['values'];
+  verb: string;
+  rest: string[];
+};
+
+/**
+ * Parses a hub tool's command line: the common options and the tool's own `options` (an
+ * unknown option throws). With --help, or without a verb, prints `usage` and gives the exit
+ * code (0 for --help, 2 otherwise); else the hub client, which names a missing --hub, --user
+ * or password (a UsageError) before the verb is looked at.
+ */
+export function hubCommandLine<O extends ToolOptions>(
+  argv: string[],
+  usage: string,
+  options: O,
+): HubCommandLine<O> | number {
+  const config: HubArgs<O> = { args: argv, allowPositionals: true, options: { ...HUB_OPTIONS, ...options } };
+  const { values, positionals } = parseArgs(config);
+  // the common options, as TypeScript cannot see them through the generic `O`
+  const common = values as { [K in keyof typeof HUB_OPTIONS]?: K extends 'help' ? boolean : string };
+  const [verb, ...rest] = positionals;
+  if (common.help || verb === undefined) {
+    console.log(usage);
+    return common.help ? 0 : 2;
+  }
+  const { call, failed } = hubClient(common);
+  return { values, verb, rest, call, failed };
 }
 
 /** Runs a tool's main: its exit code, or 2 with `name: message` on stderr for any error. */

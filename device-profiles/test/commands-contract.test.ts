@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
+  configHash,
   decodeCommandRequest,
   decodeCommandResult,
+  decodeDesiredConfig,
   deviceTopic,
   encodeCommandRequest,
   encodeCommandResult,
@@ -76,6 +78,24 @@ describe('command envelopes (contract v1)', () => {
     expect(encodeCommandResult(good).toString()).toBe(JSON.stringify(good));
   });
 
+  it('refuses a bad result with the exact reason: not UTF-8, not JSON, schema', () => {
+    expect(decodeCommandResult(Buffer.from([0xff, 0xfe]))).toEqual({
+      ok: false,
+      error: 'payload is not valid UTF-8',
+    });
+    expect(decodeCommandResult('{')).toMatchObject({ ok: false, error: /^payload is not JSON: / });
+    const bad = JSON.parse(DOC_RESULT);
+    bad.outcomes[0].outcome = 'success';
+    expect(decodeCommandResult(JSON.stringify(bad))).toEqual({
+      ok: false,
+      error: 'outcomes.0.outcome: Expected union value',
+    });
+    expect(decodeCommandResult(JSON.stringify({ ...JSON.parse(DOC_RESULT), done: -1 }))).toEqual({
+      ok: false,
+      error: 'done: Expected integer to be greater or equal to 0',
+    });
+  });
+
   it('result is a device topic kind the contract parses', () => {
     const t = deviceTopic('north', 'gw-1', 'light-01', 'result');
     expect(t).toBe('gz/v1/north/gw-1/light-01/result');
@@ -87,4 +107,44 @@ describe('command envelopes (contract v1)', () => {
       kind: 'result',
     });
   });
+});
+
+describe('the broker-stamped issuer and onBehalfOf, in a command and in a desired config', () => {
+  const config = { gateway: 'gw-1', district: 'north', devices: [] };
+  const messages = [
+    {
+      name: 'command request',
+      base: { v: 1, id: 'cmd-00000001', writes: [{ point: 'lamp_on', value: true }], expires: 2e12 },
+      decode: decodeCommandRequest,
+      kept: { id: 'cmd-00000001' },
+    },
+    {
+      name: 'desired config',
+      base: { v: 1, version: 3, hash: configHash(config), config },
+      decode: decodeDesiredConfig,
+      kept: { version: 3, hash: configHash(config) },
+    },
+  ];
+  it.each(messages)(
+    '$name: taken when they follow the issuer pattern, else refused naming the field',
+    (m) => {
+      const ok = { ...m.base, issuer: 'hub.north', onBehalfOf: 'alice@example.org' };
+      expect(m.decode(JSON.stringify(ok))).toEqual({ ok: true, value: ok });
+      const pattern = "Expected string to match '^[A-Za-z0-9][A-Za-z0-9_.@:-]{0,127}$'";
+      for (const [field, value, error] of [
+        ['issuer', 'bad issuer', pattern],
+        ['issuer', '', pattern],
+        ['issuer', 'x'.repeat(129), pattern],
+        ['onBehalfOf', 'alice bob', pattern],
+        ['onBehalfOf', '-alice', pattern],
+        ['onBehalfOf', 7, 'Expected string'],
+      ] as const) {
+        expect(m.decode(JSON.stringify({ ...m.base, [field]: value })), `${field}=${value}`).toEqual({
+          ok: false,
+          error: `${field}: ${error}`,
+          ...m.kept,
+        });
+      }
+    },
+  );
 });

@@ -106,6 +106,26 @@ describe('fleet contract: config state', () => {
     expect(d).toEqual({ ok: true, value: s });
   });
 
+  it('refuses a bad config state with the exact reason: oversize, not UTF-8, not JSON, schema', () => {
+    expect(decodeConfigState('x'.repeat(256 * 1024 + 1))).toEqual({
+      ok: false,
+      error: 'payload is 262145 bytes, more than 262144',
+    });
+    expect(decodeConfigState(new Uint8Array([0xff, 0xfe]))).toEqual({
+      ok: false,
+      error: 'payload is not valid UTF-8',
+    });
+    expect(decodeConfigState('{')).toMatchObject({ ok: false, error: /^payload is not JSON: / });
+    expect(decodeConfigState('{"v":1,"ts":1,"appliedVersion":0,"status":"done"}')).toEqual({
+      ok: false,
+      error: 'status: Expected union value',
+    });
+    expect(decodeConfigState('{"v":1,"ts":-1,"appliedVersion":0,"status":"applied"}')).toEqual({
+      ok: false,
+      error: 'ts: Expected integer to be greater or equal to 0',
+    });
+  });
+
   it('refuses an unknown status', () => {
     expect(() => encodeConfigState({ v: 1, ts: 1, appliedVersion: 0, status: 'done' as never })).toThrow(
       /status/,

@@ -5,63 +5,28 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  type ConfigState,
-  configHash,
-  decodeConfigState,
-  encodeDesiredConfig,
-} from '@ganzhi/device-profiles';
-import mqtt, { type MqttClient } from 'mqtt';
-import pino from 'pino';
+import { type ConfigState, configHash, encodeDesiredConfig } from '@ganzhi/device-profiles';
+import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  emptyConfig,
-  FileCredentialStore,
-  hashPassword,
-  type RunningBroker,
-  startBroker,
-} from '../../broker/src/index.js';
 import { tempDir, waitFor } from '../../test-support/process.js';
 import { fetchDesiredConfig, readBootstrap } from '../src/fleet/bootstrap.js';
 import { logger } from './helpers.js';
+import { type FleetBroker, startFleetBroker } from './support/fleet-broker.js';
 
-const CHEAP = { N: 1024, r: 8, p: 1 };
 const dir = tempDir('ganzhi-fleet-boot-');
-let broker: RunningBroker;
+let fleet: FleetBroker;
 let url: string;
 let hub: MqttClient;
-const states: ConfigState[] = [];
+let states: ConfigState[];
 const env = { GZ_TEST_BOOT_PASSWORD: 'gw-5-password' };
 
 beforeAll(async () => {
-  const cfg = emptyConfig();
-  cfg.listeners.tcp = { port: 0, host: '127.0.0.1' };
-  broker = await startBroker(cfg, {
-    logger: pino({ level: 'silent' }),
-    credentials: new FileCredentialStore({
-      users: {
-        'gw-5': {
-          role: 'gateway',
-          district: 'south',
-          gateway: 'gw-5',
-          hash: await hashPassword('gw-5-password', CHEAP),
-        },
-        root: { role: 'admin', hash: await hashPassword('root-password', CHEAP) },
-      },
-    }),
-  });
-  url = `mqtt://127.0.0.1:${broker.addresses.tcp?.port}`;
-  hub = await mqtt.connectAsync(url, { clientId: 'root.hub', username: 'root', password: 'root-password' });
-  hub.on('message', (_t, payload) => {
-    const s = decodeConfigState(payload);
-    if (s.ok) states.push(s.value);
-  });
-  await hub.subscribeAsync('gz/v1/south/gw-5/config-state', { qos: 1 });
+  fleet = await startFleetBroker({ district: 'south', gateway: 'gw-5' });
+  ({ url, hub, states } = fleet);
 });
 
 afterAll(async () => {
-  await hub?.endAsync();
-  await broker?.close();
+  await fleet?.close();
 });
 
 const good = () => ({

@@ -9,38 +9,24 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  type ConfigState,
-  configHash,
-  type DataBatch,
-  decodeConfigState,
-  decodeDataBatch,
-  encodeDesiredConfig,
-} from '@ganzhi/device-profiles';
-import { parseScenario, Simulation } from '@ganzhi/simulators';
-import mqtt, { type MqttClient } from 'mqtt';
-import pino from 'pino';
+import { type ConfigState, configHash, type DataBatch, encodeDesiredConfig } from '@ganzhi/device-profiles';
+import type { Simulation } from '@ganzhi/simulators';
+import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  emptyConfig,
-  FileCredentialStore,
-  hashPassword,
-  type RunningBroker,
-  startBroker,
-} from '../../broker/src/index.js';
 import { tempDir, waitFor } from '../../test-support/process.js';
+import { type FleetBroker, startFleetBroker } from './support/fleet-broker.js';
+import { meterAgentConfig, startMeters } from './support/fleet-gateway.js';
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
-const CHEAP = { N: 1024, r: 8, p: 1 };
 const dir = tempDir('ganzhi-fleet-proc-');
 const bootFile = join(dir, 'bootstrap.yaml');
 const configFile = join(dir, 'gateway.json');
-let broker: RunningBroker;
+let fleet: FleetBroker;
 let url: string;
 let sim: Simulation;
 let hub: MqttClient;
-const states: ConfigState[] = [];
-const batches: DataBatch[] = [];
+let states: ConfigState[];
+let batches: DataBatch[];
 const children: ChildProcess[] = [];
 
 function agent(env: Record<string, string> = {}): { child: ChildProcess; exited: Promise<string | null> } {
@@ -59,33 +45,17 @@ function agent(env: Record<string, string> = {}): { child: ChildProcess; exited:
   return { child, exited };
 }
 
-function config(poll: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    gateway: 'gw-9',
+const config = (poll: number, mqtt: Record<string, unknown> = {}): Record<string, unknown> =>
+  meterAgentConfig({
     district: 'north',
-    stateDir: './state',
-    devices: [
-      {
-        id: 'meter-1',
-        profile: 'eastron-sdm120',
-        endpoint: `modbus-tcp://${sim.describe('em-1')?.address}`,
-        unitId: 5,
-        pollIntervalMs: poll,
-      },
-    ],
-    delivery: {
-      mqtt: {
-        url,
-        username: 'gw-9',
-        password: '${ENV:GZ_TEST_GW_PASSWORD}',
-        reconnect: { initialMs: 50, maxMs: 300 },
-        ...extra,
-      },
-      buffer: { fsync: 'never' },
-    },
+    gateway: 'gw-9',
+    sim,
+    url,
+    passwordEnv: 'GZ_TEST_GW_PASSWORD',
+    pollIntervalMs: poll,
+    mqtt,
     http: { enabled: false },
-  };
-}
+  });
 
 async function push(version: number, cfg: Record<string, unknown>): Promise<void> {
   await hub.publishAsync('gz/v1/north/gw-9/config', encodeDesiredConfig({ version, config: cfg }), {
@@ -103,40 +73,9 @@ const applied = (v: number) =>
   );
 
 beforeAll(async () => {
-  const cfg = emptyConfig();
-  cfg.listeners.tcp = { port: 0, host: '127.0.0.1' };
-  broker = await startBroker(cfg, {
-    logger: pino({ level: 'silent' }),
-    credentials: new FileCredentialStore({
-      users: {
-        'gw-9': {
-          role: 'gateway',
-          district: 'north',
-          gateway: 'gw-9',
-          hash: await hashPassword('gw-9-password', CHEAP),
-        },
-        root: { role: 'admin', hash: await hashPassword('root-password', CHEAP) },
-      },
-    }),
-  });
-  url = `mqtt://127.0.0.1:${broker.addresses.tcp?.port}`;
-  const { loaded, problems } = parseScenario(
-    'seed: 9\ndevices:\n  - { id: em-1, profile: eastron-sdm120, endpoint: { protocol: modbus-tcp, port: 0 }, unit: 5 }\n',
-    join(dir, 'scenario.yaml'),
-  );
-  if (!loaded) throw new Error(JSON.stringify(problems));
-  sim = await Simulation.start({ loaded, anyPort: true });
-  hub = await mqtt.connectAsync(url, { clientId: 'root.hub', username: 'root', password: 'root-password' });
-  hub.on('message', (topic, payload) => {
-    if (topic.endsWith('/config-state')) {
-      const s = decodeConfigState(payload);
-      if (s.ok) states.push(s.value);
-    } else {
-      const d = decodeDataBatch(payload);
-      if (d.ok) batches.push(d.value);
-    }
-  });
-  await hub.subscribeAsync(['gz/v1/north/gw-9/config-state', 'gz/v1/north/gw-9/+/data'], { qos: 1 });
+  fleet = await startFleetBroker({ district: 'north', gateway: 'gw-9' }, { data: true });
+  ({ url, hub, states, batches } = fleet);
+  sim = await startMeters(dir, 9, [5]);
   writeFileSync(
     bootFile,
     `gateway: gw-9\ndistrict: north\nbroker:\n  url: ${url}\n  username: gw-9\n  password: \${ENV:GZ_TEST_GW_PASSWORD}\nconfig: gateway.json\n`,
@@ -145,9 +84,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  await hub?.endAsync();
   await sim?.stop();
-  await broker?.close();
+  await fleet?.close();
 });
 
 describe('fleet, agent as a process', () => {

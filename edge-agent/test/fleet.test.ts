@@ -7,40 +7,26 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  type ConfigState,
-  configHash,
-  type DataBatch,
-  decodeConfigState,
-  decodeDataBatch,
-  encodeDesiredConfig,
-} from '@ganzhi/device-profiles';
-import { parseScenario, Simulation } from '@ganzhi/simulators';
-import mqtt, { type MqttClient } from 'mqtt';
-import pino from 'pino';
+import { type ConfigState, configHash, type DataBatch, encodeDesiredConfig } from '@ganzhi/device-profiles';
+import type { Simulation } from '@ganzhi/simulators';
+import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  emptyConfig,
-  FileCredentialStore,
-  hashPassword,
-  type RunningBroker,
-  startBroker,
-} from '../../broker/src/index.js';
 import { tempDir, waitFor } from '../../test-support/process.js';
 import { loadConfigFile } from '../src/config/load-config.js';
 import { type GatewayHandle, runGateway } from '../src/run-gateway.js';
 import { logger } from './helpers.js';
+import { type FleetBroker, startFleetBroker } from './support/fleet-broker.js';
+import { meterAgentConfig, startMeters } from './support/fleet-gateway.js';
 
-const CHEAP = { N: 1024, r: 8, p: 1 };
 const TRIAL_MS = 3000;
 const dir = tempDir('ganzhi-fleet-');
-let broker: RunningBroker;
+let fleet: FleetBroker;
 let url: string;
 let sim: Simulation;
 let gw: GatewayHandle;
 let hub: MqttClient;
-const batches: DataBatch[] = [];
-const states: ConfigState[] = [];
+let batches: DataBatch[];
+let states: ConfigState[];
 let base: Record<string, unknown>;
 
 const lastState = () => states[states.length - 1];
@@ -98,68 +84,21 @@ function seqGaps(): number[] {
 }
 
 beforeAll(async () => {
-  const cfg = emptyConfig();
-  cfg.listeners.tcp = { port: 0, host: '127.0.0.1' };
-  broker = await startBroker(cfg, {
-    logger: pino({ level: 'silent' }),
-    credentials: new FileCredentialStore({
-      users: {
-        'gw-1': {
-          role: 'gateway',
-          district: 'north',
-          gateway: 'gw-1',
-          hash: await hashPassword('gw-1-password', CHEAP),
-        },
-        root: { role: 'admin', hash: await hashPassword('root-password', CHEAP) },
-      },
-    }),
-  });
-  url = `mqtt://127.0.0.1:${broker.addresses.tcp?.port}`;
-  const { loaded, problems } = parseScenario(
-    'seed: 5\ndevices:\n  - { id: em-1, profile: eastron-sdm120, endpoint: { protocol: modbus-tcp, port: 0 }, unit: 5 }\n  - { id: em-2, profile: eastron-sdm120, endpoint: { protocol: modbus-tcp, port: 0 }, unit: 6 }\n',
-    join(dir, 'scenario.yaml'),
-  );
-  if (!loaded) throw new Error(JSON.stringify(problems));
-  sim = await Simulation.start({ loaded, anyPort: true });
-
-  hub = await mqtt.connectAsync(url, { clientId: 'root.hub', username: 'root', password: 'root-password' });
-  hub.on('message', (topic, payload) => {
-    if (topic.endsWith('/config-state')) {
-      const s = decodeConfigState(payload);
-      if (s.ok) states.push(s.value);
-      return;
-    }
-    const d = decodeDataBatch(payload);
-    if (d.ok) batches.push(d.value);
-  });
-  await hub.subscribeAsync(['gz/v1/north/gw-1/+/data', 'gz/v1/north/gw-1/config-state'], { qos: 1 });
+  fleet = await startFleetBroker({ district: 'north', gateway: 'gw-1' }, { data: true });
+  ({ url, hub, states, batches } = fleet);
+  sim = await startMeters(dir, 5, [5, 6]);
 
   process.env.GZ_TEST_FLEET_PASSWORD = 'gw-1-password';
   process.env.GZ_TEST_FLEET_WRONG = 'not-the-password';
-  base = {
-    gateway: 'gw-1',
+  base = meterAgentConfig({
     district: 'north',
-    stateDir: './state',
-    devices: [
-      {
-        id: 'meter-1',
-        profile: 'eastron-sdm120',
-        endpoint: `modbus-tcp://${sim.describe('em-1')?.address}`,
-        unitId: 5,
-        pollIntervalMs: 200,
-      },
-    ],
-    delivery: {
-      mqtt: {
-        url,
-        username: 'gw-1',
-        password: '${ENV:GZ_TEST_FLEET_PASSWORD}',
-        reconnect: { initialMs: 50, maxMs: 300 },
-      },
-      buffer: { fsync: never() },
-    },
+    gateway: 'gw-1',
+    sim,
+    url,
+    passwordEnv: 'GZ_TEST_FLEET_PASSWORD',
+    pollIntervalMs: 200,
     http: { port: 0 },
-  };
+  });
   writeFileSync(configFile, JSON.stringify(base, null, 2));
   const loadedCfg = loadConfigFile(configFile);
   expect(loadedCfg.problems).toEqual([]);
@@ -168,15 +107,10 @@ beforeAll(async () => {
   await waitFor('its first config state', () => lastState());
 });
 
-function never(): 'never' {
-  return 'never';
-}
-
 afterAll(async () => {
   await gw?.stop(1000);
-  await hub?.endAsync();
   await sim?.stop();
-  await broker?.close();
+  await fleet?.close();
 });
 
 const withDevices = (over: Partial<Record<string, unknown>>[], poll = 200): Record<string, unknown> => ({

@@ -19,12 +19,31 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { ENVELOPE_VERSION, ID_PATTERN, LIMITS, POINT_NAME_PATTERN } from './constants.js';
-import { firstError, parseJson } from './json-check.js';
+import { checkParsed, firstError, parseJson } from './json-check.js';
 
 /** a command id: chosen by the issuer (a UUID is fine), unique per gateway */
 export const COMMAND_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{7,63}$/;
 /** an issuer: the broker user name (and, for a delegating hub user, `onBehalfOf`) */
 export const ISSUER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.@:-]{0,127}$/;
+
+/**
+ * `issuer` and `onBehalfOf` of what the hub sends a gateway through the broker (a command, a
+ * desired config): the broker stamps `issuer` from the publisher's identity and keeps
+ * `onBehalfOf` only from a delegating hub user; `onBehalfOf` is described for its message.
+ */
+export function stampedIssuer(onBehalfOfDescription: string) {
+  return {
+    issuer: Type.Optional(
+      Type.String({
+        pattern: ISSUER_PATTERN.source,
+        description: 'stamped by the broker, never trusted from the sender',
+      }),
+    ),
+    onBehalfOf: Type.Optional(
+      Type.String({ pattern: ISSUER_PATTERN.source, description: onBehalfOfDescription }),
+    ),
+  };
+}
 
 export const COMMAND_LIMITS = {
   /** points written by one command */
@@ -75,18 +94,7 @@ export const CommandRequest = Type.Object(
     readback: Type.Optional(
       Type.Boolean({ description: 'read each point back after writing (default true)' }),
     ),
-    issuer: Type.Optional(
-      Type.String({
-        pattern: ISSUER_PATTERN.source,
-        description: 'stamped by the broker, never trusted from the sender',
-      }),
-    ),
-    onBehalfOf: Type.Optional(
-      Type.String({
-        pattern: ISSUER_PATTERN.source,
-        description: 'the person a delegating hub user acts for; kept by the broker only from such a user',
-      }),
-    ),
+    ...stampedIssuer('the person a delegating hub user acts for; kept by the broker only from such a user'),
   },
   { additionalProperties: false },
 );
@@ -174,10 +182,7 @@ export function decodeCommandRequest(input: Uint8Array | string): DecodedCommand
 export function decodeCommandResult(
   input: Uint8Array | string,
 ): { ok: true; value: CommandResult } | { ok: false; error: string } {
-  const parsed = parseJson(input);
-  if (!parsed.ok) return parsed;
-  if (!resultCheck.Check(parsed.value)) return { ok: false, error: firstError(resultCheck, parsed.value) };
-  return { ok: true, value: parsed.value as CommandResult };
+  return checkParsed<CommandResult>(resultCheck, parseJson(input));
 }
 
 export class CommandContractError extends Error {

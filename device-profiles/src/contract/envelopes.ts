@@ -21,7 +21,7 @@ import {
   STREAM_PATTERN,
 } from './constants.js';
 import { ConfigState, DesiredConfig } from './fleet.js';
-import { firstError, parseJson } from './json-check.js';
+import { checkParsed, firstError, parseJson } from './json-check.js';
 
 const Id = Type.String({ pattern: ID_PATTERN.source });
 const PointName = Type.String({ pattern: POINT_NAME_PATTERN.source });
@@ -239,10 +239,7 @@ function decodeWith<T>(
   check: ReturnType<typeof TypeCompiler.Compile>,
   input: Uint8Array | string,
 ): Decoded<T> {
-  const parsed = parseJson(input);
-  if (!parsed.ok) return parsed;
-  if (!check.Check(parsed.value)) return { ok: false, error: firstError(check, parsed.value) };
-  return { ok: true, value: parsed.value as T };
+  return checkParsed<T>(check, parseJson(input));
 }
 
 export const decodeGatewayState = (input: Uint8Array | string): Decoded<GatewayState> =>

@@ -22,9 +22,9 @@
 import { createHash } from 'node:crypto';
 import { type Static, Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { ISSUER_PATTERN } from './commands.js';
+import { stampedIssuer } from './commands.js';
 import { ENVELOPE_VERSION, LIMITS } from './constants.js';
-import { firstError, type Parsed, parseJson } from './json-check.js';
+import { checkParsed, firstError, type Parsed, parseJson } from './json-check.js';
 
 const Ms = Type.Integer({ minimum: 0, description: 'ms since the Unix epoch' });
 const Version = Type.Integer({
@@ -56,18 +56,7 @@ export const DesiredConfig = Type.Object(
       description: 'the agent config document (as `ganzhi-agent validate` reads it), secrets as references',
     }),
     issued: Type.Optional(Ms),
-    issuer: Type.Optional(
-      Type.String({
-        pattern: ISSUER_PATTERN.source,
-        description: 'stamped by the broker, never trusted from the sender',
-      }),
-    ),
-    onBehalfOf: Type.Optional(
-      Type.String({
-        pattern: ISSUER_PATTERN.source,
-        description: 'the person a delegating hub user pushed for; kept by the broker only from such a user',
-      }),
-    ),
+    ...stampedIssuer('the person a delegating hub user pushed for; kept by the broker only from such a user'),
   },
   { additionalProperties: false },
 );
@@ -185,10 +174,7 @@ export function decodeDesiredConfig(input: Uint8Array | string): DecodedDesiredC
 export function decodeConfigState(
   input: Uint8Array | string,
 ): { ok: true; value: ConfigState } | { ok: false; error: string } {
-  const parsed = parse(input);
-  if (!parsed.ok) return parsed;
-  if (!stateCheck.Check(parsed.value)) return { ok: false, error: firstError(stateCheck, parsed.value) };
-  return { ok: true, value: parsed.value as ConfigState };
+  return checkParsed<ConfigState>(stateCheck, parse(input));
 }
 
 export class FleetContractError extends Error {
