@@ -24,18 +24,18 @@ import {
   encodeDeviceMeta,
   parseTopic,
 } from '@ganzhi/device-profiles/contract';
-import { hashPassword } from '@ganzhi/runtime';
 import type { MqttClient } from 'mqtt';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { peer } from '../../test-support/peers.js';
+import { chromiumPeer, launchChromium } from '../../test-support/chromium.js';
 import { tempDir, waitFor } from '../../test-support/process.js';
-import { type Ingest, startIngest } from '../src/ingest.js';
+import type { Ingest } from '../src/ingest.js';
 import { capturedLogger } from './captured-logger.js';
-import { testConfig } from './e2e-helpers.js';
-import { loginAs, type RealBroker, startRealBroker } from './real-broker.js';
+import { operator } from './command-fixtures.js';
+import { startHubStack } from './hub-stack.js';
+import { loginAs, type RealBroker } from './real-broker.js';
 
-const browserPeer = peer('chromium', 'chromium');
+const browserPeer = chromiumPeer();
 const shots = process.env.GZ_SCREENSHOT_DIR
   ? resolve(import.meta.dirname, '../..', process.env.GZ_SCREENSHOT_DIR)
   : undefined;
@@ -103,36 +103,21 @@ describe.skipIf(!browserPeer.ok)('commands from the hub page in Chromium (gatewa
   }
 
   beforeAll(async () => {
-    broker = await startRealBroker({
-      ingest: { role: 'ingest' },
-      // the hub's MQTT user as deployed: an operator that may act for the persons it authenticated
-      hub: { role: 'operator', districts: ['north', 'south'], delegate: true },
-      watch: { role: 'admin' },
-      'gw-n': { role: 'gateway', district: 'north', gateway: 'gw-n' },
-    } as never);
     dir = tempDir('ganzhi-cmd-page-');
-    const cheap = { N: 1024, r: 8, p: 1 };
-    ingest = await startIngest(
-      testConfig(
-        dir,
-        broker.url,
-        { type: 'sqlite', file: join(dir, 'ingest.db') },
-        {
-          mqtt: { url: broker.url, clientId: 'ingest', username: 'ingest', password: 'ingest-password' },
-          hub: {
-            operators: [
-              { name: 'alice', hash: await hashPassword('alice-secret', cheap), districts: ['north'] },
-              { name: 'bob', hash: await hashPassword('bob-secret', cheap), districts: ['south'] },
-            ],
-            mqtt: { clientId: 'hub', username: 'hub', password: 'hub-password' },
-          },
-        },
-      ),
-      { logger: log.logger },
-    );
-    await waitFor('ingest and hub connected', () =>
-      ingest.receiver.connected && ingest.commandClient?.connected ? true : undefined,
-    );
+    ({ broker, ingest } = await startHubStack({
+      users: {
+        ingest: { role: 'ingest' },
+        // the hub's MQTT user as deployed: an operator that may act for the persons it authenticated
+        hub: { role: 'operator', districts: ['north', 'south'], delegate: true },
+        watch: { role: 'admin' },
+        'gw-n': { role: 'gateway', district: 'north', gateway: 'gw-n' },
+      },
+      dir,
+      store: { type: 'sqlite', file: join(dir, 'ingest.db') },
+      clientId: 'ingest',
+      operators: [await operator('alice', ['north']), await operator('bob', ['south'])],
+      logger: log.logger,
+    }));
     watcher = await loginAs(broker.url, 'watch');
     watcher.on('message', (topic) => {
       if (topic.endsWith('/cmd')) published.push(topic);
@@ -225,18 +210,9 @@ describe.skipIf(!browserPeer.ok)('commands from the hub page in Chromium (gatewa
       const devs = (r.json() as { devices: { device: string; lastSeen: number | null }[] }).devices;
       return devs.length === 2 && devs.some((d) => d.device === 'light-1' && d.lastSeen) ? true : undefined;
     });
-    context = await chromium.launchPersistentContext(tempDir('ganzhi-cmd-page-chromium-'), {
-      executablePath: browserPeer.path,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-      viewport: { width: 1280, height: 1000 },
+    context = await launchChromium(browserPeer.path, tempDir('ganzhi-cmd-page-chromium-'), {
+      width: 1280,
+      height: 1000,
     });
   }, 90_000);
 
