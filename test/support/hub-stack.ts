@@ -1,0 +1,110 @@
+/**
+ * The broker and ingest of the end-to-end tests in test/ (commands, fleet), every part real and
+ * set up as an operator does: our broker with a users file (each user's password
+ * `<user>-password`, TCP on a free loopback port) and the ingest with SQLite in `dir`, logged in
+ * as the broker user `ingest`, with the hub's operators alice (north) and bob (south), password
+ * `<name>-secret`, and the hub's MQTT user `hub`. Ready once the ingest's receiver and the hub's
+ * command client are connected.
+ *
+ * Stopping is the test's: `ingest.close()`, then `broker.close()` in its afterAll. Only when the
+ * start fails does this close what it started (ingest, then broker) before the error is thrown.
+ */
+import { join } from 'node:path';
+import {
+  type CredentialsFile,
+  emptyConfig,
+  FileCredentialStore,
+  hashPassword,
+  type RunningBroker,
+  startBroker,
+  type UserEntry,
+} from '@ganzhi/broker';
+import { type Ingest, parseConfig as parseIngestConfig, startIngest } from '@ganzhi/cloud-ingest';
+import { hashPassword as hashOperator } from '@ganzhi/runtime';
+import type { Logger } from 'pino';
+
+const CHEAP = { N: 1024, r: 8, p: 1 };
+
+/** Polls `f` every 50 ms until it returns a truthy value (returned), or throws after `ms`. */
+export async function until<T>(what: string, f: () => Promise<T | undefined> | T | undefined, ms = 30_000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** An HTTP Basic header for a hub operator (password `<name>-secret` unless given). */
+export const basic = (name: string, pw = `${name}-secret`) =>
+  `Basic ${Buffer.from(`${name}:${pw}`).toString('base64')}`;
+
+export interface HubStack {
+  broker: RunningBroker;
+  mqttUrl: string;
+  ingest: Ingest;
+}
+
+export async function startHubStack(
+  users: Record<string, Partial<UserEntry>>,
+  dir: string,
+  logger: Logger,
+): Promise<HubStack> {
+  const creds: CredentialsFile = { users: {} };
+  for (const [name, e] of Object.entries(users))
+    creds.users[name] = { ...e, hash: await hashPassword(`${name}-password`, CHEAP) } as UserEntry;
+  const bc = emptyConfig();
+  bc.listeners.tcp = { port: 0, host: '127.0.0.1' };
+  const broker = await startBroker(bc, { logger, credentials: new FileCredentialStore(creds) });
+  const mqttUrl = `mqtt://127.0.0.1:${broker.addresses.tcp?.port}`;
+  let ingest: Ingest | undefined;
+  try {
+    const started = await startIngest(
+      parseIngestConfig(
+        JSON.stringify({
+          mqtt: { url: mqttUrl, clientId: 'ingest', username: 'ingest', password: 'ingest-password' },
+          store: { type: 'sqlite', file: join(dir, 'ingest.db') },
+          log: { dir: join(dir, 'log') },
+          deadLetterFile: join(dir, 'dead-letters.jsonl'),
+          completeness: { file: join(dir, 'completeness.json') },
+          http: { port: 0 },
+          logLevel: 'warn',
+          hub: {
+            operators: [
+              { name: 'alice', hash: await hashOperator('alice-secret', CHEAP), districts: ['north'] },
+              { name: 'bob', hash: await hashOperator('bob-secret', CHEAP), districts: ['south'] },
+            ],
+            mqtt: { clientId: 'hub', username: 'hub', password: 'hub-password' },
+          },
+        }),
+        join(dir, 'ingest.json'),
+        {},
+      ),
+      { logger },
+    );
+    ingest = started;
+    await until('ingest and hub connected', () =>
+      started.receiver.connected && started.commandClient?.connected ? true : undefined,
+    );
+    return { broker, mqttUrl, ingest: started };
+  } catch (e) {
+    await ingest?.close();
+    await broker.close();
+    throw e;
+  }
+}
+
+/** `ingest.http.inject` as the hub's API is called: `auth` as the Authorization header, `body` as JSON. */
+export function hubApi(ingest: () => Ingest) {
+  return (method: 'GET' | 'POST', url: string, auth?: string, body?: unknown) =>
+    ingest().http.inject({
+      method,
+      url,
+      headers: {
+        ...(auth ? { authorization: auth } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
+    });
+}
