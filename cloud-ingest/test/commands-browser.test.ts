@@ -31,7 +31,6 @@ import { chromiumPeer, launchChromium } from '../../test-support/chromium.js';
 import { tempDir, waitFor } from '../../test-support/process.js';
 import type { Ingest } from '../src/ingest.js';
 import { capturedLogger } from './captured-logger.js';
-import { operator } from './command-fixtures.js';
 import { startHubStack } from './hub-stack.js';
 import { loginAs, type RealBroker } from './real-broker.js';
 
@@ -104,18 +103,14 @@ describe.skipIf(!browserPeer.ok)('commands from the hub page in Chromium (gatewa
 
   beforeAll(async () => {
     dir = tempDir('ganzhi-cmd-page-');
+    // the hub's MQTT user as deployed: an operator that may act for the persons it authenticated
     ({ broker, ingest } = await startHubStack({
-      users: {
-        ingest: { role: 'ingest' },
-        // the hub's MQTT user as deployed: an operator that may act for the persons it authenticated
-        hub: { role: 'operator', districts: ['north', 'south'], delegate: true },
-        watch: { role: 'admin' },
-        'gw-n': { role: 'gateway', district: 'north', gateway: 'gw-n' },
-      },
+      hubDistricts: ['north', 'south'],
+      gateways: { north: ['gw-n'] },
+      users: { watch: { role: 'admin' } },
       dir,
-      store: { type: 'sqlite', file: join(dir, 'ingest.db') },
       clientId: 'ingest',
-      operators: [await operator('alice', ['north']), await operator('bob', ['south'])],
+      operators: { alice: ['north'], bob: ['south'] },
       logger: log.logger,
     }));
     watcher = await loginAs(broker.url, 'watch');

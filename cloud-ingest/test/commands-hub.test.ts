@@ -24,8 +24,8 @@ import { tempDir, waitFor } from '../../test-support/process.js';
 import type { CommandView } from '../src/commands/audit-store.js';
 import type { Ingest } from '../src/ingest.js';
 import { capturedLogger } from './captured-logger.js';
-import { basic, type GatewayStandIn, gatewayStandIn, operator } from './command-fixtures.js';
-import { hubApi, startHubStack } from './hub-stack.js';
+import { basic, type GatewayStandIn, gatewayStandIn } from './command-fixtures.js';
+import { hubApi, LONG_BACKOFF, startHubStack } from './hub-stack.js';
 import { loginAs, type RealBroker } from './real-broker.js';
 
 describe('hub commands through the real broker and ingest (gateway stand-in answers)', () => {
@@ -67,23 +67,13 @@ describe('hub commands through the real broker and ingest (gateway stand-in answ
   beforeAll(async () => {
     dir = tempDir('ganzhi-cmd-hub-');
     ({ broker, ingest } = await startHubStack({
-      users: {
-        ingest: { role: 'ingest' },
-        hub: { role: 'operator', districts: ['north', 'south'], delegate: true },
-        watch: { role: 'admin' },
-        'gw-n': { role: 'gateway', district: 'north', gateway: 'gw-n' },
-        'gw-s': { role: 'gateway', district: 'south', gateway: 'gw-s' },
-      },
+      hubDistricts: ['north', 'south'],
+      gateways: { north: ['gw-n'], south: ['gw-s'] },
+      users: { watch: { role: 'admin' } },
       dir,
-      store: { type: 'sqlite', file: join(dir, 'ingest.db') },
       clientId: 'ganzhi-ingest-cmd',
-      operators: [
-        await operator('alice', ['north']),
-        await operator('bob', ['south']),
-        await operator('carol', ['north', 'south']),
-      ],
-      // a back-off far longer than the test: no assertion depends on how fast it runs
-      hub: { loginThrottle: { firstBackoffMs: 3_600_000, maxBackoffMs: 3_600_000 } },
+      operators: { alice: ['north'], bob: ['south'], carol: ['north', 'south'] },
+      hub: { loginThrottle: LONG_BACKOFF },
       logger: log.logger,
     }));
     watcher = await loginAs(broker.url, 'watch');

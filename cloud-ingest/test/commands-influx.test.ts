@@ -6,15 +6,14 @@
  * SQLite audit (hub.commandsFile) holds the same command for the hub's API. A GATEWAY
  * STAND-IN (an MQTT client, not the agent) answers.
  */
-import { join } from 'node:path';
 import type { CommandResult } from '@ganzhi/device-profiles/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type InfluxdPeer, influxdPeer, seriesRows, startInfluxd } from '../../test-support/influxdb.js';
-import { tempDir, waitFor } from '../../test-support/process.js';
+import { type InfluxdPeer, influxdPeer, seriesRows } from '../../test-support/influxdb.js';
+import { waitFor } from '../../test-support/process.js';
 import type { Ingest } from '../src/ingest.js';
 import { capturedLogger } from './captured-logger.js';
-import { basic, type GatewayStandIn, gatewayStandIn, operator } from './command-fixtures.js';
-import { startHubStack } from './hub-stack.js';
+import { basic, type GatewayStandIn, gatewayStandIn } from './command-fixtures.js';
+import { startInfluxAuditStack } from './hub-stack.js';
 import { loginAs, type RealBroker } from './real-broker.js';
 
 const p = influxdPeer();
@@ -27,20 +26,10 @@ describe.skipIf(!p.ok)('command_audit in InfluxDB 1.x (real influxd)', () => {
   const log = capturedLogger();
 
   beforeAll(async () => {
-    influx = await startInfluxd();
-    await influx.createDatabase('audit');
-    const dir = tempDir('ganzhi-cmd-influx-');
-    ({ broker, ingest } = await startHubStack({
-      users: {
-        ingest: { role: 'ingest' },
-        hub: { role: 'operator', districts: ['north', 'south'], delegate: true },
-        'gw-n': { role: 'gateway', district: 'north', gateway: 'gw-n' },
-      },
-      dir,
-      store: { type: 'influxdb-v1', url: influx.url, database: 'audit' },
+    ({ influx, broker, ingest } = await startInfluxAuditStack({
+      dirPrefix: 'ganzhi-cmd-influx-',
+      hubDistricts: ['north', 'south'],
       clientId: 'ganzhi-ingest-cmd-influx',
-      operators: [await operator('alice', ['north'])],
-      hub: { commandsFile: join(dir, 'commands.db') },
       logger: log.logger,
     }));
     gw = await gatewayStandIn(await loginAs(broker.url, 'gw-n'), 'north', 'gw-n');

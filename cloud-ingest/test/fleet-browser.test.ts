@@ -32,7 +32,6 @@ import { chromiumPeer, launchChromium } from '../../test-support/chromium.js';
 import { tempDir, waitFor } from '../../test-support/process.js';
 import type { Ingest } from '../src/ingest.js';
 import { capturedLogger } from './captured-logger.js';
-import { operator } from './command-fixtures.js';
 import { startHubStack } from './hub-stack.js';
 import { loginAs, type RealBroker } from './real-broker.js';
 
@@ -191,18 +190,14 @@ describe.skipIf(!browserPeer.ok)(
       expect(problems).toEqual([]);
       sim = await Simulation.start({ loaded: loaded!, anyPort: true, logger: pino({ level: 'silent' }) });
 
+      // the hub's MQTT user as deployed: an operator that may act for the persons it authenticated
       ({ broker, ingest } = await startHubStack({
-        users: {
-          ingest: { role: 'ingest' },
-          // the hub's MQTT user as deployed: an operator that may act for the persons it authenticated
-          hub: { role: 'operator', districts: ['north', 'south'], delegate: true },
-          watch: { role: 'admin' },
-          [GW]: { role: 'gateway', district: 'north', gateway: GW },
-        },
+        hubDistricts: ['north', 'south'],
+        gateways: { north: [GW] },
+        users: { watch: { role: 'admin' } },
         dir,
-        store: { type: 'sqlite', file: join(dir, 'ingest.db') },
         clientId: 'ingest',
-        operators: [await operator('alice', ['north']), await operator('bob', ['south'])],
+        operators: { alice: ['north'], bob: ['south'] },
         logger: log.logger,
       }));
       watcher = await loginAs(broker.url, 'watch');

@@ -30,9 +30,9 @@ import type { FleetGateway, FleetGatewayDetail } from '../src/fleet/view.js';
 import type { FleetPushResult } from '../src/hub/fleet-api.js';
 import { type Ingest, startIngest } from '../src/ingest.js';
 import { capturedLogger } from './captured-logger.js';
-import { basic, operator } from './command-fixtures.js';
+import { basic } from './command-fixtures.js';
 import type { testConfig } from './e2e-helpers.js';
-import { hubApi, startHubStack } from './hub-stack.js';
+import { hubApi, LONG_BACKOFF, startHubStack } from './hub-stack.js';
 import { loginAs, type RealBroker } from './real-broker.js';
 
 const agentConfig = (district: string, gateway: string, extra: Record<string, unknown> = {}) => ({
@@ -121,25 +121,13 @@ describe('hub fleet API through the real broker and ingest (gateway stand-ins re
   };
 
   beforeAll(async () => {
-    const dir = tempDir('ganzhi-fleet-hub-');
     ({ broker, ingest, cfg } = await startHubStack({
-      users: {
-        ingest: { role: 'ingest' },
-        hub: { role: 'operator', districts: ['north', 'south'], delegate: true },
-        'gw-n': { role: 'gateway', district: 'north', gateway: 'gw-n' },
-        'gw-s': { role: 'gateway', district: 'south', gateway: 'gw-s' },
-        'gw-s3': { role: 'gateway', district: 'south', gateway: 'gw-s3' },
-      },
-      dir,
-      store: { type: 'sqlite', file: join(dir, 'ingest.db') },
+      hubDistricts: ['north', 'south'],
+      gateways: { north: ['gw-n'], south: ['gw-s', 'gw-s3'] },
+      dir: tempDir('ganzhi-fleet-hub-'),
       clientId: 'ganzhi-ingest-fleet',
-      operators: [
-        await operator('alice', ['north']),
-        await operator('bob', ['south']),
-        await operator('carol', ['north', 'south']),
-        await operator('dave', ['east']),
-      ],
-      hub: { loginThrottle: { firstBackoffMs: 3_600_000, maxBackoffMs: 3_600_000 } },
+      operators: { alice: ['north'], bob: ['south'], carol: ['north', 'south'], dave: ['east'] },
+      hub: { loginThrottle: LONG_BACKOFF },
       logger: log.logger,
     }));
     gwN = await loginAs(broker.url, 'gw-n');

@@ -5,16 +5,15 @@
  * redelivered state adds no point. The SQLite fleet tables (hub.commandsFile) hold the same
  * for the hub's API. A GATEWAY STAND-IN (an MQTT client, not the agent) reports the state.
  */
-import { join } from 'node:path';
 import { configHash, encodeConfigState, gatewayTopic } from '@ganzhi/device-profiles/contract';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type InfluxdPeer, influxdPeer, seriesRows, startInfluxd } from '../../test-support/influxdb.js';
-import { tempDir, waitFor } from '../../test-support/process.js';
+import { type InfluxdPeer, influxdPeer, seriesRows } from '../../test-support/influxdb.js';
+import { waitFor } from '../../test-support/process.js';
 import type { Ingest } from '../src/ingest.js';
 import { capturedLogger } from './captured-logger.js';
-import { basic, operator } from './command-fixtures.js';
-import { startHubStack } from './hub-stack.js';
+import { basic } from './command-fixtures.js';
+import { startInfluxAuditStack } from './hub-stack.js';
 import { loginAs, type RealBroker } from './real-broker.js';
 
 const p = influxdPeer();
@@ -27,20 +26,10 @@ describe.skipIf(!p.ok)('config_audit in InfluxDB 1.x (real influxd)', () => {
   const log = capturedLogger();
 
   beforeAll(async () => {
-    influx = await startInfluxd();
-    await influx.createDatabase('audit');
-    const dir = tempDir('ganzhi-fleet-influx-');
-    ({ broker, ingest } = await startHubStack({
-      users: {
-        ingest: { role: 'ingest' },
-        hub: { role: 'operator', districts: ['north'], delegate: true },
-        'gw-n': { role: 'gateway', district: 'north', gateway: 'gw-n' },
-      },
-      dir,
-      store: { type: 'influxdb-v1', url: influx.url, database: 'audit' },
+    ({ influx, broker, ingest } = await startInfluxAuditStack({
+      dirPrefix: 'ganzhi-fleet-influx-',
+      hubDistricts: ['north'],
       clientId: 'ganzhi-ingest-fleet-influx',
-      operators: [await operator('alice', ['north'])],
-      hub: { commandsFile: join(dir, 'commands.db') },
       logger: log.logger,
     }));
     gw = await loginAs(broker.url, 'gw-n');
