@@ -20,7 +20,8 @@ import mqtt, { type MqttClient } from 'mqtt';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../test-support/process.js';
-import { basic, hubApi, startHubStack, until } from './support/hub-stack.js';
+import { basic, hubApi, startHubStack } from './support/hub-stack.js';
+import { until } from './support/until.js';
 
 const logger = pino({ level: 'silent' });
 const GW = 'gw-n1';

@@ -10,31 +10,14 @@
  * start fails does this close what it started (ingest, then broker) before the error is thrown.
  */
 import { join } from 'node:path';
-import {
-  type CredentialsFile,
-  emptyConfig,
-  FileCredentialStore,
-  hashPassword,
-  type RunningBroker,
-  startBroker,
-  type UserEntry,
-} from '@ganzhi/broker';
+import type { CredentialsFile, RunningBroker, UserEntry } from '@ganzhi/broker';
+import { emptyConfig, FileCredentialStore, hashPassword, startBroker } from '@ganzhi/broker';
 import { type Ingest, parseConfig as parseIngestConfig, startIngest } from '@ganzhi/cloud-ingest';
 import { hashPassword as hashOperator } from '@ganzhi/runtime';
 import type { Logger } from 'pino';
+import { until } from './until.js';
 
 const CHEAP = { N: 1024, r: 8, p: 1 };
-
-/** Polls `f` every 50 ms until it returns a truthy value (returned), or throws after `ms`. */
-export async function until<T>(what: string, f: () => Promise<T | undefined> | T | undefined, ms = 30_000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** An HTTP Basic header for a hub operator (password `<name>-secret` unless given). */
 export const basic = (name: string, pw = `${name}-secret`) =>
@@ -60,29 +43,15 @@ export async function startHubStack(
   const mqttUrl = `mqtt://127.0.0.1:${broker.addresses.tcp?.port}`;
   let ingest: Ingest | undefined;
   try {
-    const started = await startIngest(
-      parseIngestConfig(
-        JSON.stringify({
-          mqtt: { url: mqttUrl, clientId: 'ingest', username: 'ingest', password: 'ingest-password' },
-          store: { type: 'sqlite', file: join(dir, 'ingest.db') },
-          log: { dir: join(dir, 'log') },
-          deadLetterFile: join(dir, 'dead-letters.jsonl'),
-          completeness: { file: join(dir, 'completeness.json') },
-          http: { port: 0 },
-          logLevel: 'warn',
-          hub: {
-            operators: [
-              { name: 'alice', hash: await hashOperator('alice-secret', CHEAP), districts: ['north'] },
-              { name: 'bob', hash: await hashOperator('bob-secret', CHEAP), districts: ['south'] },
-            ],
-            mqtt: { clientId: 'hub', username: 'hub', password: 'hub-password' },
-          },
-        }),
-        join(dir, 'ingest.json'),
-        {},
-      ),
-      { logger },
-    );
+    const mqtt = { url: mqttUrl, clientId: 'ingest', username: 'ingest', password: 'ingest-password' };
+    const hub = {
+      operators: [
+        { name: 'alice', hash: await hashOperator('alice-secret', CHEAP), districts: ['north'] },
+        { name: 'bob', hash: await hashOperator('bob-secret', CHEAP), districts: ['south'] },
+      ],
+      mqtt: { clientId: 'hub', username: 'hub', password: 'hub-password' },
+    };
+    const started = await startIngest(e2eIngestConfig(dir, mqtt, { hub }), { logger });
     ingest = started;
     await until('ingest and hub connected', () =>
       started.receiver.connected && started.commandClient?.connected ? true : undefined,
@@ -93,6 +62,32 @@ export async function startHubStack(
     await broker.close();
     throw e;
   }
+}
+
+/**
+ * The ingest's config in the end-to-end tests: the `mqtt` section given, SQLite and its log,
+ * dead letters and completeness in `dir`, HTTP on a free port, log level warn; `extra` adds
+ * sections (e.g. `hub`).
+ */
+export function e2eIngestConfig(
+  dir: string,
+  mqtt: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+) {
+  return parseIngestConfig(
+    JSON.stringify({
+      mqtt,
+      store: { type: 'sqlite', file: join(dir, 'ingest.db') },
+      log: { dir: join(dir, 'log') },
+      deadLetterFile: join(dir, 'dead-letters.jsonl'),
+      completeness: { file: join(dir, 'completeness.json') },
+      http: { port: 0 },
+      logLevel: 'warn',
+      ...extra,
+    }),
+    join(dir, 'ingest.json'),
+    {},
+  );
 }
 
 /** `ingest.http.inject` as the hub's API is called: `auth` as the Authorization header, `body` as JSON. */
