@@ -25,7 +25,7 @@ import type { CommandView } from '../src/commands/audit-store.js';
 import type { Ingest } from '../src/ingest.js';
 import { capturedLogger } from './captured-logger.js';
 import { basic, type GatewayStandIn, gatewayStandIn } from './command-fixtures.js';
-import { hubApi, LONG_BACKOFF, startHubStack } from './hub-stack.js';
+import { hubApi, hubCli, LONG_BACKOFF, startHubStack } from './hub-stack.js';
 import { loginAs, type RealBroker } from './real-broker.js';
 
 describe('hub commands through the real broker and ingest (gateway stand-in answers)', () => {
@@ -332,16 +332,7 @@ describe('hub commands through the real broker and ingest (gateway stand-in answ
   });
 
   it('ganzhi-command sends, waits, prints one line per point and exits 0 only if all are ok', async () => {
-    const bin = new URL('../bin/ganzhi-command.js', import.meta.url).pathname;
-    const run = (args: string[], env: Record<string, string> = { GANZHI_HUB_PASSWORD: 'alice-secret' }) =>
-      new Promise<{ code: number; out: string; err: string }>((resolve) => {
-        execFile(
-          process.execPath,
-          [bin, ...args],
-          { env: { PATH: process.env.PATH ?? '', ...env } },
-          (e, out, err) => resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out, err }),
-        );
-      });
+    const run = hubCli('ganzhi-command');
     const hub = ['--hub', ingest.httpUrl, '--user', 'alice'];
     const target = ['--district', 'north', '--gateway', 'gw-n', '--device', 'light-1'];
     const sent = await run([

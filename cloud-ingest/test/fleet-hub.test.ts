@@ -13,7 +13,6 @@
  * fleet rules) stamps `issuer` with it and keeps the `onBehalfOf` the hub names.
  */
 
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -32,7 +31,7 @@ import { type Ingest, startIngest } from '../src/ingest.js';
 import { capturedLogger } from './captured-logger.js';
 import { basic } from './command-fixtures.js';
 import type { testConfig } from './e2e-helpers.js';
-import { hubApi, LONG_BACKOFF, startHubStack } from './hub-stack.js';
+import { hubApi, hubCli, LONG_BACKOFF, startHubStack } from './hub-stack.js';
 import { loginAs, type RealBroker } from './real-broker.js';
 
 const agentConfig = (district: string, gateway: string, extra: Record<string, unknown> = {}) => ({
@@ -460,16 +459,7 @@ describe('hub fleet API through the real broker and ingest (gateway stand-ins re
   });
 
   describe('ganzhi-fleet through the real hub and broker', () => {
-    const bin = new URL('../bin/ganzhi-fleet.js', import.meta.url).pathname;
-    const run = (args: string[], env: Record<string, string> = { GANZHI_HUB_PASSWORD: 'alice-secret' }) =>
-      new Promise<{ code: number; out: string; err: string }>((resolve) => {
-        execFile(
-          process.execPath,
-          [bin, ...args],
-          { env: { PATH: process.env.PATH ?? '', ...env } },
-          (e, out, err) => resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out, err }),
-        );
-      });
+    const run = hubCli('ganzhi-fleet');
     const hub = () => ['--hub', ingest.httpUrl, '--user', 'alice'];
 
     it('push --set waits for the applied status and exits 0; a rejected push exits 1 with the problems', async () => {

@@ -11,6 +11,7 @@
  * afterAll; `influx.close()` last for the InfluxDB stack). Only when the start fails does this
  * close what it started before the error is thrown.
  */
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { type InfluxdPeer, startInfluxd } from '../../test-support/influxdb.js';
 import { tempDir, waitFor } from '../../test-support/process.js';
@@ -108,6 +109,24 @@ export async function startInfluxAuditStack(o: {
     await influx.close();
     throw e;
   }
+}
+
+/**
+ * A hub CLI (`cloud-ingest/bin/<name>.js`) as an operator runs it: a child process of this Node
+ * with only PATH and `env` (alice's password unless given) in its environment; resolves with
+ * its exit code, stdout and stderr once it has exited by itself.
+ */
+export function hubCli(name: string) {
+  const bin = new URL(`../bin/${name}.js`, import.meta.url).pathname;
+  return (args: string[], env: Record<string, string> = { GANZHI_HUB_PASSWORD: 'alice-secret' }) =>
+    new Promise<{ code: number; out: string; err: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        [bin, ...args],
+        { env: { PATH: process.env.PATH ?? '', ...env } },
+        (e, out, err) => resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out, err }),
+      );
+    });
 }
 
 /**
