@@ -27,7 +27,7 @@ import {
 import type { MqttClient } from 'mqtt';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumPeer, launchChromium } from '../../test-support/chromium.js';
+import { chromiumPeer, launchChromium, pageStorage, watchedPage } from '../../test-support/chromium.js';
 import { tempDir, waitFor } from '../../test-support/process.js';
 import type { Ingest } from '../src/ingest.js';
 import { capturedLogger } from './captured-logger.js';
@@ -59,12 +59,7 @@ describe.skipIf(!browserPeer.ok)('commands from the hub page in Chromium (gatewa
   const log = capturedLogger('warn');
 
   async function openHub(): Promise<Page> {
-    const page = await context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('dialog', (d) => {
-      jsDialogs.push(d.message());
-      void d.dismiss();
-    });
+    const page = await watchedPage(context, pageErrors, jsDialogs);
     await page.goto(`${ingest.httpUrl}/hub`);
     await page.locator('#sel-district option[value="north"]').waitFor({ state: 'attached' });
     await page.selectOption('#sel-district', 'north');
@@ -274,16 +269,7 @@ describe.skipIf(!browserPeer.ok)('commands from the hub page in Chromium (gatewa
     const audit = ingest.commands?.byId(received[0]!.id) ?? [];
     expect(audit[0]?.outcomes.map((o) => o.outcome)).toEqual(['ok']);
     // the credentials are in the page's memory only
-    expect(
-      await page.evaluate(() => {
-        const g = globalThis as unknown as {
-          localStorage: { length: number };
-          sessionStorage: { length: number };
-          document: { cookie: string };
-        };
-        return [g.localStorage.length, g.sessionStorage.length, g.document.cookie];
-      }),
-    ).toEqual([0, 0, '']);
+    expect(await pageStorage(page)).toEqual([0, 0, '']);
     expect((await context.cookies()).length).toBe(0);
     // nor in the ingest's log
     expect(JSON.stringify(log.lines)).not.toContain('alice-secret');

@@ -28,7 +28,7 @@ import type { MqttClient } from 'mqtt';
 import pino from 'pino';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumPeer, launchChromium } from '../../test-support/chromium.js';
+import { chromiumPeer, launchChromium, pageStorage, watchedPage } from '../../test-support/chromium.js';
 import { tempDir, waitFor } from '../../test-support/process.js';
 import type { Ingest } from '../src/ingest.js';
 import { capturedLogger } from './captured-logger.js';
@@ -130,12 +130,7 @@ describe.skipIf(!browserPeer.ok)(
     };
 
     async function openHub(): Promise<Page> {
-      const page = await context.newPage();
-      page.on('pageerror', (e) => pageErrors.push(e.message));
-      page.on('dialog', (d) => {
-        jsDialogs.push(d.message());
-        void d.dismiss();
-      });
+      const page = await watchedPage(context, pageErrors, jsDialogs);
       await page.goto(`${ingest.httpUrl}/hub`);
       await page.locator('#fleet-signin').waitFor();
       return page;
@@ -359,16 +354,7 @@ describe.skipIf(!browserPeer.ok)(
       await waitFor('data after the push', () => (batches > batchesBefore + 1 ? true : undefined), 20_000);
 
       // the credentials are in the page's memory only, and not in the ingest's log
-      expect(
-        await page.evaluate(() => {
-          const g = globalThis as unknown as {
-            localStorage: { length: number };
-            sessionStorage: { length: number };
-            document: { cookie: string };
-          };
-          return [g.localStorage.length, g.sessionStorage.length, g.document.cookie];
-        }),
-      ).toEqual([0, 0, '']);
+      expect(await pageStorage(page)).toEqual([0, 0, '']);
       expect((await context.cookies()).length).toBe(0);
       expect(JSON.stringify(log.lines)).not.toContain('alice-secret');
       await page.close();
