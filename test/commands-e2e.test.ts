@@ -20,7 +20,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../test-support/process.js';
-import { basic, hubApi, startHubStack } from './support/hub-stack.js';
+import { basic, hubApi, loginAs, startHubStack } from './support/hub-stack.js';
 import { until } from './support/until.js';
 
 const logger = pino({ level: 'silent' });
@@ -102,8 +102,6 @@ describe('commands from the hub API to the device and back, through the real bro
 
     const users: Record<string, Partial<UserEntry>> = {
       [GW]: { role: 'gateway', district: 'north', gateway: GW } as never,
-      ingest: { role: 'ingest' } as never,
-      hub: { role: 'operator', districts: ['north'], delegate: true } as never,
       'op-south': { role: 'operator', districts: ['south'] } as never,
       watch: { role: 'admin' } as never,
     };
@@ -111,11 +109,7 @@ describe('commands from the hub API to the device and back, through the real bro
     ({ broker, ingest } = stack);
     const { mqttUrl } = stack;
 
-    watcher = await mqtt.connectAsync(mqttUrl, {
-      clientId: 'watch',
-      username: 'watch',
-      password: 'watch-password',
-    });
+    watcher = await loginAs(mqttUrl, 'watch');
     watcher.on('message', (topic, p) => {
       if (topic.endsWith('/cmd')) cmdsSeenByWatcher.push(topic);
       if (topic.endsWith('/result')) {

@@ -24,7 +24,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../test-support/process.js';
-import { basic, hubApi, startHubStack } from './support/hub-stack.js';
+import { basic, hubApi, loginAs, startHubStack } from './support/hub-stack.js';
 import { until } from './support/until.js';
 
 const logger = pino({ level: 'silent' });
@@ -199,18 +199,12 @@ describe('fleet configuration from the hub API to the gateway and back, through 
     const users: Record<string, Partial<UserEntry>> = {
       [GW]: { role: 'gateway', district: 'north', gateway: GW } as never,
       [GW2]: { role: 'gateway', district: 'north', gateway: GW2 } as never,
-      ingest: { role: 'ingest' } as never,
-      hub: { role: 'operator', districts: ['north'], delegate: true } as never,
       'op-south': { role: 'operator', districts: ['south'] } as never,
       watch: { role: 'admin' } as never,
     };
     ({ broker, mqttUrl, ingest } = await startHubStack(users, dir, logger));
 
-    watcher = await mqtt.connectAsync(mqttUrl, {
-      clientId: 'watch',
-      username: 'watch',
-      password: 'watch-password',
-    });
+    watcher = await loginAs(mqttUrl, 'watch');
     watcher.on('message', (topic, p) => {
       if (!topic.endsWith('/config')) return;
       const d = decodeDesiredConfig(p);

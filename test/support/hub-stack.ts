@@ -1,7 +1,8 @@
 /**
  * The broker and ingest of the end-to-end tests in test/ (commands, fleet), every part real and
- * set up as an operator does: our broker with a users file (each user's password
- * `<user>-password`, TCP on a free loopback port) and the ingest with SQLite in `dir`, logged in
+ * set up as an operator does: our broker with a users file (the test's users plus `ingest` and
+ * `hub`, a delegate operator of north; each user's password `<user>-password`, TCP on a free
+ * loopback port) and the ingest with SQLite in `dir`, logged in
  * as the broker user `ingest`, with the hub's operators alice (north) and bob (south), password
  * `<name>-secret`, and the hub's MQTT user `hub`. Ready once the ingest's receiver and the hub's
  * command client are connected.
@@ -14,6 +15,7 @@ import type { CredentialsFile, RunningBroker, UserEntry } from '@ganzhi/broker';
 import { emptyConfig, FileCredentialStore, hashPassword, startBroker } from '@ganzhi/broker';
 import { type Ingest, parseConfig as parseIngestConfig, startIngest } from '@ganzhi/cloud-ingest';
 import { hashPassword as hashOperator } from '@ganzhi/runtime';
+import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { until } from './until.js';
 
@@ -29,13 +31,20 @@ export interface HubStack {
   ingest: Ingest;
 }
 
+/** `users` are the test's own; the stack adds the two it logs in as, `ingest` and `hub`. */
 export async function startHubStack(
   users: Record<string, Partial<UserEntry>>,
   dir: string,
   logger: Logger,
 ): Promise<HubStack> {
+  const all: Record<string, Partial<UserEntry>> = {
+    ingest: { role: 'ingest' } as never,
+    // the hub's MQTT user as deployed: a delegate operator (the broker stamps `issuer` with it)
+    hub: { role: 'operator', districts: ['north'], delegate: true } as never,
+    ...users,
+  };
   const creds: CredentialsFile = { users: {} };
-  for (const [name, e] of Object.entries(users))
+  for (const [name, e] of Object.entries(all))
     creds.users[name] = { ...e, hash: await hashPassword(`${name}-password`, CHEAP) } as UserEntry;
   const bc = emptyConfig();
   bc.listeners.tcp = { port: 0, host: '127.0.0.1' };
@@ -63,6 +72,10 @@ export async function startHubStack(
     throw e;
   }
 }
+
+/** An MQTT client logged in as `user` (client id = user name, password `<user>-password`). */
+export const loginAs = (mqttUrl: string, user: string): Promise<MqttClient> =>
+  mqtt.connectAsync(mqttUrl, { clientId: user, username: user, password: `${user}-password` });
 
 /**
  * The ingest's config in the end-to-end tests: the `mqtt` section given, SQLite and its log,
