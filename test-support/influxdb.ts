@@ -48,3 +48,16 @@ export async function startInfluxd(): Promise<InfluxdPeer> {
     },
   });
 }
+
+/** One value row of a series as an object by column name, with the series' tags under `tags`. */
+export type InfluxRow = { tags: Record<string, string> } & Record<string, unknown>;
+
+/** Every value row of the first statement's series (a `SELECT … GROUP BY *` answer), in order. */
+export function seriesRows(r: InfluxQueryResult): InfluxRow[] {
+  return (r.results[0]?.series ?? []).flatMap((s) =>
+    s.values.map((v) => ({
+      tags: s.tags ?? {},
+      ...Object.fromEntries(s.columns.map((c, i) => [c, v[i]])),
+    })),
+  );
+}

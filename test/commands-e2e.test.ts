@@ -10,45 +10,24 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  type CredentialsFile,
-  emptyConfig,
-  FileCredentialStore,
-  hashPassword,
-  type RunningBroker,
-  startBroker,
-  type UserEntry,
-} from '@ganzhi/broker';
-import { type Ingest, parseConfig as parseIngestConfig, startIngest } from '@ganzhi/cloud-ingest';
+import type { RunningBroker, UserEntry } from '@ganzhi/broker';
+import type { Ingest } from '@ganzhi/cloud-ingest';
 import { type CommandResult, decodeCommandResult } from '@ganzhi/device-profiles/contract';
 import { type GatewayHandle, loadConfigFile, runGateway } from '@ganzhi/edge-agent';
-import { hashPassword as hashOperator } from '@ganzhi/runtime';
 import { agentDeviceOf, parseScenario, Simulation } from '@ganzhi/simulators';
 import Database from 'better-sqlite3';
 import mqtt, { type MqttClient } from 'mqtt';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../test-support/process.js';
+import { basic, hubApi, loginAs, startHubStack } from './support/hub-stack.js';
+import { until } from './support/until.js';
 
 const logger = pino({ level: 'silent' });
-const CHEAP = { N: 1024, r: 8, p: 1 };
 const GW = 'gw-n1';
 const LIGHT = 'light-1';
 const PUMP = 'pump-1';
 const agentBin = new URL('../edge-agent/bin/ganzhi-agent.js', import.meta.url).pathname;
-
-async function until<T>(what: string, f: () => Promise<T | undefined> | T | undefined, ms = 30_000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-const basic = (name: string, pw = `${name}-secret`) =>
-  `Basic ${Buffer.from(`${name}:${pw}`).toString('base64')}`;
 
 interface OutcomeView {
   point: string;
@@ -77,16 +56,7 @@ describe('commands from the hub API to the device and back, through the real bro
   const cmdsSeenByWatcher: string[] = [];
   const results: CommandResult[] = [];
 
-  const api = (method: 'GET' | 'POST', url: string, auth?: string, body?: unknown) =>
-    ingest.http.inject({
-      method,
-      url,
-      headers: {
-        ...(auth ? { authorization: auth } : {}),
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
-    });
+  const api = hubApi(() => ingest);
 
   const post = async (body: Record<string, unknown>, who = 'alice') => {
     const r = await api('POST', '/api/commands', basic(who), { district: 'north', gateway: GW, ...body });
@@ -132,51 +102,14 @@ describe('commands from the hub API to the device and back, through the real bro
 
     const users: Record<string, Partial<UserEntry>> = {
       [GW]: { role: 'gateway', district: 'north', gateway: GW } as never,
-      ingest: { role: 'ingest' } as never,
-      hub: { role: 'operator', districts: ['north'], delegate: true } as never,
       'op-south': { role: 'operator', districts: ['south'] } as never,
       watch: { role: 'admin' } as never,
     };
-    const creds: CredentialsFile = { users: {} };
-    for (const [name, e] of Object.entries(users))
-      creds.users[name] = { ...e, hash: await hashPassword(`${name}-password`, CHEAP) } as UserEntry;
-    const bc = emptyConfig();
-    bc.listeners.tcp = { port: 0, host: '127.0.0.1' };
-    broker = await startBroker(bc, { logger, credentials: new FileCredentialStore(creds) });
-    const mqttUrl = `mqtt://127.0.0.1:${broker.addresses.tcp?.port}`;
+    const stack = await startHubStack(users, dir, logger);
+    ({ broker, ingest } = stack);
+    const { mqttUrl } = stack;
 
-    ingest = await startIngest(
-      parseIngestConfig(
-        JSON.stringify({
-          mqtt: { url: mqttUrl, clientId: 'ingest', username: 'ingest', password: 'ingest-password' },
-          store: { type: 'sqlite', file: join(dir, 'ingest.db') },
-          log: { dir: join(dir, 'log') },
-          deadLetterFile: join(dir, 'dead-letters.jsonl'),
-          completeness: { file: join(dir, 'completeness.json') },
-          http: { port: 0 },
-          logLevel: 'warn',
-          hub: {
-            operators: [
-              { name: 'alice', hash: await hashOperator('alice-secret', CHEAP), districts: ['north'] },
-              { name: 'bob', hash: await hashOperator('bob-secret', CHEAP), districts: ['south'] },
-            ],
-            mqtt: { clientId: 'hub', username: 'hub', password: 'hub-password' },
-          },
-        }),
-        join(dir, 'ingest.json'),
-        {},
-      ),
-      { logger },
-    );
-    await until('ingest and hub connected', () =>
-      ingest.receiver.connected && ingest.commandClient?.connected ? true : undefined,
-    );
-
-    watcher = await mqtt.connectAsync(mqttUrl, {
-      clientId: 'watch',
-      username: 'watch',
-      password: 'watch-password',
-    });
+    watcher = await loginAs(mqttUrl, 'watch');
     watcher.on('message', (topic, p) => {
       if (topic.endsWith('/cmd')) cmdsSeenByWatcher.push(topic);
       if (topic.endsWith('/result')) {

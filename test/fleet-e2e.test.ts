@@ -14,28 +14,20 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  type CredentialsFile,
-  emptyConfig,
-  FileCredentialStore,
-  hashPassword,
-  type RunningBroker,
-  startBroker,
-  type UserEntry,
-} from '@ganzhi/broker';
-import { type Ingest, parseConfig as parseIngestConfig, startIngest } from '@ganzhi/cloud-ingest';
+import type { RunningBroker, UserEntry } from '@ganzhi/broker';
+import type { Ingest } from '@ganzhi/cloud-ingest';
 import { configHash, decodeDesiredConfig, encodeDesiredConfig } from '@ganzhi/device-profiles';
 import { type GatewayHandle, loadConfigFile, runGateway } from '@ganzhi/edge-agent';
-import { hashPassword as hashOperator } from '@ganzhi/runtime';
 import { parseScenario, Simulation } from '@ganzhi/simulators';
 import Database from 'better-sqlite3';
 import mqtt, { type MqttClient } from 'mqtt';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../test-support/process.js';
+import { basic, hubApi, loginAs, startHubStack } from './support/hub-stack.js';
+import { until } from './support/until.js';
 
 const logger = pino({ level: 'silent' });
-const CHEAP = { N: 1024, r: 8, p: 1 };
 const GW = 'gw-n1';
 const GW2 = 'gw-n2';
 /** the uplink trial bound of gw-n1 (the agent's default is 60 s) */
@@ -47,19 +39,6 @@ const PW_REF = '${ENV:GW_PW}';
 // biome-ignore lint/suspicious/noTemplateCurlyInString: not a template, the agent's syntax
 const WRONG_REF = '${ENV:GW_PW_WRONG}';
 const agentEnv = { GW_PW: `${GW}-password`, GW_PW_WRONG: 'not-the-password-of-gw-n1' };
-
-async function until<T>(what: string, f: () => Promise<T | undefined> | T | undefined, ms = 30_000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-const basic = (name: string, pw = `${name}-secret`) =>
-  `Basic ${Buffer.from(`${name}:${pw}`).toString('base64')}`;
 
 interface FleetGatewayView {
   district: string;
@@ -106,16 +85,7 @@ describe('fleet configuration from the hub API to the gateway and back, through 
   /** the last document gw-n1 applied */
   let good: Doc;
 
-  const api = (method: 'GET' | 'POST', url: string, auth?: string, body?: unknown) =>
-    ingest.http.inject({
-      method,
-      url,
-      headers: {
-        ...(auth ? { authorization: auth } : {}),
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
-    });
+  const api = hubApi(() => ingest);
 
   const push = (body: Record<string, unknown>, who = 'alice') =>
     api('POST', '/api/fleet/push', basic(who), body);
@@ -229,51 +199,12 @@ describe('fleet configuration from the hub API to the gateway and back, through 
     const users: Record<string, Partial<UserEntry>> = {
       [GW]: { role: 'gateway', district: 'north', gateway: GW } as never,
       [GW2]: { role: 'gateway', district: 'north', gateway: GW2 } as never,
-      ingest: { role: 'ingest' } as never,
-      hub: { role: 'operator', districts: ['north'], delegate: true } as never,
       'op-south': { role: 'operator', districts: ['south'] } as never,
       watch: { role: 'admin' } as never,
     };
-    const creds: CredentialsFile = { users: {} };
-    for (const [name, e] of Object.entries(users))
-      creds.users[name] = { ...e, hash: await hashPassword(`${name}-password`, CHEAP) } as UserEntry;
-    const bc = emptyConfig();
-    bc.listeners.tcp = { port: 0, host: '127.0.0.1' };
-    broker = await startBroker(bc, { logger, credentials: new FileCredentialStore(creds) });
-    mqttUrl = `mqtt://127.0.0.1:${broker.addresses.tcp?.port}`;
+    ({ broker, mqttUrl, ingest } = await startHubStack(users, dir, logger));
 
-    ingest = await startIngest(
-      parseIngestConfig(
-        JSON.stringify({
-          mqtt: { url: mqttUrl, clientId: 'ingest', username: 'ingest', password: 'ingest-password' },
-          store: { type: 'sqlite', file: join(dir, 'ingest.db') },
-          log: { dir: join(dir, 'log') },
-          deadLetterFile: join(dir, 'dead-letters.jsonl'),
-          completeness: { file: join(dir, 'completeness.json') },
-          http: { port: 0 },
-          logLevel: 'warn',
-          hub: {
-            operators: [
-              { name: 'alice', hash: await hashOperator('alice-secret', CHEAP), districts: ['north'] },
-              { name: 'bob', hash: await hashOperator('bob-secret', CHEAP), districts: ['south'] },
-            ],
-            mqtt: { clientId: 'hub', username: 'hub', password: 'hub-password' },
-          },
-        }),
-        join(dir, 'ingest.json'),
-        {},
-      ),
-      { logger },
-    );
-    await until('ingest and hub connected', () =>
-      ingest.receiver.connected && ingest.commandClient?.connected ? true : undefined,
-    );
-
-    watcher = await mqtt.connectAsync(mqttUrl, {
-      clientId: 'watch',
-      username: 'watch',
-      password: 'watch-password',
-    });
+    watcher = await loginAs(mqttUrl, 'watch');
     watcher.on('message', (topic, p) => {
       if (!topic.endsWith('/config')) return;
       const d = decodeDesiredConfig(p);

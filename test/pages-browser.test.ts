@@ -16,34 +16,26 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { emptyConfig, type RunningBroker, startBroker } from '@ganzhi/broker';
-import { type Ingest, parseConfig as parseIngestConfig, startIngest } from '@ganzhi/cloud-ingest';
+import { type Ingest, startIngest } from '@ganzhi/cloud-ingest';
 import { type GatewayHandle, loadConfigFile, runGateway } from '@ganzhi/edge-agent';
 import { agentDeviceOf, loadScenarioFile, Simulation } from '@ganzhi/simulators';
 import pino from 'pino';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { peer } from '../test-support/peers.js';
+import { CHROMIUM_ARGS, chromiumPeer } from '../test-support/chromium.js';
 import { tempDir } from '../test-support/process.js';
+import { e2eIngestConfig } from './support/hub-stack.js';
+import { until as pollUntil } from './support/until.js';
 
-const browserPeer = peer('chromium', 'chromium');
+const browserPeer = chromiumPeer();
 const root = resolve(import.meta.dirname, '..');
 const shots = process.env.GZ_SCREENSHOT_DIR ? resolve(root, process.env.GZ_SCREENSHOT_DIR) : undefined;
 const UNPLUGGED = 'dc-em-004';
 const logger = pino({ level: 'silent' });
 
-async function until<T>(
-  what: string,
-  f: () => Promise<T | undefined> | T | undefined,
-  ms = 60_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+/** This file's pace: a whole demo city starts, so up to 60 s, polled every 250 ms. */
+const until = <T>(what: string, f: () => Promise<T | undefined> | T | undefined, ms = 60_000) =>
+  pollUntil(what, f, ms, 250);
 
 /**
  * Whether the page's own font draws each character of `text` as a glyph of its own: each is
@@ -125,22 +117,7 @@ describe.skipIf(!browserPeer.ok)('the hub page and a gateway status page, from a
     bc.allowAnonymous = true;
     broker = await startBroker(bc, { logger });
     const mqttUrl = `mqtt://127.0.0.1:${broker.addresses.tcp?.port}`;
-    ingest = await startIngest(
-      parseIngestConfig(
-        JSON.stringify({
-          mqtt: { url: mqttUrl, clientId: 'ingest-pages' },
-          store: { type: 'sqlite', file: join(dir, 'ingest.db') },
-          log: { dir: join(dir, 'log') },
-          deadLetterFile: join(dir, 'dead-letters.jsonl'),
-          completeness: { file: join(dir, 'completeness.json') },
-          http: { port: 0 },
-          logLevel: 'warn',
-        }),
-        join(dir, 'ingest.json'),
-        {},
-      ),
-      { logger },
-    );
+    ingest = await startIngest(e2eIngestConfig(dir, { url: mqttUrl, clientId: 'ingest-pages' }), { logger });
     // one agent per gateway, configured from the scenario as `npm start` does it
     const byGateway = new Map<string, { district: string; devices: unknown[] }>();
     for (const d of loaded.devices) {
@@ -189,17 +166,7 @@ describe.skipIf(!browserPeer.ok)('the hub page and a gateway status page, from a
       return down && o.totals.gatewayCounts.online === byGateway.size;
     });
 
-    browser = await chromium.launch({
-      executablePath: browserPeer.path,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    browser = await chromium.launch({ executablePath: browserPeer.path, args: CHROMIUM_ARGS });
     // the city's own clock: times on the pages are Beijing time, and say so
     context = await browser.newContext({
       timezoneId: 'Asia/Shanghai',

@@ -13,21 +13,13 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { peer } from '../../test-support/peers.js';
 import { tempDir } from '../../test-support/process.js';
+import type { RunningBroker, UserEntry } from '../src/index.js';
 import {
-  type BrokerConfig,
-  emptyConfig,
-  FileCredentialStore,
-  type RunningBroker,
-  startBroker,
-  type UserEntry,
-} from '../src/index.js';
-import {
-  capturingLogger,
+  brokerPool,
   closed,
   collect,
   commandPayload,
   connect,
-  credentialsFor,
   endAll,
   inMode,
   type PersistenceMode,
@@ -51,38 +43,9 @@ const SOUTH_PUMP = 'gz/v1/south/gw-south/pump-1/cmd';
 const NORTH_RESULT = 'gz/v1/north/gw-north/lamp-1/result';
 const SOUTH_RESULT = 'gz/v1/south/gw-south/pump-1/result';
 
-const open: MqttClient[] = [];
-const brokers: RunningBroker[] = [];
-afterEach(async () => {
-  await endAll(...open.splice(0));
-  for (const b of brokers.splice(0)) await b.close();
-});
-
-async function commandBroker(tweak: (cfg: BrokerConfig) => void = () => {}, clock?: ManualClock) {
-  const cap = capturingLogger();
-  const cfg = emptyConfig();
-  cfg.listeners.tcp = { port: 0, host: '127.0.0.1' };
-  cfg.heartbeatIntervalMs = 60_000;
-  cfg.limits.connectsPerSecondPerIp = 1000;
-  cfg.limits.connectBurstPerIp = 1000;
-  tweak(cfg);
-  const credentials = new FileCredentialStore(await credentialsFor(USERS_WITH_OPERATORS));
-  const b = await startBroker(cfg, { logger: cap.logger, credentials, ...(clock ? { clock } : {}) });
-  brokers.push(b);
-  return { b, ...cap };
-}
-
-let ids = 0;
-async function as(b: RunningBroker, user: string, opts: { clientId?: string; clean?: boolean } = {}) {
-  const c = await connect(tcpUrl(b), {
-    username: user,
-    password: `${user}-password`,
-    clientId: opts.clientId ?? `${user}.t${++ids}`,
-    clean: opts.clean ?? true,
-  });
-  open.push(c);
-  return c;
-}
+const pool = brokerPool(USERS_WITH_OPERATORS);
+const { open, brokers, start: commandBroker, as } = pool;
+afterEach(pool.stopAll);
 
 /** A gateway's command subscription, as the agent holds it, and what it receives. */
 async function gatewayInbox(b: RunningBroker, gw: 'gw-north' | 'gw-south') {
@@ -601,7 +564,7 @@ describe.skipIf(!mosqPub.ok || !mosqSub.ok)('mosquitto-clients', () => {
         '-P',
         'op-north-password',
         '-i',
-        `op-north.mosq-${++ids}`,
+        `op-north.mosq-${pool.nextId()}`,
         '-t',
         topic,
         '-q',

@@ -12,20 +12,12 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { peer } from '../../test-support/peers.js';
 import { tempDir, waitFor } from '../../test-support/process.js';
+import type { RunningBroker, UserEntry } from '../src/index.js';
 import {
-  type BrokerConfig,
-  emptyConfig,
-  FileCredentialStore,
-  type RunningBroker,
-  startBroker,
-  type UserEntry,
-} from '../src/index.js';
-import {
-  capturingLogger,
+  brokerPool,
   closed,
   collect,
   connect,
-  credentialsFor,
   endAll,
   inMode,
   type PersistenceMode,
@@ -46,37 +38,9 @@ const FLEET_USERS: Record<string, UserEntry> = {
 const NORTH = 'gz/v1/north/gw-north/config';
 const SOUTH = 'gz/v1/south/gw-south/config';
 
-const open: MqttClient[] = [];
-const brokers: RunningBroker[] = [];
-afterEach(async () => {
-  await endAll(...open.splice(0));
-  for (const b of brokers.splice(0)) await b.close();
-});
-
-async function fleetBroker(tweak: (cfg: BrokerConfig) => void = () => {}, clock?: ManualClock) {
-  const cap = capturingLogger();
-  const cfg = emptyConfig();
-  cfg.listeners.tcp = { port: 0, host: '127.0.0.1' };
-  cfg.heartbeatIntervalMs = 60_000;
-  cfg.limits.connectsPerSecondPerIp = 1000;
-  cfg.limits.connectBurstPerIp = 1000;
-  tweak(cfg);
-  const credentials = new FileCredentialStore(await credentialsFor(FLEET_USERS));
-  const b = await startBroker(cfg, { logger: cap.logger, credentials, ...(clock ? { clock } : {}) });
-  brokers.push(b);
-  return { b, ...cap };
-}
-
-let ids = 0;
-async function as(b: RunningBroker, user: string, opts: { clientId?: string } = {}) {
-  const c = await connect(tcpUrl(b), {
-    username: user,
-    password: `${user}-password`,
-    clientId: opts.clientId ?? `${user}.t${++ids}`,
-  });
-  open.push(c);
-  return c;
-}
+const pool = brokerPool(FLEET_USERS);
+const { open, brokers, start: fleetBroker, as } = pool;
+afterEach(pool.stopAll);
 
 /** A gateway's agent config document (what `config` carries). */
 function agentConfig(gateway = 'gw-north', district = 'north', extra: Record<string, unknown> = {}) {

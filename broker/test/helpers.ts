@@ -1,4 +1,5 @@
 /** Shared helpers for the broker's integration tests: a broker on port 0 and MQTT.js clients. */
+import type { Clock } from '@ganzhi/runtime';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import pino from 'pino';
 import {
@@ -249,4 +250,48 @@ export function capturingLogger(level = 'info'): {
     },
   );
   return { logger, lines, text: () => raw.join('') };
+}
+
+/**
+ * The brokers and clients of one test file (the command and fleet attack tests): `start()` starts
+ * a real broker with `users` (TCP on a free loopback port, 60 s heartbeats, connect limits of
+ * 1000 a second so a test's many logins are not throttled, a capturing logger, the `clock` if
+ * given); `as()` logs a client in as `user` (password `<user>-password`, client id
+ * `<user>.t<n>` unless given, clean session unless told). Both keep what they started in `open`
+ * and `brokers` (a test may add its own clients or take one out); `stopAll()` ends every client,
+ * then closes every broker; the file calls it in `afterEach`.
+ */
+export function brokerPool(users: Record<string, UserEntry>) {
+  const open: MqttClient[] = [];
+  const brokers: RunningBroker[] = [];
+  let ids = 0;
+  const nextId = () => ++ids;
+  const start = async (tweak: (cfg: BrokerConfig) => void = () => {}, clock?: Clock) => {
+    const cap = capturingLogger();
+    const cfg = emptyConfig();
+    cfg.listeners.tcp = { port: 0, host: '127.0.0.1' };
+    cfg.heartbeatIntervalMs = 60_000;
+    cfg.limits.connectsPerSecondPerIp = 1000;
+    cfg.limits.connectBurstPerIp = 1000;
+    tweak(cfg);
+    const credentials = new FileCredentialStore(await credentialsFor(users));
+    const b = await startBroker(cfg, { logger: cap.logger, credentials, ...(clock ? { clock } : {}) });
+    brokers.push(b);
+    return { b, ...cap };
+  };
+  const as = async (b: RunningBroker, user: string, opts: { clientId?: string; clean?: boolean } = {}) => {
+    const c = await connect(tcpUrl(b), {
+      username: user,
+      password: `${user}-password`,
+      clientId: opts.clientId ?? `${user}.t${nextId()}`,
+      clean: opts.clean ?? true,
+    });
+    open.push(c);
+    return c;
+  };
+  const stopAll = async () => {
+    await endAll(...open.splice(0));
+    for (const b of brokers.splice(0)) await b.close();
+  };
+  return { open, brokers, nextId, start, as, stopAll };
 }

@@ -24,18 +24,17 @@ import {
   encodeDeviceMeta,
   parseTopic,
 } from '@ganzhi/device-profiles/contract';
-import { hashPassword } from '@ganzhi/runtime';
 import type { MqttClient } from 'mqtt';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { peer } from '../../test-support/peers.js';
+import { chromiumPeer, launchChromium, pageStorage, watchedPage } from '../../test-support/chromium.js';
 import { tempDir, waitFor } from '../../test-support/process.js';
-import { type Ingest, startIngest } from '../src/ingest.js';
+import type { Ingest } from '../src/ingest.js';
 import { capturedLogger } from './captured-logger.js';
-import { testConfig } from './e2e-helpers.js';
-import { loginAs, type RealBroker, startRealBroker } from './real-broker.js';
+import { startHubStack } from './hub-stack.js';
+import { loginAs, type RealBroker } from './real-broker.js';
 
-const browserPeer = peer('chromium', 'chromium');
+const browserPeer = chromiumPeer();
 const shots = process.env.GZ_SCREENSHOT_DIR
   ? resolve(import.meta.dirname, '../..', process.env.GZ_SCREENSHOT_DIR)
   : undefined;
@@ -60,12 +59,7 @@ describe.skipIf(!browserPeer.ok)('commands from the hub page in Chromium (gatewa
   const log = capturedLogger('warn');
 
   async function openHub(): Promise<Page> {
-    const page = await context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('dialog', (d) => {
-      jsDialogs.push(d.message());
-      void d.dismiss();
-    });
+    const page = await watchedPage(context, pageErrors, jsDialogs);
     await page.goto(`${ingest.httpUrl}/hub`);
     await page.locator('#sel-district option[value="north"]').waitFor({ state: 'attached' });
     await page.selectOption('#sel-district', 'north');
@@ -103,36 +97,17 @@ describe.skipIf(!browserPeer.ok)('commands from the hub page in Chromium (gatewa
   }
 
   beforeAll(async () => {
-    broker = await startRealBroker({
-      ingest: { role: 'ingest' },
-      // the hub's MQTT user as deployed: an operator that may act for the persons it authenticated
-      hub: { role: 'operator', districts: ['north', 'south'], delegate: true },
-      watch: { role: 'admin' },
-      'gw-n': { role: 'gateway', district: 'north', gateway: 'gw-n' },
-    } as never);
     dir = tempDir('ganzhi-cmd-page-');
-    const cheap = { N: 1024, r: 8, p: 1 };
-    ingest = await startIngest(
-      testConfig(
-        dir,
-        broker.url,
-        { type: 'sqlite', file: join(dir, 'ingest.db') },
-        {
-          mqtt: { url: broker.url, clientId: 'ingest', username: 'ingest', password: 'ingest-password' },
-          hub: {
-            operators: [
-              { name: 'alice', hash: await hashPassword('alice-secret', cheap), districts: ['north'] },
-              { name: 'bob', hash: await hashPassword('bob-secret', cheap), districts: ['south'] },
-            ],
-            mqtt: { clientId: 'hub', username: 'hub', password: 'hub-password' },
-          },
-        },
-      ),
-      { logger: log.logger },
-    );
-    await waitFor('ingest and hub connected', () =>
-      ingest.receiver.connected && ingest.commandClient?.connected ? true : undefined,
-    );
+    // the hub's MQTT user as deployed: an operator that may act for the persons it authenticated
+    ({ broker, ingest } = await startHubStack({
+      hubDistricts: ['north', 'south'],
+      gateways: { north: ['gw-n'] },
+      users: { watch: { role: 'admin' } },
+      dir,
+      clientId: 'ingest',
+      operators: { alice: ['north'], bob: ['south'] },
+      logger: log.logger,
+    }));
     watcher = await loginAs(broker.url, 'watch');
     watcher.on('message', (topic) => {
       if (topic.endsWith('/cmd')) published.push(topic);
@@ -225,18 +200,9 @@ describe.skipIf(!browserPeer.ok)('commands from the hub page in Chromium (gatewa
       const devs = (r.json() as { devices: { device: string; lastSeen: number | null }[] }).devices;
       return devs.length === 2 && devs.some((d) => d.device === 'light-1' && d.lastSeen) ? true : undefined;
     });
-    context = await chromium.launchPersistentContext(tempDir('ganzhi-cmd-page-chromium-'), {
-      executablePath: browserPeer.path,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-      viewport: { width: 1280, height: 1000 },
+    context = await launchChromium(browserPeer.path, tempDir('ganzhi-cmd-page-chromium-'), {
+      width: 1280,
+      height: 1000,
     });
   }, 90_000);
 
@@ -303,16 +269,7 @@ describe.skipIf(!browserPeer.ok)('commands from the hub page in Chromium (gatewa
     const audit = ingest.commands?.byId(received[0]!.id) ?? [];
     expect(audit[0]?.outcomes.map((o) => o.outcome)).toEqual(['ok']);
     // the credentials are in the page's memory only
-    expect(
-      await page.evaluate(() => {
-        const g = globalThis as unknown as {
-          localStorage: { length: number };
-          sessionStorage: { length: number };
-          document: { cookie: string };
-        };
-        return [g.localStorage.length, g.sessionStorage.length, g.document.cookie];
-      }),
-    ).toEqual([0, 0, '']);
+    expect(await pageStorage(page)).toEqual([0, 0, '']);
     expect((await context.cookies()).length).toBe(0);
     // nor in the ingest's log
     expect(JSON.stringify(log.lines)).not.toContain('alice-secret');

@@ -22,11 +22,11 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, waitFor } from '../../test-support/process.js';
 import type { CommandView } from '../src/commands/audit-store.js';
-import { type Ingest, startIngest } from '../src/ingest.js';
+import type { Ingest } from '../src/ingest.js';
 import { capturedLogger } from './captured-logger.js';
-import { basic, type GatewayStandIn, gatewayStandIn, operator } from './command-fixtures.js';
-import { testConfig } from './e2e-helpers.js';
-import { loginAs, type RealBroker, startRealBroker } from './real-broker.js';
+import { basic, type GatewayStandIn, gatewayStandIn } from './command-fixtures.js';
+import { hubApi, hubCli, LONG_BACKOFF, startHubStack } from './hub-stack.js';
+import { loginAs, type RealBroker } from './real-broker.js';
 
 describe('hub commands through the real broker and ingest (gateway stand-in answers)', () => {
   let broker: RealBroker;
@@ -38,17 +38,7 @@ describe('hub commands through the real broker and ingest (gateway stand-in answ
   let dir: string;
   const log = capturedLogger();
 
-  const api = (method: string, url: string, auth?: string, body?: unknown, remoteAddress = '127.0.0.1') =>
-    ingest.http.inject({
-      method: method as 'GET',
-      url,
-      remoteAddress,
-      headers: {
-        ...(auth ? { authorization: auth } : {}),
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(body !== undefined ? { payload: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
-    });
+  const api = hubApi(() => ingest);
 
   const lamp = (district = 'north', gateway = 'gw-n', device = 'light-1') => ({
     district,
@@ -75,41 +65,17 @@ describe('hub commands through the real broker and ingest (gateway stand-in answ
       .map((l) => JSON.parse(l) as { reason: string; topic?: string });
 
   beforeAll(async () => {
-    broker = await startRealBroker({
-      ingest: { role: 'ingest' },
-      hub: { role: 'operator', districts: ['north', 'south'], delegate: true },
-      watch: { role: 'admin' },
-      'gw-n': { role: 'gateway', district: 'north', gateway: 'gw-n' },
-      'gw-s': { role: 'gateway', district: 'south', gateway: 'gw-s' },
-    } as never);
     dir = tempDir('ganzhi-cmd-hub-');
-    const cfg = testConfig(
+    ({ broker, ingest } = await startHubStack({
+      hubDistricts: ['north', 'south'],
+      gateways: { north: ['gw-n'], south: ['gw-s'] },
+      users: { watch: { role: 'admin' } },
       dir,
-      broker.url,
-      { type: 'sqlite', file: join(dir, 'ingest.db') },
-      {
-        mqtt: {
-          url: broker.url,
-          clientId: 'ganzhi-ingest-cmd',
-          username: 'ingest',
-          password: 'ingest-password',
-        },
-        hub: {
-          operators: [
-            await operator('alice', ['north']),
-            await operator('bob', ['south']),
-            await operator('carol', ['north', 'south']),
-          ],
-          mqtt: { clientId: 'hub', username: 'hub', password: 'hub-password' },
-          // a back-off far longer than the test: no assertion depends on how fast it runs
-          loginThrottle: { firstBackoffMs: 3_600_000, maxBackoffMs: 3_600_000 },
-        },
-      },
-    );
-    ingest = await startIngest(cfg, { logger: log.logger });
-    await waitFor('ingest and hub connected', () =>
-      ingest.receiver.connected && ingest.commandClient?.connected ? true : undefined,
-    );
+      clientId: 'ganzhi-ingest-cmd',
+      operators: { alice: ['north'], bob: ['south'], carol: ['north', 'south'] },
+      hub: { loginThrottle: LONG_BACKOFF },
+      logger: log.logger,
+    }));
     watcher = await loginAs(broker.url, 'watch');
     watcher.on('message', (topic, p) => {
       if (topic.endsWith('/cmd')) watched.push({ topic, payload: p.toString() });
@@ -366,16 +332,7 @@ describe('hub commands through the real broker and ingest (gateway stand-in answ
   });
 
   it('ganzhi-command sends, waits, prints one line per point and exits 0 only if all are ok', async () => {
-    const bin = new URL('../bin/ganzhi-command.js', import.meta.url).pathname;
-    const run = (args: string[], env: Record<string, string> = { GANZHI_HUB_PASSWORD: 'alice-secret' }) =>
-      new Promise<{ code: number; out: string; err: string }>((resolve) => {
-        execFile(
-          process.execPath,
-          [bin, ...args],
-          { env: { PATH: process.env.PATH ?? '', ...env } },
-          (e, out, err) => resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out, err }),
-        );
-      });
+    const run = hubCli('ganzhi-command');
     const hub = ['--hub', ingest.httpUrl, '--user', 'alice'];
     const target = ['--district', 'north', '--gateway', 'gw-n', '--device', 'light-1'];
     const sent = await run([

@@ -6,16 +6,15 @@
  * SQLite audit (hub.commandsFile) holds the same command for the hub's API. A GATEWAY
  * STAND-IN (an MQTT client, not the agent) answers.
  */
-import { join } from 'node:path';
 import type { CommandResult } from '@ganzhi/device-profiles/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type InfluxdPeer, influxdPeer, startInfluxd } from '../../test-support/influxdb.js';
-import { tempDir, waitFor } from '../../test-support/process.js';
-import { type Ingest, startIngest } from '../src/ingest.js';
+import { type InfluxdPeer, influxdPeer, seriesRows } from '../../test-support/influxdb.js';
+import { waitFor } from '../../test-support/process.js';
+import type { Ingest } from '../src/ingest.js';
 import { capturedLogger } from './captured-logger.js';
-import { basic, type GatewayStandIn, gatewayStandIn, operator } from './command-fixtures.js';
-import { testConfig } from './e2e-helpers.js';
-import { loginAs, type RealBroker, startRealBroker } from './real-broker.js';
+import { basic, type GatewayStandIn, gatewayStandIn } from './command-fixtures.js';
+import { startInfluxAuditStack } from './hub-stack.js';
+import { loginAs, type RealBroker } from './real-broker.js';
 
 const p = influxdPeer();
 
@@ -27,37 +26,12 @@ describe.skipIf(!p.ok)('command_audit in InfluxDB 1.x (real influxd)', () => {
   const log = capturedLogger();
 
   beforeAll(async () => {
-    influx = await startInfluxd();
-    await influx.createDatabase('audit');
-    broker = await startRealBroker({
-      ingest: { role: 'ingest' },
-      hub: { role: 'operator', districts: ['north', 'south'], delegate: true },
-      'gw-n': { role: 'gateway', district: 'north', gateway: 'gw-n' },
-    } as never);
-    const dir = tempDir('ganzhi-cmd-influx-');
-    const cfg = testConfig(
-      dir,
-      broker.url,
-      { type: 'influxdb-v1', url: influx.url, database: 'audit' },
-      {
-        mqtt: {
-          url: broker.url,
-          clientId: 'ganzhi-ingest-cmd-influx',
-          username: 'ingest',
-          password: 'ingest-password',
-        },
-        hub: {
-          operators: [await operator('alice', ['north'])],
-          mqtt: { clientId: 'hub', username: 'hub', password: 'hub-password' },
-          commandsFile: join(dir, 'commands.db'),
-        },
-      },
-    );
-    ingest = await startIngest(cfg, { logger: log.logger });
-    await waitFor(
-      'connected',
-      () => (ingest.receiver.connected && ingest.commandClient?.connected) || undefined,
-    );
+    ({ influx, broker, ingest } = await startInfluxAuditStack({
+      dirPrefix: 'ganzhi-cmd-influx-',
+      hubDistricts: ['north', 'south'],
+      clientId: 'ganzhi-ingest-cmd-influx',
+      logger: log.logger,
+    }));
     gw = await gatewayStandIn(await loginAs(broker.url, 'gw-n'), 'north', 'gw-n');
   }, 60_000);
 
@@ -68,15 +42,8 @@ describe.skipIf(!p.ok)('command_audit in InfluxDB 1.x (real influxd)', () => {
     await influx?.close();
   });
 
-  const points = async () => {
-    const r = await influx.query('SELECT * FROM command_audit GROUP BY *', 'audit');
-    return (r.results[0]?.series ?? []).flatMap((s) =>
-      s.values.map((v) => ({
-        tags: s.tags ?? {},
-        ...Object.fromEntries(s.columns.map((c, i) => [c, v[i]])),
-      })),
-    ) as ({ tags: Record<string, string> } & Record<string, unknown>)[];
-  };
+  const points = async () =>
+    seriesRows(await influx.query('SELECT * FROM command_audit GROUP BY *', 'audit'));
 
   it('writes the command and one point per outcome, id as a field, and stores duplicates once', async () => {
     const r = await ingest.http.inject({

@@ -23,20 +23,19 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { decodeDesiredConfig } from '@ganzhi/device-profiles/contract';
 import { type GatewayHandle, loadConfigFile, runGateway } from '@ganzhi/edge-agent';
-import { hashPassword } from '@ganzhi/runtime';
 import { agentDeviceOf, parseScenario, Simulation } from '@ganzhi/simulators';
 import type { MqttClient } from 'mqtt';
 import pino from 'pino';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { peer } from '../../test-support/peers.js';
+import { chromiumPeer, launchChromium, pageStorage, watchedPage } from '../../test-support/chromium.js';
 import { tempDir, waitFor } from '../../test-support/process.js';
-import { type Ingest, startIngest } from '../src/ingest.js';
+import type { Ingest } from '../src/ingest.js';
 import { capturedLogger } from './captured-logger.js';
-import { testConfig } from './e2e-helpers.js';
-import { loginAs, type RealBroker, startRealBroker } from './real-broker.js';
+import { startHubStack } from './hub-stack.js';
+import { loginAs, type RealBroker } from './real-broker.js';
 
-const browserPeer = peer('chromium', 'chromium');
+const browserPeer = chromiumPeer();
 const shots = process.env.GZ_SCREENSHOT_DIR
   ? resolve(import.meta.dirname, '../..', process.env.GZ_SCREENSHOT_DIR)
   : undefined;
@@ -131,12 +130,7 @@ describe.skipIf(!browserPeer.ok)(
     };
 
     async function openHub(): Promise<Page> {
-      const page = await context.newPage();
-      page.on('pageerror', (e) => pageErrors.push(e.message));
-      page.on('dialog', (d) => {
-        jsDialogs.push(d.message());
-        void d.dismiss();
-      });
+      const page = await watchedPage(context, pageErrors, jsDialogs);
       await page.goto(`${ingest.httpUrl}/hub`);
       await page.locator('#fleet-signin').waitFor();
       return page;
@@ -191,35 +185,16 @@ describe.skipIf(!browserPeer.ok)(
       expect(problems).toEqual([]);
       sim = await Simulation.start({ loaded: loaded!, anyPort: true, logger: pino({ level: 'silent' }) });
 
-      broker = await startRealBroker({
-        ingest: { role: 'ingest' },
-        // the hub's MQTT user as deployed: an operator that may act for the persons it authenticated
-        hub: { role: 'operator', districts: ['north', 'south'], delegate: true },
-        watch: { role: 'admin' },
-        [GW]: { role: 'gateway', district: 'north', gateway: GW },
-      } as never);
-      const cheap = { N: 1024, r: 8, p: 1 };
-      ingest = await startIngest(
-        testConfig(
-          dir,
-          broker.url,
-          { type: 'sqlite', file: join(dir, 'ingest.db') },
-          {
-            mqtt: { url: broker.url, clientId: 'ingest', username: 'ingest', password: 'ingest-password' },
-            hub: {
-              operators: [
-                { name: 'alice', hash: await hashPassword('alice-secret', cheap), districts: ['north'] },
-                { name: 'bob', hash: await hashPassword('bob-secret', cheap), districts: ['south'] },
-              ],
-              mqtt: { clientId: 'hub', username: 'hub', password: 'hub-password' },
-            },
-          },
-        ),
-        { logger: log.logger },
-      );
-      await waitFor('ingest and hub connected', () =>
-        ingest.receiver.connected && ingest.commandClient?.connected ? true : undefined,
-      );
+      // the hub's MQTT user as deployed: an operator that may act for the persons it authenticated
+      ({ broker, ingest } = await startHubStack({
+        hubDistricts: ['north', 'south'],
+        gateways: { north: [GW] },
+        users: { watch: { role: 'admin' } },
+        dir,
+        clientId: 'ingest',
+        operators: { alice: ['north'], bob: ['south'] },
+        logger: log.logger,
+      }));
       watcher = await loginAs(broker.url, 'watch');
       watcher.on('message', (topic, payload, packet) => {
         if (topic === CONFIG_TOPIC && payload.length > 0) {
@@ -281,18 +256,9 @@ describe.skipIf(!browserPeer.ok)(
         30_000,
       );
 
-      context = await chromium.launchPersistentContext(tempDir('ganzhi-fleet-page-chromium-'), {
-        executablePath: browserPeer.path,
-        headless: true,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--no-first-run',
-        ],
-        viewport: { width: 1280, height: 1200 },
+      context = await launchChromium(browserPeer.path, tempDir('ganzhi-fleet-page-chromium-'), {
+        width: 1280,
+        height: 1200,
       });
     }, 120_000);
 
@@ -388,16 +354,7 @@ describe.skipIf(!browserPeer.ok)(
       await waitFor('data after the push', () => (batches > batchesBefore + 1 ? true : undefined), 20_000);
 
       // the credentials are in the page's memory only, and not in the ingest's log
-      expect(
-        await page.evaluate(() => {
-          const g = globalThis as unknown as {
-            localStorage: { length: number };
-            sessionStorage: { length: number };
-            document: { cookie: string };
-          };
-          return [g.localStorage.length, g.sessionStorage.length, g.document.cookie];
-        }),
-      ).toEqual([0, 0, '']);
+      expect(await pageStorage(page)).toEqual([0, 0, '']);
       expect((await context.cookies()).length).toBe(0);
       expect(JSON.stringify(log.lines)).not.toContain('alice-secret');
       await page.close();

@@ -13,7 +13,6 @@
  * fleet rules) stamps `issuer` with it and keeps the `onBehalfOf` the hub names.
  */
 
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -30,9 +29,10 @@ import type { FleetGateway, FleetGatewayDetail } from '../src/fleet/view.js';
 import type { FleetPushResult } from '../src/hub/fleet-api.js';
 import { type Ingest, startIngest } from '../src/ingest.js';
 import { capturedLogger } from './captured-logger.js';
-import { basic, operator } from './command-fixtures.js';
-import { testConfig } from './e2e-helpers.js';
-import { loginAs, type RealBroker, startRealBroker } from './real-broker.js';
+import { basic } from './command-fixtures.js';
+import type { testConfig } from './e2e-helpers.js';
+import { hubApi, hubCli, LONG_BACKOFF, startHubStack } from './hub-stack.js';
+import { loginAs, type RealBroker } from './real-broker.js';
 
 const agentConfig = (district: string, gateway: string, extra: Record<string, unknown> = {}) => ({
   gateway,
@@ -55,17 +55,7 @@ describe('hub fleet API through the real broker and ingest (gateway stand-ins re
   const got: Record<string, { topic: string; payload: string }[]> = { 'gw-n': [], 'gw-s': [] };
   const log = capturedLogger();
 
-  const api = (method: string, url: string, auth?: string, body?: unknown, remoteAddress = '127.0.0.1') =>
-    ingest.http.inject({
-      method: method as 'GET',
-      url,
-      remoteAddress,
-      headers: {
-        ...(auth ? { authorization: auth } : {}),
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(body !== undefined ? { payload: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
-    });
+  const api = hubApi(() => ingest);
 
   /** what the broker retains on config topics, read from its persistence */
   const retained = async (): Promise<Map<string, string>> => {
@@ -130,41 +120,15 @@ describe('hub fleet API through the real broker and ingest (gateway stand-ins re
   };
 
   beforeAll(async () => {
-    broker = await startRealBroker({
-      ingest: { role: 'ingest' },
-      hub: { role: 'operator', districts: ['north', 'south'], delegate: true },
-      'gw-n': { role: 'gateway', district: 'north', gateway: 'gw-n' },
-      'gw-s': { role: 'gateway', district: 'south', gateway: 'gw-s' },
-      'gw-s3': { role: 'gateway', district: 'south', gateway: 'gw-s3' },
-    } as never);
-    const dir = tempDir('ganzhi-fleet-hub-');
-    cfg = testConfig(
-      dir,
-      broker.url,
-      { type: 'sqlite', file: join(dir, 'ingest.db') },
-      {
-        mqtt: {
-          url: broker.url,
-          clientId: 'ganzhi-ingest-fleet',
-          username: 'ingest',
-          password: 'ingest-password',
-        },
-        hub: {
-          operators: [
-            await operator('alice', ['north']),
-            await operator('bob', ['south']),
-            await operator('carol', ['north', 'south']),
-            await operator('dave', ['east']),
-          ],
-          mqtt: { clientId: 'hub', username: 'hub', password: 'hub-password' },
-          loginThrottle: { firstBackoffMs: 3_600_000, maxBackoffMs: 3_600_000 },
-        },
-      },
-    );
-    ingest = await startIngest(cfg, { logger: log.logger });
-    await waitFor('ingest and hub connected', () =>
-      ingest.receiver.connected && ingest.commandClient?.connected ? true : undefined,
-    );
+    ({ broker, ingest, cfg } = await startHubStack({
+      hubDistricts: ['north', 'south'],
+      gateways: { north: ['gw-n'], south: ['gw-s', 'gw-s3'] },
+      dir: tempDir('ganzhi-fleet-hub-'),
+      clientId: 'ganzhi-ingest-fleet',
+      operators: { alice: ['north'], bob: ['south'], carol: ['north', 'south'], dave: ['east'] },
+      hub: { loginThrottle: LONG_BACKOFF },
+      logger: log.logger,
+    }));
     gwN = await loginAs(broker.url, 'gw-n');
     gwS = await loginAs(broker.url, 'gw-s');
     for (const [c, name] of [
@@ -495,16 +459,7 @@ describe('hub fleet API through the real broker and ingest (gateway stand-ins re
   });
 
   describe('ganzhi-fleet through the real hub and broker', () => {
-    const bin = new URL('../bin/ganzhi-fleet.js', import.meta.url).pathname;
-    const run = (args: string[], env: Record<string, string> = { GANZHI_HUB_PASSWORD: 'alice-secret' }) =>
-      new Promise<{ code: number; out: string; err: string }>((resolve) => {
-        execFile(
-          process.execPath,
-          [bin, ...args],
-          { env: { PATH: process.env.PATH ?? '', ...env } },
-          (e, out, err) => resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out, err }),
-        );
-      });
+    const run = hubCli('ganzhi-fleet');
     const hub = () => ['--hub', ingest.httpUrl, '--user', 'alice'];
 
     it('push --set waits for the applied status and exits 0; a rejected push exits 1 with the problems', async () => {

@@ -5,17 +5,16 @@
  * redelivered state adds no point. The SQLite fleet tables (hub.commandsFile) hold the same
  * for the hub's API. A GATEWAY STAND-IN (an MQTT client, not the agent) reports the state.
  */
-import { join } from 'node:path';
 import { configHash, encodeConfigState, gatewayTopic } from '@ganzhi/device-profiles/contract';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type InfluxdPeer, influxdPeer, startInfluxd } from '../../test-support/influxdb.js';
-import { tempDir, waitFor } from '../../test-support/process.js';
-import { type Ingest, startIngest } from '../src/ingest.js';
+import { type InfluxdPeer, influxdPeer, seriesRows } from '../../test-support/influxdb.js';
+import { waitFor } from '../../test-support/process.js';
+import type { Ingest } from '../src/ingest.js';
 import { capturedLogger } from './captured-logger.js';
-import { basic, operator } from './command-fixtures.js';
-import { testConfig } from './e2e-helpers.js';
-import { loginAs, type RealBroker, startRealBroker } from './real-broker.js';
+import { basic } from './command-fixtures.js';
+import { startInfluxAuditStack } from './hub-stack.js';
+import { loginAs, type RealBroker } from './real-broker.js';
 
 const p = influxdPeer();
 
@@ -27,37 +26,12 @@ describe.skipIf(!p.ok)('config_audit in InfluxDB 1.x (real influxd)', () => {
   const log = capturedLogger();
 
   beforeAll(async () => {
-    influx = await startInfluxd();
-    await influx.createDatabase('audit');
-    broker = await startRealBroker({
-      ingest: { role: 'ingest' },
-      hub: { role: 'operator', districts: ['north'], delegate: true },
-      'gw-n': { role: 'gateway', district: 'north', gateway: 'gw-n' },
-    } as never);
-    const dir = tempDir('ganzhi-fleet-influx-');
-    const cfg = testConfig(
-      dir,
-      broker.url,
-      { type: 'influxdb-v1', url: influx.url, database: 'audit' },
-      {
-        mqtt: {
-          url: broker.url,
-          clientId: 'ganzhi-ingest-fleet-influx',
-          username: 'ingest',
-          password: 'ingest-password',
-        },
-        hub: {
-          operators: [await operator('alice', ['north'])],
-          mqtt: { clientId: 'hub', username: 'hub', password: 'hub-password' },
-          commandsFile: join(dir, 'commands.db'),
-        },
-      },
-    );
-    ingest = await startIngest(cfg, { logger: log.logger });
-    await waitFor(
-      'connected',
-      () => (ingest.receiver.connected && ingest.commandClient?.connected) || undefined,
-    );
+    ({ influx, broker, ingest } = await startInfluxAuditStack({
+      dirPrefix: 'ganzhi-fleet-influx-',
+      hubDistricts: ['north'],
+      clientId: 'ganzhi-ingest-fleet-influx',
+      logger: log.logger,
+    }));
     gw = await loginAs(broker.url, 'gw-n');
   }, 60_000);
 
@@ -68,15 +42,7 @@ describe.skipIf(!p.ok)('config_audit in InfluxDB 1.x (real influxd)', () => {
     await influx?.close();
   });
 
-  const points = async () => {
-    const r = await influx.query('SELECT * FROM config_audit GROUP BY *', 'audit');
-    return (r.results[0]?.series ?? []).flatMap((s) =>
-      s.values.map((v) => ({
-        tags: s.tags ?? {},
-        ...Object.fromEntries(s.columns.map((c, i) => [c, v[i]])),
-      })),
-    ) as ({ tags: Record<string, string> } & Record<string, unknown>)[];
-  };
+  const points = async () => seriesRows(await influx.query('SELECT * FROM config_audit GROUP BY *', 'audit'));
 
   const push = async (body: unknown) => {
     const r = await ingest.http.inject({

@@ -6,15 +6,15 @@
  */
 import { rmSync } from 'node:fs';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { peer } from '../../test-support/peers.js';
+import { chromiumPeer, launchChromium } from '../../test-support/chromium.js';
 import { tempDir } from '../../test-support/process.js';
 import { createMemoryHubSource, type MemoryHubSource } from '../src/hub/memory-source.js';
 import { hubPlugin } from '../src/hub/plugin.js';
 import { City } from './hub-fixtures.js';
 
-const browserPeer = peer('chromium', 'chromium');
+const browserPeer = chromiumPeer();
 const meter1 = { district: 'dongcheng', gateway: 'gw-01', device: 'meter-1' };
 
 describe.skipIf(!browserPeer.ok)('hub page in Chromium', () => {
@@ -46,19 +46,7 @@ describe.skipIf(!browserPeer.ok)('hub page in Chromium', () => {
     await app.register(hubPlugin, { source, refreshMs: 250 });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
     profileDir = tempDir('ganzhi-hub-chromium-');
-    context = await chromium.launchPersistentContext(profileDir, {
-      executablePath: browserPeer.path,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-      viewport: { width: 1280, height: 900 },
-    });
+    context = await launchChromium(browserPeer.path, profileDir, { width: 1280, height: 900 });
     page = context.pages()[0] ?? (await context.newPage());
     page.on('request', (r) => requests.push(r.url()));
     page.on('pageerror', (e) => pageErrors.push(e.message));

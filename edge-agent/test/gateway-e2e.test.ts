@@ -13,6 +13,7 @@ import { Aedes } from 'aedes';
 import mqtt, { type MqttClient } from 'mqtt';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM_ARGS } from '../../test-support/chromium.js';
 import { peer } from '../../test-support/peers.js';
 import { loadConfigFile } from '../src/config/load-config.js';
 import { type GatewayHandle, runGateway } from '../src/run-gateway.js';
@@ -127,17 +128,7 @@ describe('gateway end to end', () => {
   describe.skipIf(!chromiumPeer.ok)('status page in headless Chromium', () => {
     let browser: Browser;
     beforeAll(async () => {
-      browser = await chromium.launch({
-        executablePath: chromiumPeer.path,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--no-first-run',
-        ],
-      });
+      browser = await chromium.launch({ executablePath: chromiumPeer.path, args: CHROMIUM_ARGS });
     });
     afterAll(async () => browser?.close());
 
