@@ -12,10 +12,11 @@
  * (UNSUBACK) for good, and the client waited for ever (cluster-redis.test.ts shows it).
  *
  * This wrapper starts a write only once the previous write with the same key has settled, so
- * a key never has two waiters in this process. A write whose broadcast was really missed (the
- * subscriber connection to Redis reconnected while it was in flight) never settles: after
- * `staleAfterMs` the next write with its key goes ahead anyway, which costs nothing more (the
- * stale waiter was already lost) and keeps one lost broadcast from blocking that client's
+ * a key never has two waiters in this process. A write whose broadcast was missed (the
+ * subscriber connection to Redis reconnected while it was in flight) settles once the broadcast
+ * is sent again after the reconnect (rebroadcast-on-resubscribe.ts); should one still never
+ * settle, after `staleAfterMs` the next write with its key goes ahead anyway, which costs
+ * nothing more (the stale waiter was already lost) and keeps it from blocking that client's
  * SUBSCRIBEs with that first filter until the broker restarts.
  *
  * Another broker's broadcast with the same key can still release a waiter here early (the

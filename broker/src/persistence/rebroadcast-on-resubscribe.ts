@@ -86,7 +86,8 @@ export function rebroadcastOnResubscribe(
   };
 
   sub.on('ready', () => {
-    if (waiting.size === 0) return;
+    // PING even with nothing waiting: a write started before the answer may have published
+    // before the re-subscription took effect
     sub.ping().then(
       () => {
         for (const w of waiting) {
