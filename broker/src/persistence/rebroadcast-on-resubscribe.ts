@@ -21,7 +21,10 @@
  * publish after the re-subscription and need nothing.
  *
  * What is tracked is the writes the library is running (one-wait-per-key.ts, wrapped around
- * this, starts at most one per key); each leaves the set when it settles. A re-broadcast
+ * this, starts at most one per client and per key): at most one per client, each leaving the
+ * set when it settles, so a flood of SUBSCRIBEs during a reconnect costs one re-broadcast per
+ * client, not per packet; the packets behind it wait in one-wait-per-key's chain, bounded by
+ * what Aedes reads of a connection at once. A re-broadcast
  * carries only the client id and filters of that client's own write, so it can release only
  * that write (or the same key's write on another broker, which answers sooner, never later).
  */
