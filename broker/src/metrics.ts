@@ -52,6 +52,8 @@ export interface Gauges {
   store?: { commits: number; pendingChanges: number; fileBytes: number };
   /** per-gateway limits: retained messages not retained, gateways at each limit */
   gatewayLimits?: { notRetained: number; atLimit: { devices: number; retained: number } };
+  /** Redis mode: subscription writes waiting for their broadcast, broadcasts sent again */
+  broadcasts?: { waiting: number; resent: number };
   /** the login throttle's hashing queue */
   passwordChecks?: { running: number; queued: number };
   /** security events by kind, and the log lines the rate limit suppressed */
@@ -176,6 +178,20 @@ export function renderPrometheus(m: BrokerMetrics, g: Gauges): string {
       'counter',
       'Security event log lines not written because of the log rate limit',
       Object.entries(g.security.suppressed).map(([e, v]) => [`{event="${e}"}`, v]),
+    );
+  }
+  if (g.broadcasts) {
+    metric(
+      'gz_broker_subscription_broadcasts_waiting',
+      'gauge',
+      'Persistent (un)subscriptions waiting for their broadcast to come back through Redis (Redis mode)',
+      [['', g.broadcasts.waiting]],
+    );
+    metric(
+      'gz_broker_subscription_broadcasts_resent_total',
+      'counter',
+      'Subscription broadcasts sent again after the subscriber connection to Redis reconnected',
+      [['', g.broadcasts.resent]],
     );
   }
   if (g.retained !== undefined) {

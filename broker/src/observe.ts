@@ -33,6 +33,9 @@ export function metricsText(src: MetricsSources): string {
           },
         }
       : {}),
+    ...(store.rebroadcast
+      ? { broadcasts: { waiting: store.rebroadcast.waiting(), resent: store.rebroadcast.resent() } }
+      : {}),
     connections: table.count(),
     security: policy.security,
     passwordChecks: { running: policy.throttle.running, queued: policy.throttle.queued },

@@ -140,6 +140,91 @@ describe.skipIf(!redisBin.ok)('Redis cluster mode', () => {
     }
   }, 60_000);
 
+  it('applies a SUBSCRIBE and an UNSUBSCRIBE with different first filters read together in packet order (persistent session)', async () => {
+    // Aedes handles the packets of one read concurrently; the store's Redis commands and the
+    // live subscriptions interleaved: SUBSCRIBE [state, data] + UNSUBSCRIBE [data] left `data`
+    // stored and delivering (after its UNSUBACK), UNSUBSCRIBE [data] + SUBSCRIBE [meta, data]
+    // left `data` stored but not delivering
+    const a = await startTestBroker((cfg) => {
+      cfg.redis = `${redis.url}/4`;
+    });
+    const b = await startTestBroker((cfg) => {
+      cfg.redis = `${redis.url}/4`;
+    });
+    const gw = await login(b, 'gw-north');
+    const sub = (messageId: number, topics: string[]) =>
+      mqttPacket.generate({
+        cmd: 'subscribe',
+        messageId,
+        subscriptions: topics.map((topic) => ({ topic, qos: 1 as const })),
+      });
+    const unsub = (messageId: number, unsubscriptions: string[]) =>
+      mqttPacket.generate({ cmd: 'unsubscribe', messageId, unsubscriptions });
+    const open = async (clientId: string) => {
+      const c = await RawClient.open(a.addresses.tcp?.port ?? 0);
+      c.send(
+        connectPacket({
+          clientId,
+          clean: false,
+          username: 'ingest',
+          password: Buffer.from('ingest-password'),
+        }),
+      );
+      expect(await c.next('connack')).toMatchObject({ returnCode: 0 });
+      return c;
+    };
+    /** what reaches `c` of a data, a meta and a state message published on broker b, in that order */
+    const delivered = async (c: RawClient, expected: number): Promise<string[]> => {
+      for (const t of ['pm1/data', 'pm1/meta', 'state'])
+        await gw.publishAsync(`gz/v1/north/gw-north/${t}`, t, { qos: 1 });
+      const topics: string[] = [];
+      for (let i = 0; i < expected; i++) {
+        const p = (await c.next('publish', 10_000)) as { topic?: string } | undefined;
+        topics.push(p?.topic ?? '');
+      }
+      expect(await c.alive()).toBe(true);
+      return [
+        ...topics,
+        ...c.packets.filter((p) => p.cmd === 'publish').map((p) => (p as { topic: string }).topic),
+      ];
+    };
+    const c1 = await open('ganzhi-ingest-sub-unsub');
+    const c2 = await open('ganzhi-ingest-unsub-sub');
+    try {
+      c1.send(
+        Buffer.concat([sub(1, ['gz/v1/+/+/state', 'gz/v1/+/+/+/data']), unsub(2, ['gz/v1/+/+/+/data'])]),
+      );
+      expect(await c1.next('suback', 20_000)).toMatchObject({ messageId: 1, granted: [1, 1] });
+      expect(await c1.next('unsuback', 20_000)).toMatchObject({ messageId: 2 });
+      expect(await redisCli(redis.port, 4, ['HKEYS', 'client:ganzhi-ingest-sub-unsub'])).toBe(
+        'gz/v1/+/+/state',
+      );
+      expect(await delivered(c1, 1)).toEqual(['gz/v1/north/gw-north/state']);
+
+      c2.send(sub(1, ['gz/v1/+/+/state', 'gz/v1/+/+/+/data']));
+      expect(await c2.next('suback', 20_000)).toMatchObject({ messageId: 1 });
+      c2.send(
+        Buffer.concat([unsub(2, ['gz/v1/+/+/+/data']), sub(3, ['gz/v1/+/+/+/meta', 'gz/v1/+/+/+/data'])]),
+      );
+      expect(await c2.next('unsuback', 20_000)).toMatchObject({ messageId: 2 });
+      expect(await c2.next('suback', 20_000)).toMatchObject({ messageId: 3, granted: [1, 1] });
+      expect(
+        (await redisCli(redis.port, 4, ['HKEYS', 'client:ganzhi-ingest-unsub-sub'])).split('\n').sort(),
+      ).toEqual(['gz/v1/+/+/+/data', 'gz/v1/+/+/+/meta', 'gz/v1/+/+/state']);
+      expect((await delivered(c2, 3)).sort()).toEqual([
+        'gz/v1/north/gw-north/pm1/data',
+        'gz/v1/north/gw-north/pm1/meta',
+        'gz/v1/north/gw-north/state',
+      ]);
+    } finally {
+      await c1.destroy();
+      await c2.destroy();
+      await endAll(gw);
+      await a.close();
+      await b.close();
+    }
+  }, 90_000);
+
   it('keeps a persistent QoS 1 session and its queue across kill -9 and restart of its broker', async () => {
     const dir = tempDir('ganzhi-broker-cluster-');
     const users = join(dir, 'users.json');

@@ -13,7 +13,13 @@ import { coalesceAddSubscriptions, type SubscriptionStore } from './coalesce-sub
 import { DiskPersistence } from './disk-persistence.js';
 import type { DiskSync } from './disk-store.js';
 import { type BroadcastingStore, oneWaitPerKey } from './one-wait-per-key.js';
+import type { PacketLike } from './packet-types.js';
 import { QueuePersistence } from './queue-persistence.js';
+import {
+  type Rebroadcaster,
+  rebroadcastOnResubscribe,
+  type SubscriberConnection,
+} from './rebroadcast-on-resubscribe.js';
 import { MemoryOwners, RedisOwners, type SessionOwners } from './session-owners.js';
 
 export type PersistenceMode = 'memory' | 'disk' | 'redis';
@@ -36,6 +42,8 @@ export interface PersistenceChoice {
   memory: QueuePersistence | undefined;
   /** who holds each session, kept where the sessions are */
   owners: SessionOwners;
+  /** Redis mode: subscription broadcasts sent again after the emitter's subscriber reconnected */
+  rebroadcast?: Rebroadcaster;
   /** Redis mode: false while Redis does not answer a PING within 1 s (for /readyz) */
   ready?(): Promise<boolean>;
   close(): Promise<void>;
@@ -150,6 +158,20 @@ export function choosePersistence(opts: {
   // mqemitter-redis re-emits connection errors on `state`; Aedes does not listen there, and an
   // 'error' event nobody listens to would kill the process at the first refused reconnect
   mq.state.on('error', (err) => opts.onBackendError?.(err));
+  // a broadcast published while the subscriber connection reconnected is lost, and the write
+  // waiting for it with it: sent again once the connection listens again (innermost wrapper,
+  // so that it sees exactly the writes the library runs)
+  const rebroadcast = rebroadcastOnResubscribe(
+    persistence as unknown as BroadcastingStore,
+    mq.subConn,
+    (topic, payload) =>
+      new Promise((resolve, reject) =>
+        mq.emit({ cmd: 'publish', topic, payload, qos: 0, retain: false, dup: false }, (err) =>
+          err ? reject(err) : resolve(),
+        ),
+      ),
+    (err) => opts.onBackendError?.(err),
+  );
   // two writes waiting for their broadcast under one key lose the first's acknowledgement
   oneWaitPerKey(persistence as unknown as BroadcastingStore);
   coalesceAddSubscriptions(persistence as unknown as SubscriptionStore);
@@ -160,6 +182,7 @@ export function choosePersistence(opts: {
     mq,
     memory: undefined,
     owners: new RedisOwners(db),
+    rebroadcast,
     ready: redisProbe(db),
     async close() {
       await persistence.destroy().catch(() => {});
@@ -169,6 +192,8 @@ export function choosePersistence(opts: {
 
 interface RedisEmitter {
   close(cb: () => void): void;
+  subConn: SubscriberConnection;
+  emit(packet: PacketLike, cb: (err?: Error) => void): void;
   state: { on(event: 'error', fn: (err: Error) => void): void };
 }
 

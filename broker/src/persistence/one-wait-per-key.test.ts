@@ -23,7 +23,7 @@ function heldStore() {
 const tick = () => new Promise<void>((r) => setImmediate(r));
 
 describe('one broadcast wait per key', () => {
-  it('starts a write with the same client and first filter only after the previous one settled', async () => {
+  it('starts a write of the same client (same first filter or not) only after its previous one settled', async () => {
     const h = heldStore();
     oneWaitPerKey(h.store);
     const first = h.store.addSubscriptions({ id: 'c' }, [
@@ -34,21 +34,27 @@ describe('one broadcast wait per key', () => {
       { topic: 'a', qos: 1 },
       { topic: 'x', qos: 1 },
     ]);
-    // other keys do not wait: another first filter, another client, a removal
+    // another client does not wait; the same client's other writes wait, in call order
     const other = h.store.addSubscriptions({ id: 'c' }, [{ topic: 'b', qos: 1 }]);
     const otherClient = h.store.addSubscriptions({ id: 'd' }, [{ topic: 'a', qos: 1 }]);
     const removal = h.store.removeSubscriptions({ id: 'c' }, ['a']);
     await tick();
-    expect(h.started).toEqual(['add c a,b', 'add c b', 'add d a', 'rm c a']);
+    expect(h.started).toEqual(['add c a,b', 'add d a']);
     h.release('add c a,b');
     await first;
     await tick();
-    expect(h.started).toContain('add c a,x');
+    expect(h.started).toEqual(['add c a,b', 'add d a', 'add c a,x']);
     h.release('add c a,x');
+    await second;
+    await tick();
+    expect(h.started.at(-1)).toBe('add c b');
     h.release('add c b');
+    await other;
+    await tick();
+    expect(h.started.at(-1)).toBe('rm c a');
     h.release('add d a');
     h.release('rm c a');
-    await Promise.all([second, other, otherClient, removal]);
+    await Promise.all([otherClient, removal]);
   });
 
   it('goes ahead after the stale bound when the previous write never settles (its broadcast was missed)', async () => {

@@ -1,5 +1,5 @@
 /**
- * One subscription write per broadcast key at a time (Redis mode).
+ * One subscription write per broadcast key, and per client, at a time (Redis mode).
  *
  * aedes-persistence-redis 12 (BroadcastPersistence of aedes-persistence 11) stores a session's
  * subscriptions, publishes `$SYS/sub/add` (`$SYS/sub/rm` for a removal) and resolves when that
@@ -12,10 +12,18 @@
  * (UNSUBACK) for good, and the client waited for ever (cluster-redis.test.ts shows it).
  *
  * This wrapper starts a write only once the previous write with the same key has settled, so
- * a key never has two waiters in this process. A write whose broadcast was really missed (the
- * subscriber connection to Redis reconnected while it was in flight) never settles: after
- * `staleAfterMs` the next write with its key goes ahead anyway, which costs nothing more (the
- * stale waiter was already lost) and keeps one lost broadcast from blocking that client's
+ * a key never has two waiters in this process, and once the previous write of the same client
+ * has settled, so that one client's SUBSCRIBEs and UNSUBSCRIBEs take effect in packet order:
+ * Aedes calls the store in packet order but the library's Redis commands of concurrent writes
+ * interleaved, and Aedes changes the live subscriptions when each write settles, so a SUBSCRIBE
+ * [a, b] and an UNSUBSCRIBE [b] read together left `b` stored and delivering after its
+ * UNSUBACK (an UNSUBSCRIBE [b] and a SUBSCRIBE [c, b]: `b` stored, not delivering;
+ * cluster-redis.test.ts). A key is the client id and first filter, so a key collision across
+ * clients (an id ending in `-sub_x`) only makes them take turns. A write whose broadcast was missed (the
+ * subscriber connection to Redis reconnected while it was in flight) settles once the broadcast
+ * is sent again after the reconnect (rebroadcast-on-resubscribe.ts); should one still never
+ * settle, after `staleAfterMs` the next write with its key goes ahead anyway, which costs
+ * nothing more (the stale waiter was already lost) and keeps it from blocking that client's
  * SUBSCRIBEs with that first filter until the broker restarts.
  *
  * Another broker's broadcast with the same key can still release a waiter here early (the
@@ -38,19 +46,23 @@ export const STALE_BROADCAST_WAIT_MS = 10_000;
 export function oneWaitPerKey(store: BroadcastingStore, staleAfterMs = STALE_BROADCAST_WAIT_MS): void {
   const add = store.addSubscriptions.bind(store);
   const remove = store.removeSubscriptions.bind(store);
-  // key -> the last write started or queued with it (settles when that write settles)
-  const tails = new Map<string, Promise<unknown>>();
+  // broadcast key -> the last write started or queued with it (settles when that write settles)
+  const byKey = new Map<string, Promise<unknown>>();
+  // client id -> the last write of that client started or queued
+  const byClient = new Map<string, Promise<unknown>>();
 
-  const inTurn = <T>(key: string, write: () => Promise<T>): Promise<T> => {
-    const previous = tails.get(key);
-    const mine = previous === undefined ? write() : afterOrStale(previous, staleAfterMs).then(write);
+  const inTurn = <T>(clientId: string, key: string, write: () => Promise<T>): Promise<T> => {
+    const before = [byKey.get(key), byClient.get(clientId)].filter((p) => p !== undefined);
+    const mine = before.length === 0 ? write() : afterOrStale(Promise.all(before), staleAfterMs).then(write);
     const settled = mine.then(
       () => {},
       () => {},
     );
-    tails.set(key, settled);
+    byKey.set(key, settled);
+    byClient.set(clientId, settled);
     void settled.then(() => {
-      if (tails.get(key) === settled) tails.delete(key);
+      if (byKey.get(key) === settled) byKey.delete(key);
+      if (byClient.get(clientId) === settled) byClient.delete(clientId);
     });
     return mine;
   };
@@ -59,10 +71,10 @@ export function oneWaitPerKey(store: BroadcastingStore, staleAfterMs = STALE_BRO
     // the library neither stores nor waits for an empty list
     const first = subs[0];
     if (first === undefined) return add(client, subs);
-    return inTurn(`${client.id}-sub_${first.topic}`, () => add(client, subs));
+    return inTurn(client.id, `${client.id}-sub_${first.topic}`, () => add(client, subs));
   };
   store.removeSubscriptions = (client, topics) =>
-    inTurn(`${client.id}-unsub_${topics[0] ?? ''}`, () => remove(client, topics));
+    inTurn(client.id, `${client.id}-unsub_${topics[0] ?? ''}`, () => remove(client, topics));
 }
 
 /** Resolves when `previous` settles or `ms` have passed, whichever comes first. */
