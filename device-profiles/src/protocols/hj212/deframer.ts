@@ -26,6 +26,8 @@ export interface Packet {
 export class Hj212Deframer implements Deframer<Packet> {
   readonly stats: DeframerStats = newStats();
   private readonly q = new ByteQueue();
+  /** bytes [6, printableTo) of the packet at the head are known to be printable (not scanned again) */
+  private printableTo = 6;
 
   constructor(private readonly maxSegment = MAX_SEGMENT) {}
 
@@ -44,7 +46,7 @@ export class Hj212Deframer implements Deframer<Packet> {
         (i + 2 >= this.q.length || this.q.at(i + 2) !== 0x23); // "###": the first # is noise
       while (skip < this.q.length && !isStart(skip)) skip++;
       this.stats.garbageBytes += skip;
-      this.q.drop(skip);
+      this.dropHead(skip);
       if (this.q.length < 6) return out;
       let len = 0;
       let digits = true;
@@ -55,14 +57,14 @@ export class Hj212Deframer implements Deframer<Packet> {
       }
       if (!digits) {
         out.push(this.refuse(this.q.slice(0, 6), 'length: the 4 characters after ## are not digits'));
-        this.q.drop(1);
+        this.dropHead(1);
         continue;
       }
       if (len > this.maxSegment) {
         out.push(
           this.refuse(this.q.slice(0, 6), `length: data segment of ${len} bytes exceeds ${this.maxSegment}`),
         );
-        this.q.drop(1);
+        this.dropHead(1);
         continue;
       }
       const total = 12 + len;
@@ -71,27 +73,31 @@ export class Hj212Deframer implements Deframer<Packet> {
         // segment and CRC are printable ASCII, so a CR, LF or other control byte before the
         // announced end means the "##" was noise (or the length corrupt). Refused now, so a
         // good packet behind it is not held back until the announced length has arrived.
-        const bad = this.firstUnprintable(6, Math.min(this.q.length, 10 + len));
-        if (bad < 0) return out;
+        const to = Math.min(this.q.length, 10 + len);
+        const bad = this.firstUnprintable(Math.max(6, this.printableTo), to);
+        if (bad < 0) {
+          this.printableTo = to;
+          return out;
+        }
         out.push(
           this.refuse(
             this.q.slice(0, bad + 1),
             `length: ${len} announced, but byte 0x${this.q.at(bad).toString(16).padStart(2, '0')} at offset ${bad} is not printable ASCII`,
           ),
         );
-        this.q.drop(1);
+        this.dropHead(1);
         continue;
       }
       const raw = this.q.slice(0, total);
       const r = decodePacket(raw, this.maxSegment);
       if (!r.ok) {
         out.push(this.refuse(raw, r.reason));
-        this.q.drop(1);
+        this.dropHead(1);
         continue;
       }
       this.stats.frames++;
       out.push({ ok: true, frame: { segment: r.segment, crc: r.crc }, raw });
-      this.q.drop(total);
+      this.dropHead(total);
     }
   }
 
@@ -99,7 +105,15 @@ export class Hj212Deframer implements Deframer<Packet> {
     if (this.q.length === 0) return [];
     const raw = this.q.slice(0, this.q.length);
     this.q.clear();
+    this.printableTo = 6;
     return [this.refuse(raw, `truncated: ${raw.length} bytes of an unfinished packet`)];
+  }
+
+  /** Drops `n` bytes; the head is then another candidate, its bytes not yet scanned. */
+  private dropHead(n: number): void {
+    if (n === 0) return;
+    this.q.drop(n);
+    this.printableTo = 6;
   }
 
   /** The offset of the first byte in [from, to) outside printable ASCII, or -1. */
